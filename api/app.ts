@@ -1,0 +1,52 @@
+/** The Express app: routes are thin; errors of every kind leave as application/problem+json. */
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import { pingMongo } from '../persistence/connection.js';
+import { authenticate, loadApiKeys } from './auth.js';
+import { docsRouter } from './docs.js';
+import { createOpenApiDocument } from './openapi.js';
+import { problems, problemHandler } from './problem.js';
+import { catalogRouter } from './routes/catalog.js';
+import { ordersRouter } from './routes/orders.js';
+import { shipmentsRouter } from './routes/shipments.js';
+
+export interface AppOptions {
+  temporal: Client;
+  taskQueue: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createApp({ temporal, taskQueue, env = process.env }: AppOptions): express.Express {
+  const keys = loadApiKeys(env);
+  const openApiDocument = createOpenApiDocument();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/health', async (_req, res) => {
+    const [mongo, temporalUp] = await Promise.all([pingMongo(), pingTemporal(temporal)]);
+    const ok = mongo && temporalUp;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { mongo, temporal: temporalUp } });
+  });
+  app.get('/openapi.json', (_req, res) => res.json(openApiDocument));
+  app.use(docsRouter());
+
+  app.use('/v1', authenticate(keys));
+  app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
+  app.use(ordersRouter(temporal, taskQueue));
+  app.use(shipmentsRouter(temporal));
+  app.use(catalogRouter());
+
+  app.use((req, _res, next) => next(problems.notFound(`No route for ${req.method} ${req.path}.`)));
+  app.use(problemHandler);
+  return app;
+}
+
+async function pingTemporal(temporal: Client): Promise<boolean> {
+  try {
+    await temporal.connection.withDeadline(Date.now() + 2_000, () => temporal.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * API keys and roles. Keys come from `API_KEYS` (`<key>=<role>[:<channel>]`, comma separated); outside
+ * production, with none configured, the documented dev keys work. Keys are compared by SHA-256 digest in
+ * constant time and never logged.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { problems } from './problem.js';
+
+export const ROLES = ['channel', 'support', 'warehouse', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  role: Role;
+  /** Set for the channel role: the sales channel the key belongs to. */
+  channel?: string;
+  /** A non-secret label for timelines and audit, e.g. `channel:web`. */
+  label: string;
+}
+
+interface KeyEntry {
+  digest: Buffer;
+  principal: Principal;
+}
+
+export const DEV_API_KEYS: ReadonlyArray<{ key: string; role: Role; channel?: string }> = [
+  { key: 'dev-channel-web', role: 'channel', channel: 'web' },
+  { key: 'dev-channel-store', role: 'channel', channel: 'store' },
+  { key: 'dev-support', role: 'support' },
+  { key: 'dev-warehouse', role: 'warehouse' },
+  { key: 'dev-admin', role: 'admin' },
+];
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+function principalFor(role: Role, channel: string | undefined): Principal {
+  return { role, channel, label: channel ? `${role}:${channel}` : role };
+}
+
+/** Parses `API_KEYS`; errors name the entry's position, never its key. */
+export function parseApiKeys(spec: string): KeyEntry[] {
+  return spec
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry, index) => {
+      const match = /^([^=\s]{16,})=(channel|support|warehouse|admin)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(entry);
+      if (!match) {
+        throw new Error(`API_KEYS entry ${index + 1} must look like <key of 16+ characters>=<role>[:<channel>]`);
+      }
+      const [, key, role, channel] = match as unknown as [string, string, Role, string | undefined];
+      if ((role === 'channel') !== Boolean(channel)) {
+        throw new Error(`API_KEYS entry ${index + 1}: the channel role needs a channel name, and only it takes one`);
+      }
+      return { digest: digest(key), principal: principalFor(role, channel) };
+    });
+}
+
+export function loadApiKeys(env: NodeJS.ProcessEnv = process.env): KeyEntry[] {
+  const spec = env.API_KEYS?.trim();
+  if (spec) return parseApiKeys(spec);
+  if (env.NODE_ENV === 'production') {
+    throw new Error('API_KEYS must be set in production; the dev keys only work outside production');
+  }
+  return DEV_API_KEYS.map(({ key, role, channel }) => ({ digest: digest(key), principal: principalFor(role, channel) }));
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+export function authenticate(keys: KeyEntry[]) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    if (!match) return next(problems.unauthorized('Send an API key as "Authorization: Bearer <key>".'));
+    const presented = digest(match[1]);
+    const entry = keys.find((candidate) => timingSafeEqual(candidate.digest, presented));
+    if (!entry) return next(problems.unauthorized('The API key is not valid.'));
+    req.principal = entry.principal;
+    next();
+  };
+}
+
+export function requireRole(...roles: Role[]) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const role = req.principal?.role;
+    if (!role || !roles.includes(role)) {
+      return next(problems.forbidden(`This needs one of the roles: ${roles.join(', ')}.`));
+    }
+    next();
+  };
+}
+
+/** The principal set by `authenticate` (routes run after it). */
+export function principalOf(req: Request): Principal {
+  if (!req.principal) throw problems.unauthorized('Not authenticated.');
+  return req.principal;
+}

@@ -1,0 +1,16 @@
+/** Opaque page cursors for newest-first lists: the (createdAt, id) of the last item seen. */
+import { problems } from './problem.js';
+
+export function encodeCursor(position: { createdAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through to the problem below
+  }
+  throw problems.validation([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
+}

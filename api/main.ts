@@ -1,0 +1,19 @@
+/** The API process. */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config.js';
+import { connectMongo } from '../persistence/connection.js';
+import { createApp } from './app.js';
+
+const config = loadConfig();
+await connectMongo(config.mongo.uri);
+const connection = await Connection.connect({ address: config.temporal.address });
+const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const app = createApp({ temporal, taskQueue: config.temporal.taskQueue });
+const server = app.listen(config.port, () => console.log(`API listening on http://localhost:${config.port}`));
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}

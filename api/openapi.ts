@@ -1,0 +1,125 @@
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { z } from 'zod';
+import {
+  CancelOrderRequest,
+  CancelOrderResponse,
+  CreateOrderRequest,
+  Health,
+  OrderAccepted,
+  OrderId,
+  OrderList,
+  OrderListQuery,
+  OrderView,
+  Problem,
+  SetStockRequest,
+  ShipmentEventRequest,
+  ShipmentEventResponse,
+  ShipmentId,
+  Sku,
+  SkuAvailability,
+  StockLevel,
+  Warehouse,
+  WarehouseId,
+  WarehouseRequest,
+} from '../domain/schemas.js';
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+const errors = (...codes: Array<'400' | '404' | '409' | '413' | '422'>): ZodOpenApiResponsesObject => {
+  const descriptions = {
+    '400': 'Invalid request (malformed JSON, unknown or invalid fields)',
+    '404': 'Not found (or not visible to this caller)',
+    '409': 'Conflict with the current state',
+    '413': 'Body too large',
+    '422': 'Valid shape, but refers to something that does not exist',
+  };
+  return Object.fromEntries([
+    ['401', problem('Missing or invalid API key')],
+    ['403', problem('The key lacks the role')],
+    ...codes.map((code) => [code, problem(descriptions[code])]),
+  ]);
+};
+const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const op = (operation: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ apiKey: [] }], ...operation });
+
+export function createOpenApiDocument() {
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Fulfillment engine API',
+      version: '1.0.0',
+      description:
+        'Channels submit orders; each runs as a durable Temporal workflow. Support looks orders up; warehouses report shipment events. ' +
+        'Authenticate with `Authorization: Bearer <key>`; each key has a role (channel, support, warehouse, admin).',
+    },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } } },
+    paths: {
+      '/health': {
+        get: {
+          summary: 'Liveness of the API and its dependencies',
+          responses: { '200': json(Health, 'Temporal and MongoDB answer'), '503': json(Health, 'A dependency does not answer') },
+        },
+      },
+      '/v1/orders': {
+        post: op({
+          summary: 'Submit an order (channel)',
+          description: '`(channel, externalId)` is the idempotency key: repeating the request returns the same order with 200.',
+          requestBody: body(CreateOrderRequest),
+          responses: { '202': json(OrderAccepted, 'Order accepted; its workflow started'), '200': json(OrderAccepted, 'The same request again'), ...errors('400', '409', '413', '422') },
+        }),
+        get: op({
+          summary: 'List orders, newest first (support, admin; a channel sees its own)',
+          requestParams: { query: OrderListQuery },
+          responses: { '200': json(OrderList, 'A page of orders'), ...errors('400') },
+        }),
+      },
+      '/v1/orders/{orderId}': {
+        get: op({
+          summary: 'Look up an order (owning channel, support, admin)',
+          requestParams: { path: z.object({ orderId: OrderId }) },
+          responses: { '200': json(OrderView, 'The order with its timeline'), ...errors('404') },
+        }),
+      },
+      '/v1/orders/{orderId}/cancel': {
+        post: op({
+          summary: 'Cancel an order (owning channel, support)',
+          requestParams: { path: z.object({ orderId: OrderId }) },
+          requestBody: body(CancelOrderRequest),
+          responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/shipments/{shipmentId}/events': {
+        post: op({
+          summary: 'Report a shipment event (warehouse)',
+          requestParams: { path: z.object({ shipmentId: ShipmentId }) },
+          requestBody: body(ShipmentEventRequest),
+          responses: { '202': json(ShipmentEventResponse, 'Event applied'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/warehouses/{warehouseId}': {
+        put: op({
+          summary: 'Create or replace a warehouse (admin)',
+          requestParams: { path: z.object({ warehouseId: WarehouseId }) },
+          requestBody: body(WarehouseRequest),
+          responses: { '200': json(Warehouse, 'Updated'), '201': json(Warehouse, 'Created'), ...errors('400') },
+        }),
+      },
+      '/v1/inventory/{sku}/{warehouseId}': {
+        put: op({
+          summary: 'Set the on-hand count of a SKU at a warehouse (admin, warehouse)',
+          requestParams: { path: z.object({ sku: Sku, warehouseId: WarehouseId }) },
+          requestBody: body(SetStockRequest),
+          responses: { '200': json(StockLevel, 'The new level'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/inventory/{sku}': {
+        get: op({
+          summary: 'Availability of a SKU across warehouses (any role)',
+          requestParams: { path: z.object({ sku: Sku }) },
+          responses: { '200': json(SkuAvailability, 'Availability per warehouse'), ...errors('404') },
+        }),
+      },
+    },
+  });
+}

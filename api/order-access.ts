@@ -1,0 +1,62 @@
+/** Loading an order for a caller: a channel sees only its own orders (another channel's is a 404). */
+import type { Client } from '@temporalio/client';
+import { orderWorkflowId, type OrderState } from '../domain/order.js';
+import type { OrderView } from '../domain/schemas.js';
+import { OrderModel } from '../persistence/models.js';
+import { getOrderQuery } from '../workflows/messages.js';
+import type { Principal } from './auth.js';
+import { problems } from './problem.js';
+
+export function canSee(principal: Principal, order: { channel: string }): boolean {
+  return principal.role !== 'channel' || principal.channel === order.channel;
+}
+
+/**
+ * The order as the read model has it. In the moment between intake and the workflow's first write, the
+ * running workflow answers instead.
+ */
+export async function loadOrder(temporal: Client, principal: Principal, orderId: string): Promise<OrderState> {
+  const stored = (await OrderModel.findById(orderId).lean()) as (OrderState & { _id: string }) | null;
+  const order = stored ? { ...stored, orderId: stored._id } : await queryRunningOrder(temporal, orderId);
+  if (!order || !canSee(principal, order)) throw problems.notFound(`Order ${orderId} was not found.`);
+  return order;
+}
+
+async function queryRunningOrder(temporal: Client, orderId: string): Promise<OrderState | undefined> {
+  try {
+    return await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery);
+  } catch {
+    return undefined;
+  }
+}
+
+export function toOrderView(order: OrderState): OrderView {
+  return {
+    orderId: order.orderId,
+    externalId: order.externalId,
+    channel: order.channel,
+    status: order.status,
+    customer: order.customer,
+    shippingAddress: order.shippingAddress,
+    lines: order.lines.map(({ lineId, sku, quantity, unitPrice }) => ({ lineId, sku, quantity, unitPrice })),
+    total: { amount: order.total.amount, currency: order.total.currency },
+    payment: {
+      status: order.payment.status,
+      authorized: order.payment.authorized,
+      captured: order.payment.captured,
+      refunded: order.payment.refunded,
+    },
+    allocations: order.allocations.map(({ sku, warehouseId, quantity }) => ({ sku, warehouseId, quantity })),
+    shipments: order.shipments.map((s) => ({
+      shipmentId: s.shipmentId,
+      warehouseId: s.warehouseId,
+      status: s.status,
+      carrier: s.carrier,
+      trackingNumber: s.trackingNumber,
+      lines: s.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+    })),
+    timeline: order.timeline.map(({ at, type, message }) => ({ at, type, message })),
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+  };
+}

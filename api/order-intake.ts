@@ -1,0 +1,91 @@
+/**
+ * Order intake: validate against known SKUs, then start the order's workflow exactly once.
+ * `(channel, externalId)` is the idempotency key: the order id is derived from it, so the workflow id
+ * (`order-<orderId>`) is too, and Temporal refuses a second workflow with that id. A repeated request with
+ * the same body gets the same order back (200); the same externalId with another body is a conflict (409).
+ */
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { orderTotal } from '../domain/money.js';
+import { orderWorkflowId, type OrderInput, type OrderStatus } from '../domain/order.js';
+import type { CreateOrderRequest } from '../domain/schemas.js';
+import { OrderModel, StockLocationModel } from '../persistence/models.js';
+import type { orderWorkflow } from '../workflows/order.js';
+import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStatusKey } from '../workflows/search-attributes.js';
+import { problems } from './problem.js';
+
+export type IntakeResult = { created: boolean; orderId: string; status: OrderStatus };
+
+export function orderIdFor(channel: string, externalId: string): string {
+  return `ord_${createHash('sha256').update(`${channel}\n${externalId}`).digest('hex').slice(0, 24)}`;
+}
+
+/** The parsed body's JSON: zod rebuilds objects in schema order, so equal requests hash equally. */
+function requestHashOf(request: CreateOrderRequest): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+export async function submitOrder(
+  temporal: Client,
+  taskQueue: string,
+  channel: string,
+  request: CreateOrderRequest,
+): Promise<IntakeResult> {
+  await rejectUnknownSkus(request);
+  const orderId = orderIdFor(channel, request.externalId);
+  const requestHash = requestHashOf(request);
+
+  const stored = await OrderModel.findById(orderId, { requestHash: 1, status: 1 }).lean();
+  if (stored) return sameRequestOrConflict(stored.requestHash === requestHash, orderId, stored.status);
+
+  const input: OrderInput = {
+    orderId,
+    externalId: request.externalId,
+    channel,
+    customer: request.customer,
+    shippingAddress: request.shippingAddress,
+    lines: request.lines.map((line, index) => ({ lineId: `L${index + 1}`, ...line })),
+    total: orderTotal(request.lines, request.currency),
+    paymentToken: request.payment.token,
+    requestHash,
+    receivedAt: new Date().toISOString(),
+  };
+  try {
+    await temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+      taskQueue,
+      workflowId: orderWorkflowId(orderId),
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { requestHash },
+      typedSearchAttributes: [
+        { key: OrderIdKey, value: orderId },
+        { key: ChannelKey, value: channel },
+        { key: CustomerIdKey, value: request.customer.id },
+        { key: OrderStatusKey, value: 'received' },
+      ],
+    });
+    return { created: true, orderId, status: 'received' };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    // A concurrent or retried request started it first (the read model may not have it yet).
+    const description = await temporal.workflow.getHandle(orderWorkflowId(orderId)).describe();
+    const status = (description.typedSearchAttributes.get(OrderStatusKey) ?? 'received') as OrderStatus;
+    return sameRequestOrConflict(description.memo?.requestHash === requestHash, orderId, status);
+  }
+}
+
+function sameRequestOrConflict(same: boolean, orderId: string, status: OrderStatus): IntakeResult {
+  if (!same) {
+    throw problems.conflict(`externalId was already used for order ${orderId} with a different request body.`);
+  }
+  return { created: false, orderId, status };
+}
+
+async function rejectUnknownSkus(request: CreateOrderRequest): Promise<void> {
+  const skus = request.lines.map((line) => line.sku);
+  const known = new Set((await StockLocationModel.find({ sku: { $in: skus } }, { sku: 1 }).lean()).map((l) => l.sku));
+  const errors = request.lines.flatMap((line, index) =>
+    known.has(line.sku) ? [] : [{ path: `lines.${index}.sku`, message: `unknown SKU "${line.sku}"` }],
+  );
+  if (errors.length > 0) throw problems.unprocessable('The order names SKUs that no warehouse stocks.', errors);
+}

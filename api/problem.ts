@@ -1,0 +1,80 @@
+/** RFC 9457 problem details: every error the API returns has this shape, rendered in one place. */
+import type { ErrorRequestHandler, Response } from 'express';
+import type { z } from 'zod';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export const problems = {
+  validation: (errors: FieldError[], detail = 'The request does not match the schema.') =>
+    new HttpProblem(400, 'Invalid request', detail, errors),
+  unprocessable: (detail: string, errors?: FieldError[]) => new HttpProblem(422, 'Unprocessable request', detail, errors),
+  unauthorized: (detail: string) => new HttpProblem(401, 'Unauthorized', detail),
+  forbidden: (detail: string) => new HttpProblem(403, 'Forbidden', detail),
+  notFound: (detail: string) => new HttpProblem(404, 'Not found', detail),
+  conflict: (detail: string) => new HttpProblem(409, 'Conflict', detail),
+  unavailable: (detail: string) => new HttpProblem(503, 'Service unavailable', detail),
+};
+
+export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+const TYPE_BY_STATUS: Record<number, string> = {
+  400: 'invalid-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  422: 'unprocessable',
+  503: 'unavailable',
+};
+
+export function sendProblem(res: Response, problem: HttpProblem): void {
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      type: `/problems/${TYPE_BY_STATUS[problem.status] ?? 'error'}`,
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    });
+}
+
+/** Turns anything thrown by a route, or by Express's body parser, into a problem response. */
+export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  if (error instanceof HttpProblem) return sendProblem(res, error);
+  const parserError = error as { type?: string; status?: number };
+  if (parserError.type === 'entity.parse.failed') {
+    return sendProblem(res, new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON.'));
+  }
+  if (parserError.type === 'entity.too.large') {
+    return sendProblem(res, new HttpProblem(413, 'Payload too large', 'The request body exceeds the size limit.'));
+  }
+  if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return sendProblem(res, new HttpProblem(parserError.status, 'Bad request', 'The request could not be read.'));
+  }
+  // Log the cause for engineers; the client gets no internals.
+  console.error(`${req.method} ${req.path} failed:`, error);
+  sendProblem(res, new HttpProblem(500, 'Internal error', 'Something went wrong on our side; it has been logged.'));
+};

@@ -1,0 +1,38 @@
+/** /v1/shipments: warehouses report shipment events, which the order's workflow applies or rejects at once. */
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import { ShipmentEventRequest, ShipmentId } from '../../domain/schemas.js';
+import { nextShipmentStatus } from '../../domain/shipment-events.js';
+import { ShipmentModel } from '../../persistence/models.js';
+import { shipmentEventUpdate } from '../../workflows/messages.js';
+import { requireRole } from '../auth.js';
+import { problems } from '../problem.js';
+import { parseWith } from '../validation.js';
+import { updateOrder } from '../workflow-updates.js';
+
+export function shipmentsRouter(temporal: Client): Router {
+  const router = Router();
+
+  router.post('/v1/shipments/:shipmentId/events', requireRole('warehouse'), async (req, res) => {
+    const shipmentId = parseWith(ShipmentId, req.params.shipmentId, 'path');
+    const event = parseWith(ShipmentEventRequest, req.body, 'body');
+    const shipment = await ShipmentModel.findById(shipmentId).lean();
+    if (!shipment) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
+    const outcome = await updateOrder(temporal, shipment.orderId, shipmentEventUpdate, [
+      { shipmentId, type: event.type, trackingNumber: event.trackingNumber, occurredAt: new Date().toISOString() },
+    ]);
+    if (!outcome.accepted) {
+      const next = nextShipmentStatus(shipment.status, event.type);
+      const why = outcome.orderEnded && !next.ok ? next.reason : outcome.reason;
+      throw problems.conflict(`Event "${event.type}" rejected for shipment ${shipmentId}: ${why}.`);
+    }
+    res.status(202).json({
+      shipmentId,
+      orderId: shipment.orderId,
+      shipmentStatus: outcome.result?.shipmentStatus ?? event.type,
+      ...(outcome.result ? { orderStatus: outcome.result.orderStatus } : {}),
+    });
+  });
+
+  return router;
+}

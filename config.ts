@@ -1,0 +1,72 @@
+/**
+ * Every setting the processes read, from the environment, in one place.
+ * `TEMPORAL_ADDRESS` / `MONGODB_URI` point at existing servers; without them `npm start`
+ * runs the embedded dev stack (Temporal CLI dev server, FerretDB on SQLite) on the ports below.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function strFromEnv(name: string, fallback: string): string {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  /** Where the embedded servers keep their data (Temporal history, FerretDB's SQLite files). */
+  dataDir: string;
+  temporal: {
+    /** Set when an existing cluster is used; then no local server is started. */
+    externalAddress: string | undefined;
+    address: string;
+    port: number;
+    uiPort: number;
+    namespace: string;
+    taskQueue: string;
+  };
+  mongo: {
+    externalUri: string | undefined;
+    uri: string;
+    ferretdbPort: number;
+  };
+}
+
+export function loadConfig(): Config {
+  const temporalPort = intFromEnv('TEMPORAL_PORT', 7233);
+  const ferretdbPort = intFromEnv('FERRETDB_PORT', 27017);
+  const externalTemporal = process.env.TEMPORAL_ADDRESS || undefined;
+  const externalMongo = process.env.MONGODB_URI || undefined;
+  return {
+    production: process.env.NODE_ENV === 'production',
+    port: intFromEnv('PORT', 3000),
+    dataDir: path.resolve(strFromEnv('DATA_DIR', path.join(process.cwd(), '.data'))),
+    temporal: {
+      externalAddress: externalTemporal,
+      address: externalTemporal ?? `127.0.0.1:${temporalPort}`,
+      port: temporalPort,
+      uiPort: intFromEnv('TEMPORAL_UI_PORT', 8233),
+      namespace: strFromEnv('TEMPORAL_NAMESPACE', 'default'),
+      taskQueue: strFromEnv('TEMPORAL_TASK_QUEUE', 'orders'),
+    },
+    mongo: {
+      externalUri: externalMongo,
+      uri: externalMongo ?? `mongodb://127.0.0.1:${ferretdbPort}/oms`,
+      ferretdbPort,
+    },
+  };
+}
+
+export const defaultToolsCacheDir = path.join(
+  process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
+  'fulfillment-engine',
+  'tools',
+);

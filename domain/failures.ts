@@ -1,0 +1,12 @@
+/**
+ * Business failure types: the `type` of the non-retryable ApplicationFailures that activities and the
+ * workflow raise, so that callers can tell a declined card from an outage.
+ */
+export const FailureType = {
+  PaymentDeclined: 'PaymentDeclined',
+  InsufficientStock: 'InsufficientStock',
+  NotCancellable: 'NotCancellable',
+  InvalidShipmentEvent: 'InvalidShipmentEvent',
+  UnknownShipment: 'UnknownShipment',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];

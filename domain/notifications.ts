@@ -1,0 +1,61 @@
+/** What the customer is told at each step, rendered from the order alone so a retry renders the same text. */
+import { formatMoney, type Money } from './money.js';
+
+export const NOTIFICATION_EVENTS = [
+  'order_confirmed',
+  'payment_declined',
+  'order_failed',
+  'order_cancelled',
+  'shipment_shipped',
+  'shipment_delivered',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export interface NotificationRequest {
+  orderId: string;
+  event: NotificationEvent;
+  /** Distinguishes repeated events of one order, e.g. one "shipped" per shipment. */
+  subjectId?: string;
+  recipient: { email: string; name?: string };
+  externalId: string;
+  total: Money;
+  detail?: string;
+  trackingNumber?: string;
+  carrier?: string;
+}
+
+export function renderNotification(request: NotificationRequest): { subject: string; body: string } {
+  const greeting = `Hello${request.recipient.name ? ` ${request.recipient.name}` : ''},`;
+  const ref = `order ${request.externalId}`;
+  const lines = (...parts: Array<string | undefined>) => [greeting, '', ...parts.filter(Boolean)].join('\n');
+  switch (request.event) {
+    case 'order_confirmed':
+      return { subject: `We have your ${ref}`, body: lines(`Your ${ref} for ${formatMoney(request.total)} is confirmed and being prepared.`) };
+    case 'payment_declined':
+      return {
+        subject: `Payment declined for ${ref}`,
+        body: lines(`Your payment for ${ref} was declined${request.detail ? ` (${request.detail})` : ''}. Nothing was charged.`),
+      };
+    case 'order_failed':
+      return {
+        subject: `We could not fulfil ${ref}`,
+        body: lines(`We could not fulfil ${ref}${request.detail ? `: ${request.detail}` : ''}. Your payment authorization was released.`),
+      };
+    case 'order_cancelled':
+      return {
+        subject: `Your ${ref} was cancelled`,
+        body: lines(`Your ${ref} was cancelled${request.detail ? `: ${request.detail}` : ''}. Your payment authorization was released.`),
+      };
+    case 'shipment_shipped':
+      return {
+        subject: `Part of your ${ref} has shipped`,
+        body: lines(`A parcel of your ${ref} is on its way with ${request.carrier}, tracking number ${request.trackingNumber}.`),
+      };
+    case 'shipment_delivered':
+      return { subject: `Delivered: ${ref}`, body: lines(`Your parcel with tracking number ${request.trackingNumber} was delivered.`) };
+  }
+}
+
+export function notificationKey(request: Pick<NotificationRequest, 'orderId' | 'event' | 'subjectId'>): string {
+  return `order:${request.orderId}:notify:${request.event}${request.subjectId ? `:${request.subjectId}` : ''}`;
+}

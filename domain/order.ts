@@ -1,0 +1,142 @@
+/**
+ * The order as the whole system sees it: statuses, lines, allocations, shipments, timeline.
+ * Plain data only, so the workflow, the activities and the API can all share it.
+ */
+import type { Money } from './money.js';
+
+export const ORDER_STATUSES = [
+  'received',
+  'awaiting_review',
+  'payment_declined',
+  'backordered',
+  'allocated',
+  'partially_shipped',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'failed',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Statuses after which the order's workflow has ended and nothing more can happen to it. */
+export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['payment_declined', 'delivered', 'cancelled', 'failed'];
+
+export const SHIPMENT_STATUSES = ['pending', 'shipped', 'delivered', 'cancelled'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
+
+export const PAYMENT_STATUSES = [
+  'pending',
+  'authorized',
+  'partially_captured',
+  'captured',
+  'voided',
+  'refunded',
+  'declined',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export interface GeoPoint {
+  lat: number;
+  lng: number;
+}
+
+export interface Customer {
+  id: string;
+  email: string;
+  name?: string;
+}
+
+export interface Address {
+  name?: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  location?: GeoPoint;
+}
+
+export interface OrderLine {
+  lineId: string;
+  sku: string;
+  quantity: number;
+  /** Minor units of the order currency. */
+  unitPrice: number;
+}
+
+/** What a channel submitted, as the workflow receives it. */
+export interface OrderInput {
+  orderId: string;
+  externalId: string;
+  channel: string;
+  customer: Customer;
+  shippingAddress: Address;
+  lines: OrderLine[];
+  total: Money;
+  paymentToken: string;
+  /** Hash of the channel's request, to tell a retried request from a conflicting one. */
+  requestHash: string;
+  receivedAt: string;
+}
+
+export interface Allocation {
+  sku: string;
+  warehouseId: string;
+  quantity: number;
+}
+
+export interface ShipmentLine {
+  sku: string;
+  quantity: number;
+}
+
+export interface Shipment {
+  shipmentId: string;
+  warehouseId: string;
+  status: ShipmentStatus;
+  carrier: string;
+  trackingNumber: string;
+  lines: ShipmentLine[];
+}
+
+export interface PaymentSummary {
+  status: PaymentStatus;
+  /** Minor units. */
+  authorized: number;
+  captured: number;
+  refunded: number;
+}
+
+export interface TimelineEntry {
+  at: string;
+  type: string;
+  message: string;
+}
+
+/** The order's live state: what the workflow answers to a query and writes to the order read model. */
+export interface OrderState {
+  orderId: string;
+  externalId: string;
+  channel: string;
+  status: OrderStatus;
+  customer: Customer;
+  shippingAddress: Address;
+  lines: OrderLine[];
+  total: Money;
+  payment: PaymentSummary;
+  /** Set when the payment provider asks for a manual review (acted on by the review hold). */
+  flaggedForReview: boolean;
+  allocations: Allocation[];
+  shipments: Shipment[];
+  timeline: TimelineEntry[];
+  requestHash: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Grows with every change, so the read model never goes back to an older state. */
+  revision: number;
+}
+
+export function orderWorkflowId(orderId: string): string {
+  return `order-${orderId}`;
+}

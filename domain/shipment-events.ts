@@ -1,0 +1,30 @@
+/** How shipment events move a shipment along, and what the shipments say about the order's status. */
+import type { OrderStatus, Shipment, ShipmentStatus } from './order.js';
+
+export const SHIPMENT_EVENT_TYPES = ['shipped', 'delivered'] as const;
+export type ShipmentEventType = (typeof SHIPMENT_EVENT_TYPES)[number];
+
+const NEXT_STATUS: Record<ShipmentEventType, { from: ShipmentStatus; to: ShipmentStatus }> = {
+  shipped: { from: 'pending', to: 'shipped' },
+  delivered: { from: 'shipped', to: 'delivered' },
+};
+
+/** The shipment's next status, or why the event cannot apply (delivered before shipped, anything after delivered). */
+export function nextShipmentStatus(
+  current: ShipmentStatus,
+  event: ShipmentEventType,
+): { ok: true; status: ShipmentStatus } | { ok: false; reason: string } {
+  const step = NEXT_STATUS[event];
+  if (current === step.from) return { ok: true, status: step.to };
+  return { ok: false, reason: `a ${current} shipment cannot be marked ${event}` };
+}
+
+/** The order status that its (non-cancelled) shipments add up to. */
+export function orderStatusFromShipments(shipments: readonly Pick<Shipment, 'status'>[]): OrderStatus {
+  const live = shipments.filter((s) => s.status !== 'cancelled');
+  if (live.length === 0) return 'allocated';
+  if (live.every((s) => s.status === 'delivered')) return 'delivered';
+  if (live.every((s) => s.status === 'shipped' || s.status === 'delivered')) return 'shipped';
+  if (live.some((s) => s.status === 'shipped' || s.status === 'delivered')) return 'partially_shipped';
+  return 'allocated';
+}

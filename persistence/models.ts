@@ -1,0 +1,212 @@
+/**
+ * The collections. Money is integer minor units; every side effect carries a unique business `key`
+ * (`order:<id>:authorize`, ...) so that a retried activity finds its earlier write instead of repeating it.
+ */
+import mongoose, { Schema, type InferSchemaType } from 'mongoose';
+import { ORDER_STATUSES, PAYMENT_STATUSES, SHIPMENT_STATUSES } from '../domain/order.js';
+
+const geoPoint = new Schema({ lat: { type: Number, required: true }, lng: { type: Number, required: true } }, { _id: false });
+
+const warehouseSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    country: { type: String, required: true },
+    location: { type: geoPoint, required: true },
+    active: { type: Boolean, default: true },
+    priority: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+export const WarehouseModel = mongoose.model('Warehouse', warehouseSchema, 'warehouses');
+
+/** Which warehouses stock which SKU: one document per (sku, warehouse) that ever had stock set. */
+const stockLocationSchema = new Schema(
+  { sku: { type: String, required: true }, warehouseId: { type: String, required: true } },
+  { timestamps: true, versionKey: false },
+);
+stockLocationSchema.index({ sku: 1, warehouseId: 1 }, { unique: true });
+export const StockLocationModel = mongoose.model('StockLocation', stockLocationSchema, 'stock_locations');
+
+export const STOCK_MOVEMENT_KINDS = ['adjust', 'reserve', 'release', 'ship'] as const;
+export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];
+
+/**
+ * The stock ledger: append-only, one stream per (sku, warehouse). Each movement carries the next sequence
+ * number and the balances after it; the unique (sku, warehouseId, seq) index makes two concurrent writers of
+ * the same stream collide, so the loser re-reads and retries. See persistence/stock-ledger.ts.
+ */
+const stockMovementSchema = new Schema(
+  {
+    sku: { type: String, required: true },
+    warehouseId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    kind: { type: String, enum: STOCK_MOVEMENT_KINDS, required: true },
+    /** Change in onHand and in reserved that this movement made. */
+    onHandDelta: { type: Number, required: true },
+    reservedDelta: { type: Number, required: true },
+    onHand: { type: Number, required: true },
+    reserved: { type: Number, required: true },
+    key: { type: String, required: true },
+    orderId: { type: String },
+    reason: { type: String },
+    actor: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+stockMovementSchema.index({ sku: 1, warehouseId: 1, seq: 1 }, { unique: true });
+stockMovementSchema.index({ key: 1 }, { unique: true });
+stockMovementSchema.index({ orderId: 1 });
+export const StockMovementModel = mongoose.model('StockMovement', stockMovementSchema, 'stock_movements');
+export type StockMovementDoc = InferSchemaType<typeof stockMovementSchema>;
+
+const moneyFields = { amount: { type: Number, required: true }, currency: { type: String, required: true } };
+
+/** The order read model for lists and lookups, written only by the order's own workflow activities. */
+const orderSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    externalId: { type: String, required: true },
+    channel: { type: String, required: true },
+    status: { type: String, enum: ORDER_STATUSES, required: true },
+    customer: { id: String, email: String, name: String },
+    shippingAddress: {
+      name: String,
+      line1: String,
+      line2: String,
+      city: String,
+      postalCode: String,
+      country: String,
+      location: { type: geoPoint, required: false },
+    },
+    lines: [{ _id: false, lineId: String, sku: String, quantity: Number, unitPrice: Number }],
+    total: moneyFields,
+    payment: {
+      status: { type: String, enum: PAYMENT_STATUSES },
+      authorized: Number,
+      captured: Number,
+      refunded: Number,
+    },
+    flaggedForReview: Boolean,
+    allocations: [{ _id: false, sku: String, warehouseId: String, quantity: Number }],
+    shipments: [
+      {
+        _id: false,
+        shipmentId: String,
+        warehouseId: String,
+        status: { type: String, enum: SHIPMENT_STATUSES },
+        carrier: String,
+        trackingNumber: String,
+        lines: [{ _id: false, sku: String, quantity: Number }],
+      },
+    ],
+    timeline: [{ _id: false, at: String, type: { type: String }, message: String }],
+    requestHash: String,
+    createdAt: { type: String, required: true },
+    updatedAt: { type: String, required: true },
+    revision: { type: Number, required: true },
+  },
+  { versionKey: false },
+);
+orderSchema.index({ channel: 1, externalId: 1 }, { unique: true });
+orderSchema.index({ createdAt: -1, _id: -1 });
+orderSchema.index({ status: 1, createdAt: -1 });
+orderSchema.index({ 'customer.id': 1, createdAt: -1 });
+export const OrderModel = mongoose.model('Order', orderSchema, 'orders');
+
+/** Our record of each payment operation, one per business key. */
+const paymentSchema = new Schema(
+  {
+    key: { type: String, required: true },
+    orderId: { type: String, required: true },
+    operation: { type: String, enum: ['authorize', 'capture', 'void', 'refund'], required: true },
+    outcome: { type: String, enum: ['approved', 'declined'], required: true },
+    amount: { type: Number, required: true },
+    currency: { type: String, required: true },
+    authorizationId: String,
+    providerReference: String,
+    declineReason: String,
+    reviewRequested: Boolean,
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+paymentSchema.index({ key: 1 }, { unique: true });
+paymentSchema.index({ orderId: 1 });
+export const PaymentModel = mongoose.model('Payment', paymentSchema, 'payments');
+
+const shipmentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    key: { type: String, required: true },
+    orderId: { type: String, required: true },
+    warehouseId: { type: String, required: true },
+    status: { type: String, enum: SHIPMENT_STATUSES, required: true },
+    carrier: { type: String, required: true },
+    trackingNumber: { type: String, required: true },
+    lines: [{ _id: false, sku: String, quantity: Number }],
+    events: [{ _id: false, type: { type: String }, at: Date, trackingNumber: String }],
+  },
+  { timestamps: true, versionKey: false },
+);
+shipmentSchema.index({ key: 1 }, { unique: true });
+shipmentSchema.index({ orderId: 1 });
+export const ShipmentModel = mongoose.model('Shipment', shipmentSchema, 'shipments');
+
+/** One record per (order, event): the notification that was sent, so a retry never sends it twice. */
+const notificationSchema = new Schema(
+  {
+    key: { type: String, required: true },
+    orderId: { type: String, required: true },
+    event: { type: String, required: true },
+    recipient: { type: String, required: true },
+    subject: { type: String, required: true },
+    body: { type: String, required: true },
+    status: { type: String, enum: ['recorded'], required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+notificationSchema.index({ key: 1 }, { unique: true });
+notificationSchema.index({ orderId: 1 });
+export const NotificationModel = mongoose.model('Notification', notificationSchema, 'notifications');
+
+/** The sandbox payment provider's own books, kept apart from ours the way a real provider's would be. */
+const sandboxPaymentSchema = new Schema(
+  {
+    idempotencyKey: { type: String, required: true },
+    operation: { type: String, enum: ['authorize', 'capture', 'void', 'refund'], required: true },
+    outcome: { type: String, enum: ['approved', 'declined'], required: true },
+    reference: { type: String, required: true },
+    authorizationId: String,
+    amount: { type: Number, required: true },
+    currency: { type: String, required: true },
+    declineReason: String,
+    reviewRequested: Boolean,
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+sandboxPaymentSchema.index({ idempotencyKey: 1 }, { unique: true });
+sandboxPaymentSchema.index({ authorizationId: 1 });
+export const SandboxPaymentModel = mongoose.model('SandboxPayment', sandboxPaymentSchema, 'sandbox_payments');
+
+/** How many calls the sandbox has seen per idempotency key, to play transient failures (`tok_flaky`). */
+const sandboxAttemptSchema = new Schema(
+  { _id: { type: String, required: true }, count: { type: Number, required: true } },
+  { versionKey: false },
+);
+export const SandboxAttemptModel = mongoose.model('SandboxAttempt', sandboxAttemptSchema, 'sandbox_attempts');
+
+export const allModels = [
+  WarehouseModel,
+  StockLocationModel,
+  StockMovementModel,
+  OrderModel,
+  PaymentModel,
+  ShipmentModel,
+  NotificationModel,
+  SandboxPaymentModel,
+  SandboxAttemptModel,
+];

@@ -1,0 +1,134 @@
+/**
+ * `npm start`: the whole system on one machine. Starts the Temporal dev server and FerretDB (unless
+ * TEMPORAL_ADDRESS / MONGODB_URI point at existing ones), then the worker and the API, prints where
+ * everything is, and on Ctrl-C stops it all in reverse order, keeping the data in DATA_DIR.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config.js';
+import {
+  describeExit,
+  isPortFree,
+  type ManagedProcess,
+  PortInUseError,
+  repoRoot,
+  startFerretDB,
+  startNodeProcess,
+  startTemporalDevServer,
+  waitForTaskQueuePoller,
+  waitForTcp,
+} from './services.js';
+import { ensureTools } from './tools.js';
+
+const say = (line: string) => console.log(`[start] ${line}`);
+const running: ManagedProcess[] = []; // in start order; stopped in reverse
+let shuttingDown = false;
+
+async function shutDown(exitCode: number, reason: string): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    (exitCode === 0 ? say : (line: string) => console.error(`[start] ${line}`))(reason);
+    for (const proc of [...running].reverse()) {
+      // The worker may be finishing activities; give it longer before SIGKILL.
+      await proc.stop(proc.name === 'worker' ? 30_000 : 10_000);
+    }
+    if (exitCode === 0) say('stopped; data is kept.');
+    process.exit(exitCode);
+  }
+  // A second signal (npm forwards the one the terminal already sent us) must not cut the stop short.
+  return new Promise<never>(() => {});
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void shutDown(0, `${signal} received, stopping ...`));
+}
+
+// `npm start` runs us under `sh -c`, which dies on a SIGTERM sent to npm without passing it on;
+// then we are reparented and nobody would ever stop the stack. Treat that as a stop request.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutDown(0, 'parent process exited, stopping ...');
+}, 1000).unref();
+
+/** Once running, any child exiting on its own takes the whole stack down. */
+function supervise(proc: ManagedProcess): ManagedProcess {
+  running.push(proc);
+  void proc.exited.then((exit) => {
+    if (!shuttingDown) void shutDown(1, `${proc.name} ${describeExit(exit)} unexpectedly; stopping everything.`);
+  });
+  return proc;
+}
+
+function maskPassword(uri: string): string {
+  return uri.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/i, '$1:****@');
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const startTemporal = config.temporal.externalAddress === undefined;
+  const startMongo = config.mongo.externalUri === undefined;
+
+  const wantedPorts: Array<[number, string]> = [[config.port, 'PORT']];
+  if (startTemporal) wantedPorts.push([config.temporal.port, 'TEMPORAL_PORT'], [config.temporal.uiPort, 'TEMPORAL_UI_PORT']);
+  if (startMongo) wantedPorts.push([config.mongo.ferretdbPort, 'FERRETDB_PORT']);
+  const envVarOfPort = new Map(wantedPorts);
+  for (const [port, envVar] of wantedPorts) {
+    if (!(await isPortFree(port))) throw new Error(`port ${port} is already in use; set ${envVar} to a free port (or stop what uses it).`);
+  }
+  for (const entry of ['worker/main.ts', 'api/main.ts']) {
+    if (!existsSync(path.join(repoRoot, entry))) throw new Error(`${entry} not found; run npm start from the repository root.`);
+  }
+
+  const tools = await ensureTools();
+  const [temporal, ferretdb] = await Promise.allSettled([
+    startTemporal
+      ? startTemporalDevServer({ binary: tools.temporal, port: config.temporal.port, uiPort: config.temporal.uiPort,
+          dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'), namespace: config.temporal.namespace }).then(supervise)
+      : undefined,
+    startMongo
+      ? startFerretDB({ binary: tools.ferretdb, port: config.mongo.ferretdbPort, dataDir: path.join(config.dataDir, 'ferretdb') }).then(supervise)
+      : undefined,
+  ]);
+  for (const started of [temporal, ferretdb]) {
+    if (started.status === 'rejected') {
+      const error = started.reason;
+      if (error instanceof PortInUseError) throw new Error(`port ${error.port} is already in use; set ${envVarOfPort.get(error.port)} to a free port.`);
+      throw error;
+    }
+  }
+
+  const env = { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, MONGODB_URI: config.mongo.uri };
+  const workerStarted = Date.now();
+  supervise(startNodeProcess({ name: 'worker', entry: 'worker/main.ts', env }));
+  supervise(startNodeProcess({ name: 'api', entry: 'api/main.ts', env }));
+  // Up means: the API accepts connections and the worker polls its task queue (after bundling workflows).
+  await Promise.all([
+    waitForTcp('localhost', config.port, 120_000),
+    waitForTaskQueuePoller({ address: config.temporal.address, namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue, since: workerStarted, timeoutMs: 120_000 }),
+  ]);
+
+  const apiUrl = `http://localhost:${config.port}`;
+  const lines = [
+    'Fulfillment engine is up.',
+    `  API          ${apiUrl}`,
+    `  API docs     ${apiUrl}/docs`,
+    startTemporal
+      ? `  Temporal UI  http://localhost:${config.temporal.uiPort}`
+      : `  Temporal     ${config.temporal.address} (external)`,
+    `  MongoDB      ${maskPassword(config.mongo.uri)}${startMongo ? ' (FerretDB)' : ' (external)'}`,
+  ];
+  if (!config.production && !process.env.API_KEYS) {
+    lines.push('  Dev API keys (API_KEYS is unset, so these are accepted):',
+      '    dev-channel-web    channel web', '    dev-channel-store  channel store',
+      '    dev-support        support', '    dev-warehouse      warehouse', '    dev-admin          admin');
+  }
+  if (startTemporal || startMongo) lines.push(`  Data in      ${config.dataDir}`);
+  lines.push('Ctrl-C stops everything.');
+  const rule = '-'.repeat(64);
+  console.log(['', rule, ...lines, rule, ''].join('\n'));
+}
+
+main().catch((error: unknown) => {
+  void shutDown(1, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+});

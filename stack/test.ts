@@ -1,0 +1,30 @@
+/**
+ * `npm test [-- vitest args]`: makes sure the tools are installed, then runs `vitest run` with their
+ * paths in OMS_TEMPORAL_BIN / OMS_TEMPORAL_TEST_SERVER_BIN / OMS_FERRETDB_BIN, exiting with its code.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ensureTools, ToolInstallError } from './tools.js';
+
+let tools;
+try {
+  tools = await ensureTools();
+} catch (error) {
+  console.error(`[test] ${error instanceof ToolInstallError ? error.message : error}`);
+  process.exit(1);
+}
+
+const vitestPackageJson = createRequire(import.meta.url).resolve('vitest/package.json');
+const vitest = spawn(process.execPath, [path.join(path.dirname(vitestPackageJson), 'vitest.mjs'), 'run', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    OMS_TEMPORAL_BIN: tools.temporal,
+    OMS_TEMPORAL_TEST_SERVER_BIN: tools.temporalTestServer,
+    OMS_FERRETDB_BIN: tools.ferretdb,
+  },
+});
+// Ctrl-C reaches vitest directly (same process group); we just wait for it to finish.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => vitest.kill(signal));
+vitest.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

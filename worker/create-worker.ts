@@ -1,0 +1,29 @@
+/** Builds the order worker; used by the worker process and by tests with their own connection. */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { SandboxCarrier } from '../activities/sandbox-carrier.js';
+import { SandboxPaymentProvider } from '../activities/sandbox-payment-provider.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export function sandboxDependencies(): ActivityDependencies {
+  return { payments: new SandboxPaymentProvider(), carrier: new SandboxCarrier() };
+}
+
+export async function createOrderWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dependencies?: ActivityDependencies;
+  /** Tests pass a prebuilt bundle so the workflow code is bundled once per suite. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities: createActivities(options.dependencies ?? sandboxDependencies()),
+  });
+}
