@@ -5,9 +5,13 @@ import { allModels } from './models.js';
 export async function connectMongo(uri: string): Promise<typeof mongoose> {
   // FerretDB v1 has no sessions or retryable writes; MongoDB works either way.
   await mongoose.connect(uri, { retryWrites: false, serverSelectionTimeoutMS: 10_000 });
-  // Unique indexes are our serialization points, so they must exist before the first write.
-  await Promise.all(allModels.map((model) => model.createIndexes()));
+  await ensureIndexes();
   return mongoose;
+}
+
+/** Unique indexes are our serialization points, so they must exist before the first write. */
+export async function ensureIndexes(): Promise<void> {
+  await Promise.all(allModels.map((model) => model.createIndexes()));
 }
 
 export async function disconnectMongo(): Promise<void> {

@@ -1,0 +1,82 @@
+/** Shared test fixtures: a database of the suite's FerretDB per test file, and realistic orders and stock. */
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { inject } from 'vitest';
+import { orderTotal } from '../../domain/money.js';
+import type { Address, OrderInput } from '../../domain/order.js';
+import { connectMongo, disconnectMongo, ensureIndexes } from '../../persistence/connection.js';
+import { StockLocationModel, WarehouseModel } from '../../persistence/models.js';
+import { appendMovement } from '../../persistence/stock-ledger.js';
+
+/** Connects mongoose to a fresh database named after the test file, on the suite's FerretDB. */
+export async function useTestDatabase(name: string): Promise<{ uri: string; close: () => Promise<void> }> {
+  const base = new URL(inject('mongoUri'));
+  base.pathname = `/oms_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const uri = base.toString();
+  await connectMongo(uri);
+  await mongoose.connection.dropDatabase();
+  await ensureIndexes();
+  return { uri, close: disconnectMongo };
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export const PLACES = {
+  berlin: { country: 'DE', location: { lat: 52.52, lng: 13.405 } },
+  munich: { country: 'DE', location: { lat: 48.137, lng: 11.575 } },
+  paris: { country: 'FR', location: { lat: 48.857, lng: 2.352 } },
+} as const;
+
+export async function seedWarehouse(warehouseId: string, place: (typeof PLACES)[keyof typeof PLACES]): Promise<void> {
+  await WarehouseModel.updateOne(
+    { _id: warehouseId },
+    { $set: { name: warehouseId, country: place.country, location: place.location, active: true, priority: 0 } },
+    { upsert: true },
+  );
+}
+
+/** Sets on-hand stock through the ledger, as the API does. */
+export async function setStock(sku: string, warehouseId: string, onHand: number): Promise<void> {
+  await StockLocationModel.updateOne({ sku, warehouseId }, { $setOnInsert: { sku, warehouseId } }, { upsert: true });
+  await appendMovement({
+    sku,
+    warehouseId,
+    kind: 'adjust',
+    key: `test-adjust:${randomUUID()}`,
+    actor: 'test',
+    change: (current) => ({ onHandDelta: onHand - current.onHand, reservedDelta: 0 }),
+  });
+}
+
+export const BERLIN_ADDRESS: Address = {
+  name: 'Erika Mustermann',
+  line1: 'Unter den Linden 1',
+  city: 'Berlin',
+  postalCode: '10117',
+  country: 'DE',
+  location: { lat: 52.517, lng: 13.389 },
+};
+
+/** A workflow input as the API would build it. */
+export function orderInput(
+  lines: Array<{ sku: string; quantity: number; unitPrice?: number }>,
+  overrides: Partial<Omit<OrderInput, 'lines' | 'total'>> = {},
+): OrderInput {
+  const orderId = overrides.orderId ?? `ord_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+  const fullLines = lines.map((line, index) => ({ lineId: `L${index + 1}`, unitPrice: 1250, ...line }));
+  return {
+    orderId,
+    externalId: `ext-${orderId}`,
+    channel: 'web',
+    customer: { id: 'cust-1', email: 'erika@example.com', name: 'Erika' },
+    shippingAddress: BERLIN_ADDRESS,
+    paymentToken: 'tok_ok',
+    requestHash: 'test',
+    receivedAt: new Date().toISOString(),
+    ...overrides,
+    lines: fullLines,
+    total: orderTotal(fullLines, 'EUR'),
+  };
+}

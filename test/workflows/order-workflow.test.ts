@@ -1,0 +1,256 @@
+/**
+ * The order workflow on the real Temporal dev server binary (TestWorkflowEnvironment.createLocal with
+ * the `temporal` CLI from the tools cache), the real workflow bundle and the real activities on FerretDB.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities, type OrderActivities } from '../../activities/index.js';
+import { orderWorkflowId, type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
+import {
+  NotificationModel,
+  OrderModel,
+  SandboxAttemptModel,
+  SandboxPaymentModel,
+  ShipmentModel,
+  StockMovementModel,
+} from '../../persistence/models.js';
+import { readBalance } from '../../persistence/stock-ledger.js';
+import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+import { cancelOrderUpdate, getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
+import type { orderWorkflow } from '../../workflows/order.js';
+import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
+import { orderInput, PLACES, seedWarehouse, setStock, useTestDatabase } from '../support/fixtures.js';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
+let closeDb: () => Promise<void>;
+const taskQueue = `orders-${randomUUID()}`;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  [env, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: process.env.OMS_TEMPORAL_BIN! },
+        searchAttributes: [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey],
+      },
+    }),
+    bundleWorkflowCode({ workflowsPath, logger: quietLogger }),
+  ]);
+  ({ close: closeDb } = await useTestDatabase('workflows'));
+  await seedWarehouse('wh-berlin', PLACES.berlin);
+  await seedWarehouse('wh-paris', PLACES.paris);
+});
+
+afterAll(async () => {
+  await closeDb?.();
+  await env?.teardown();
+});
+
+/** Runs `fn` with a worker polling the suite's task queue; activities can be swapped for one test. */
+async function withWorker<T>(fn: () => Promise<T>, activityOverrides?: Partial<OrderActivities>): Promise<T> {
+  const options = { connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle };
+  const worker = activityOverrides
+    ? await Worker.create({ ...options, activities: { ...createActivities(sandboxDependencies()), ...activityOverrides } })
+    : await createOrderWorker(options);
+  return worker.runUntil(fn());
+}
+
+function start(input: OrderInput): Promise<WorkflowHandle<typeof orderWorkflow>> {
+  return env.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+    taskQueue,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+    typedSearchAttributes: [
+      { key: OrderIdKey, value: input.orderId },
+      { key: ChannelKey, value: input.channel },
+      { key: CustomerIdKey, value: input.customer.id },
+      { key: OrderStatusKey, value: 'received' },
+    ],
+  });
+}
+
+async function waitForStatus(handle: WorkflowHandle, status: OrderStatus): Promise<OrderState> {
+  for (let i = 0; i < 200; i++) {
+    const state = await handle.query(getOrderQuery);
+    if (state.status === status) return state;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`order never reached ${status}`);
+}
+
+const sandboxEntries = (orderId: string, operation: string) =>
+  SandboxPaymentModel.countDocuments({ idempotencyKey: new RegExp(`^order:${orderId}:`), operation });
+
+describe('orderWorkflow', () => {
+  it('authorizes, reserves, ships and ends delivered once every shipment is delivered', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    await setStock(sku, 'wh-paris', 50);
+    const input = orderInput([{ sku, quantity: 2, unitPrice: 1999 }]);
+
+    const outcome = await withWorker(async () => {
+      const handle = await start(input);
+      const allocated = await waitForStatus(handle, 'allocated');
+      // The customer is in Berlin: the Berlin warehouse serves, although Paris has more.
+      expect(allocated.allocations).toEqual([{ sku, warehouseId: 'wh-berlin', quantity: 2 }]);
+      expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 2 });
+      const [shipment] = allocated.shipments;
+      expect(shipment).toMatchObject({ warehouseId: 'wh-berlin', status: 'pending', lines: [{ sku, quantity: 2 }] });
+      expect(shipment.trackingNumber).toMatch(/^SBX\d{12}$/);
+
+      const shipped = await handle.executeUpdate(shipmentEventUpdate, {
+        args: [{ shipmentId: shipment.shipmentId, type: 'shipped', occurredAt: new Date().toISOString() }],
+      });
+      expect(shipped).toEqual({ shipmentStatus: 'shipped', orderStatus: 'shipped' });
+      await handle.executeUpdate(shipmentEventUpdate, {
+        args: [{ shipmentId: shipment.shipmentId, type: 'delivered', occurredAt: new Date().toISOString() }],
+      });
+      return handle.result();
+    });
+
+    expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 3, reserved: 0 });
+    expect(await sandboxEntries(input.orderId, 'authorize')).toBe(1);
+    const view = await OrderModel.findById(input.orderId).lean();
+    expect(view).toMatchObject({ status: 'delivered', payment: { status: 'authorized', authorized: 3998 } });
+    expect(view!.timeline.map((t) => t.type)).toEqual([
+      'received',
+      'payment_authorized',
+      'allocated',
+      'shipment_shipped',
+      'shipment_delivered',
+    ]);
+    const notifications = await NotificationModel.find({ orderId: input.orderId }).lean();
+    expect(notifications.map((n) => n.event).sort()).toEqual(['order_confirmed', 'shipment_delivered', 'shipment_shipped']);
+    const description = await env.client.workflow.getHandle(orderWorkflowId(input.orderId)).describe();
+    expect(description.typedSearchAttributes.get(OrderStatusKey)).toBe('delivered');
+  });
+
+  it('ends payment_declined on a declined card, reserving nothing and telling the customer', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const input = orderInput([{ sku, quantity: 1 }], { paymentToken: 'tok_decline' });
+
+    const outcome = await withWorker(async () => (await start(input)).result());
+
+    expect(outcome.status).toBe('payment_declined');
+    expect(await StockMovementModel.countDocuments({ orderId: input.orderId })).toBe(0);
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 0 });
+    const view = await OrderModel.findById(input.orderId).lean();
+    expect(view).toMatchObject({ status: 'payment_declined', payment: { status: 'declined', authorized: 0 } });
+    expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'payment_declined' })).toBe(1);
+  });
+
+  it('fails an order no warehouse can supply, voiding the authorization and telling the customer', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 1);
+    const input = orderInput([{ sku, quantity: 3 }]);
+
+    const outcome = await withWorker(async () => (await start(input)).result());
+
+    expect(outcome.status).toBe('failed');
+    expect(await sandboxEntries(input.orderId, 'authorize')).toBe(1);
+    expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 1, reserved: 0 });
+    expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ status: 'failed', payment: { status: 'voided' } });
+    expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_failed' })).toBe(1);
+  });
+
+  it('releases a partial reservation when stock runs out between routing and reserving', async () => {
+    const [first, second] = [`SKU-${randomUUID().slice(0, 6)}`, `SKU-${randomUUID().slice(0, 6)}`];
+    await setStock(first, 'wh-berlin', 4);
+    await setStock(second, 'wh-berlin', 1);
+    const input = orderInput([{ sku: first, quantity: 2 }, { sku: second, quantity: 2 }]);
+    const real = createActivities(sandboxDependencies());
+
+    // Routing sees a stale read (as when another order reserved meanwhile): it believes 2 of `second` are there.
+    const outcome = await withWorker(async () => (await start(input)).result(), {
+      loadStock: async (request) =>
+        (await real.loadStock(request)).map((w) => ({ ...w, available: { ...w.available, [second]: 2 } })),
+    });
+
+    expect(outcome.status).toBe('failed');
+    // `first` was reserved, then released by the compensation; nothing is left held for the order.
+    const movements = await StockMovementModel.find({ orderId: input.orderId, sku: first }).sort({ seq: 1 }).lean();
+    expect(movements.map((m) => [m.kind, m.reservedDelta])).toEqual([
+      ['reserve', 2],
+      ['release', -2],
+    ]);
+    expect(await readBalance(first, 'wh-berlin')).toMatchObject({ onHand: 4, reserved: 0 });
+    expect(await readBalance(second, 'wh-berlin')).toMatchObject({ onHand: 1, reserved: 0 });
+    expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
+  });
+
+  it('retries a flaky payment provider and authorizes exactly once', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const input = orderInput([{ sku, quantity: 1 }], { paymentToken: 'tok_flaky' });
+
+    const state = await withWorker(async () => waitForStatus(await start(input), 'allocated'));
+
+    expect(state.payment).toMatchObject({ status: 'authorized', authorized: input.total.amount });
+    expect(await SandboxAttemptModel.findById(`authorize:order:${input.orderId}:authorize`).lean()).toMatchObject({ count: 3 });
+    expect(await sandboxEntries(input.orderId, 'authorize')).toBe(1);
+  });
+
+  it('cancels an allocated order: stock released, authorization voided, shipments cancelled', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const input = orderInput([{ sku, quantity: 2 }]);
+
+    const result = await withWorker(async () => {
+      const handle = await start(input);
+      await waitForStatus(handle, 'allocated');
+      const cancelled = await handle.executeUpdate(cancelOrderUpdate, {
+        args: [{ reason: 'customer changed their mind', requestedBy: 'support' }],
+      });
+      return { cancelled, outcome: await handle.result() };
+    });
+
+    expect(result).toEqual({ cancelled: { status: 'cancelled' }, outcome: { orderId: input.orderId, status: 'cancelled' } });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 0 });
+    expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
+    expect(await ShipmentModel.find({ orderId: input.orderId }).lean()).toMatchObject([{ status: 'cancelled' }]);
+    const view = await OrderModel.findById(input.orderId).lean();
+    expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' } });
+    expect(view!.timeline.at(-1)!.message).toContain('customer changed their mind');
+    expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
+  });
+
+  it('rejects cancellation once a shipment has shipped, and out-of-order shipment events', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const input = orderInput([{ sku, quantity: 1 }]);
+
+    await withWorker(async () => {
+      const handle = await start(input);
+      const { shipments } = await waitForStatus(handle, 'allocated');
+      const event = (type: 'shipped' | 'delivered') =>
+        handle.executeUpdate(shipmentEventUpdate, {
+          args: [{ shipmentId: shipments[0].shipmentId, type, occurredAt: new Date().toISOString() }],
+        });
+
+      await expect(event('delivered')).rejects.toThrow(WorkflowUpdateFailedError);
+      await event('shipped');
+      await expect(event('shipped')).rejects.toThrow(WorkflowUpdateFailedError);
+      const cancel = handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'too late', requestedBy: 'support' }] });
+      await expect(cancel).rejects.toMatchObject({ cause: { message: expect.stringContaining('has already shipped') } });
+      await event('delivered');
+      expect((await handle.result()).status).toBe('delivered');
+    });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 4, reserved: 0 });
+  });
+});
+
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (message: string, meta?: unknown) => console.error(message, meta),
+};
