@@ -1,6 +1,6 @@
 /** Builds the order worker; used by the worker process and by tests with their own connection. */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { SandboxCarrier } from '../activities/sandbox-carrier.js';
 import { SandboxPaymentProvider } from '../activities/sandbox-payment-provider.js';
@@ -23,7 +23,20 @@ export async function createOrderWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: warningsOnly(Runtime.instance().logger) })),
     activities: createActivities(options.dependencies ?? sandboxDependencies()),
   });
+}
+
+/** Webpack's module listing is noise in the worker's log; its warnings and errors are not. */
+function warningsOnly(logger: Logger): Logger {
+  const ignore = () => {};
+  return {
+    log: (level, message, meta) => (level === 'WARN' || level === 'ERROR' ? logger.log(level, message, meta) : undefined),
+    trace: ignore,
+    debug: ignore,
+    info: ignore,
+    warn: logger.warn.bind(logger),
+    error: logger.error.bind(logger),
+  };
 }
