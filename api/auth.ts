@@ -58,7 +58,11 @@ export function parseApiKeys(spec: string): KeyEntry[] {
 
 export function loadApiKeys(env: NodeJS.ProcessEnv = process.env): KeyEntry[] {
   const spec = env.API_KEYS?.trim();
-  if (spec) return parseApiKeys(spec);
+  if (spec) {
+    const keys = parseApiKeys(spec);
+    if (keys.length === 0) throw new Error('API_KEYS is set but names no key');
+    return keys;
+  }
   if (env.NODE_ENV === 'production') {
     throw new Error('API_KEYS must be set in production; the dev keys only work outside production');
   }

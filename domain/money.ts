@@ -19,10 +19,13 @@ export function orderTotal(lines: ReadonlyArray<{ quantity: number; unitPrice: n
   return { amount, currency };
 }
 
+/** `3998 EUR` minor units -> `39.98 EUR`, by string arithmetic so large amounts keep every digit. */
 export function formatMoney({ amount, currency }: Money): string {
   const digits = currencyMinorDigits(currency);
-  const major = digits === 0 ? String(amount) : (amount / 10 ** digits).toFixed(digits);
-  return `${major} ${currency}`;
+  const sign = amount < 0 ? '-' : '';
+  const units = String(Math.abs(amount)).padStart(digits + 1, '0');
+  const major = digits === 0 ? units : `${units.slice(0, -digits)}.${units.slice(-digits)}`;
+  return `${sign}${major} ${currency}`;
 }
 
 /** ISO 4217 currencies whose minor unit is not 1/100. */
