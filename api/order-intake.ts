@@ -11,7 +11,7 @@ import { orderWorkflowId, type OrderInput, type OrderStatus } from '../domain/or
 import type { CreateOrderRequest } from '../domain/schemas.js';
 import { OrderModel, StockLocationModel } from '../persistence/models.js';
 import type { orderWorkflow } from '../workflows/order.js';
-import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStatusKey } from '../workflows/search-attributes.js';
+import { orderSearchAttributes, OrderStatusKey } from '../workflows/search-attributes.js';
 import { problems } from './problem.js';
 
 export type IntakeResult = { created: boolean; orderId: string; status: OrderStatus };
@@ -57,12 +57,7 @@ export async function submitOrder(
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       memo: { requestHash },
-      typedSearchAttributes: [
-        { key: OrderIdKey, value: orderId },
-        { key: ChannelKey, value: channel },
-        { key: CustomerIdKey, value: request.customer.id },
-        { key: OrderStatusKey, value: 'received' },
-      ],
+      typedSearchAttributes: orderSearchAttributes({ ...input, status: 'received' }),
     });
     return { created: true, orderId, status: 'received' };
   } catch (error) {

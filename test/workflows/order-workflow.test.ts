@@ -64,12 +64,6 @@ function start(input: OrderInput): Promise<WorkflowHandle<typeof orderWorkflow>>
     taskQueue,
     workflowId: orderWorkflowId(input.orderId),
     args: [input],
-    typedSearchAttributes: [
-      { key: OrderIdKey, value: input.orderId },
-      { key: ChannelKey, value: input.channel },
-      { key: CustomerIdKey, value: input.customer.id },
-      { key: OrderStatusKey, value: 'received' },
-    ],
   });
 }
 
@@ -80,6 +74,17 @@ async function waitForStatus(handle: WorkflowHandle, status: OrderStatus): Promi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`order never reached ${status}`);
+}
+
+/** Workflow ids matching a visibility query, polled briefly since visibility is eventually consistent. */
+async function findWorkflowIds(query: string): Promise<string[]> {
+  for (let i = 0; i < 50; i++) {
+    const ids: string[] = [];
+    for await (const execution of env.client.workflow.list({ query })) ids.push(execution.workflowId);
+    if (ids.length > 0) return ids;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return [];
 }
 
 const sandboxEntries = (orderId: string, operation: string) =>
@@ -128,6 +133,8 @@ describe('orderWorkflow', () => {
     expect(notifications.map((n) => n.event).sort()).toEqual(['order_confirmed', 'shipment_delivered', 'shipment_shipped']);
     const description = await env.client.workflow.getHandle(orderWorkflowId(input.orderId)).describe();
     expect(description.typedSearchAttributes.get(OrderStatusKey)).toBe('delivered');
+    expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(input.customer.id);
+    expect(await findWorkflowIds(`OrderId = '${input.orderId}' AND OrderStatus = 'delivered'`)).toEqual([orderWorkflowId(input.orderId)]);
   });
 
   it('ends payment_declined on a declined card, reserving nothing and telling the customer', async () => {
