@@ -207,7 +207,13 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     checkNotCancelled();
 
     // 3. One shipment per allocated warehouse.
-    compensations.push({ name: 'cancelPendingShipments', run: () => db.cancelPendingShipments({ orderId: state.orderId }) });
+    compensations.push({
+      name: 'cancelPendingShipments',
+      run: async () => {
+        await db.cancelPendingShipments({ orderId: state.orderId });
+        for (const shipment of state.shipments) if (shipment.status === 'pending') shipment.status = 'cancelled';
+      },
+    });
     for (const warehouseId of [...new Set(allocations.map((a) => a.warehouseId))]) {
       const lines = allocations.filter((a) => a.warehouseId === warehouseId).map(({ sku, quantity }) => ({ sku, quantity }));
       state.shipments.push(

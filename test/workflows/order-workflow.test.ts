@@ -223,7 +223,7 @@ describe('orderWorkflow', () => {
     expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
     expect(await ShipmentModel.find({ orderId: input.orderId }).lean()).toMatchObject([{ status: 'cancelled' }]);
     const view = await OrderModel.findById(input.orderId).lean();
-    expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' } });
+    expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' }, shipments: [{ status: 'cancelled' }] });
     expect(view!.timeline.at(-1)!.message).toContain('customer changed their mind');
     expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
   });

@@ -1,0 +1,129 @@
+/**
+ * The API in-process for one test file: a fresh database on the suite's FerretDB, a Temporal client on the
+ * suite's dev server, optionally one order worker on a task queue of its own, and `app.listen(0)`.
+ * `api(method, path, key, body)` talks to it over real HTTP.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { expect, inject } from 'vitest';
+import { createApp } from '../../api/app.js';
+import { createOrderWorker, workflowsPath } from '../../worker/create-worker.js';
+import { useTestDatabase } from '../support/fixtures.js';
+
+/** The documented dev API keys (accepted outside production when API_KEYS is unset). */
+export const KEYS = {
+  web: 'dev-channel-web',
+  store: 'dev-channel-store',
+  support: 'dev-support',
+  warehouse: 'dev-warehouse',
+  admin: 'dev-admin',
+} as const;
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // Tests read whatever the API answered; the assertions say what it must be.
+  body: any;
+}
+
+/**
+ * One HTTP request. `key` undefined sends no Authorization header. A string `body` is sent as is (for
+ * malformed JSON); anything else is sent as JSON.
+ */
+export type ApiCall = (method: string, path: string, key?: string, body?: unknown) => Promise<ApiResponse>;
+
+export function apiClient(baseUrl: string): ApiCall {
+  return async (method, path, key, body) => {
+    const headers: Record<string, string> = {};
+    if (key !== undefined) headers.authorization = `Bearer ${key}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const isJson = /json/.test(response.headers.get('content-type') ?? '');
+    return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
+  };
+}
+
+export interface ApiHarness {
+  baseUrl: string;
+  api: ApiCall;
+  temporal: Client;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(options: { database: string; worker: boolean }): Promise<ApiHarness> {
+  const address = inject('temporalAddress');
+  const taskQueue = `api-${options.database}-${randomUUID()}`;
+  const db = await useTestDatabase(options.database);
+  const connection = await Connection.connect({ address });
+  const temporal = new Client({ connection, namespace: 'default' });
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (options.worker) {
+    try {
+      // WARN would print every expected activity failure (declined cards, the flaky sandbox token).
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // already installed in this process
+    }
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    nativeConnection = await NativeConnection.connect({ address });
+    worker = await createOrderWorker({ connection: nativeConnection, namespace: 'default', taskQueue, workflowBundle });
+    workerRun = worker.run();
+  }
+
+  const app = createApp({ temporal, taskQueue, env: {} });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    api: apiClient(baseUrl),
+    temporal,
+    taskQueue,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (worker) {
+        worker.shutdown();
+        await workerRun;
+      }
+      await nativeConnection?.close();
+      await connection.close();
+      await db.close();
+    },
+  };
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: Array<{ path: string; message: string }>;
+}
+
+/** Asserts the RFC 9457 shape every error of the API shares, and returns the problem. */
+export function expectProblem(response: ApiResponse, status: number): ProblemBody {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(response.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) });
+  expect(response.body.type).not.toBe('');
+  expect(response.body.title).not.toBe('');
+  expect(response.body.detail).not.toBe('');
+  return response.body as ProblemBody;
+}

@@ -1,0 +1,234 @@
+/**
+ * `npm start` end to end: the launcher (stack/start.ts) brings up its own Temporal dev server with UI,
+ * FerretDB, the worker and the API on free ports with data in a temp dir; an order goes from intake to
+ * delivered through HTTP only; Ctrl-C (SIGINT) stops everything and leaves no process behind.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findFreePort, isPortFree, repoRoot } from '../../stack/services.js';
+
+const STARTUP_TIMEOUT_MS = 90_000;
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+let launcher: ChildProcess | undefined;
+let output = '';
+let closed = false;
+/** Every process seen under the launcher, so cleanup can reach them even if the launcher is gone. */
+const seenPids = new Set<number>();
+let dataDir: string | undefined;
+
+// ---------------------------------------------------------------------------------------------------------
+// helpers
+
+/** `count` distinct free ports. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await findFreePort());
+  return [...ports];
+}
+
+/** The pids of `pid`'s descendants, children first. */
+function descendantsOf(pid: number): number[] {
+  let children: number[];
+  try {
+    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((child) => child > 0);
+  } catch {
+    children = []; // ps exits 1 when there are none
+  }
+  const all = children.flatMap((child) => [child, ...descendantsOf(child)]);
+  for (const child of all) seenPids.add(child);
+  return all;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie still answers kill(0); it has exited all the same.
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Kills a process and its process group if it has one of its own (start.ts runs children in their own). */
+function killHard(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // gone, or not a group leader
+    }
+  }
+}
+
+/** Polls `probe` until it returns a value; fails early, with the launcher's output, if the launcher exits. */
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    if (launcher && (launcher.exitCode !== null || launcher.signalCode !== null)) {
+      throw new Error(`npm start exited (${launcher.exitCode ?? launcher.signalCode}) while waiting for ${what}. Output:\n${output}`);
+    }
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last error: ${String(lastError)}). Output:\n${output}`);
+    }
+    await sleep(250);
+  }
+}
+
+/** Settles when the child has exited and its output is drained. */
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (closed) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+afterAll(async () => {
+  // Only when the test failed half-way: stop the launcher gently, then make sure nothing of it survives.
+  if (launcher?.pid && !closed) {
+    descendantsOf(launcher.pid);
+    launcher.kill('SIGINT');
+    await Promise.race([exitOf(launcher), sleep(SHUTDOWN_TIMEOUT_MS)]);
+    killHard(launcher.pid);
+  }
+  for (const pid of seenPids) if (isAlive(pid)) killHard(pid);
+  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it(
+    'runs the whole stack: an order goes from intake to delivered over HTTP, and Ctrl-C stops everything',
+    async () => {
+      const [apiPort, temporalPort, temporalUiPort, ferretdbPort] = await freePorts(4);
+      dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PORT: String(apiPort),
+        TEMPORAL_PORT: String(temporalPort),
+        TEMPORAL_UI_PORT: String(temporalUiPort),
+        FERRETDB_PORT: String(ferretdbPort),
+        DATA_DIR: dataDir,
+      };
+      for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'API_KEYS', 'NODE_ENV', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) {
+        delete env[name];
+      }
+
+      // Its own process group, as in a terminal: the signal below reaches the launcher only.
+      launcher = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], {
+        cwd: repoRoot,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      launcher.once('close', () => (closed = true));
+
+      // --- up: the banner, then a healthy API ---
+      const startedAt = Date.now();
+      await waitFor('the "is up" banner', STARTUP_TIMEOUT_MS, async () => (output.includes('Fulfillment engine is up.') ? true : undefined));
+      const baseUrl = `http://localhost:${apiPort}`;
+      expect(output).toContain(`API          ${baseUrl}`);
+      expect(output).toContain('dev-channel-web');
+      await waitFor('GET /health = 200', STARTUP_TIMEOUT_MS - (Date.now() - startedAt), async () => {
+        const response = await fetch(`${baseUrl}/health`);
+        return response.status === 200 ? true : undefined;
+      });
+
+      const api = async (method: string, urlPath: string, key: string, body?: unknown) => {
+        const response = await fetch(`${baseUrl}${urlPath}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        return { status: response.status, body: await response.json() };
+      };
+      const orderStatus = async (orderId: string, status: string) =>
+        waitFor(`order ${orderId} to be ${status}`, 30_000, async () => {
+          const { body } = await api('GET', `/v1/orders/${orderId}`, 'dev-support');
+          return body.status === status ? body : undefined;
+        });
+
+      // --- an order through its whole life, over HTTP only ---
+      const warehouse = { name: 'Berlin', country: 'DE', location: { lat: 52.52, lng: 13.405 } };
+      expect((await api('PUT', '/v1/warehouses/wh-berlin', 'dev-admin', warehouse)).status).toBe(201);
+      expect((await api('PUT', '/v1/inventory/E2E-MUG/wh-berlin', 'dev-warehouse', { onHand: 5 })).body).toMatchObject({ onHand: 5, available: 5 });
+
+      const created = await api('POST', '/v1/orders', 'dev-channel-web', {
+        externalId: 'e2e-1',
+        customer: { id: 'cust-e2e', email: 'e2e@example.com' },
+        shippingAddress: { line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' },
+        lines: [{ sku: 'E2E-MUG', quantity: 2, unitPrice: 900 }],
+        currency: 'EUR',
+        payment: { token: 'tok_ok' },
+      });
+      expect(created.status).toBe(202);
+      const { orderId } = created.body as { orderId: string };
+
+      const allocated = await orderStatus(orderId, 'allocated');
+      const { shipmentId } = allocated.shipments[0];
+      expect((await api('POST', `/v1/shipments/${shipmentId}/events`, 'dev-warehouse', { type: 'shipped' })).status).toBe(202);
+      expect((await api('POST', `/v1/shipments/${shipmentId}/events`, 'dev-warehouse', { type: 'delivered' })).status).toBe(202);
+      await orderStatus(orderId, 'delivered');
+      expect((await api('GET', '/v1/inventory/E2E-MUG', 'dev-support')).body).toMatchObject({ available: 3 });
+
+      // --- the Temporal UI answers, and the order's workflow can be found by its search attribute ---
+      const uiUrl = /Temporal UI\s+(\S+)/.exec(output)?.[1];
+      expect(uiUrl).toBe(`http://localhost:${temporalUiPort}`);
+      expect((await fetch(uiUrl!)).status).toBe(200);
+
+      const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+      try {
+        const temporal = new Client({ connection });
+        const workflow = await waitFor('the workflow in Temporal visibility', 15_000, async () => {
+          for await (const info of temporal.workflow.list({ query: `OrderId = '${orderId}'` })) {
+            if (info.status.name === 'COMPLETED') return info;
+          }
+          return undefined;
+        });
+        expect(workflow).toMatchObject({ workflowId: `order-${orderId}`, type: 'orderWorkflow' });
+      } finally {
+        await connection.close();
+      }
+
+      // --- Ctrl-C: everything stops, the launcher exits 0, nothing is left running ---
+      const children = descendantsOf(launcher.pid!);
+      const commands = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      expect(commands).toEqual(
+        expect.arrayContaining([/temporal server start-dev/, /ferretdb/, /worker\/main\.ts/, /api\/main\.ts/].map((pattern) => expect.stringMatching(pattern))),
+      );
+      const stopRequested = Date.now();
+      launcher.kill('SIGINT');
+      const exit = await Promise.race([exitOf(launcher), sleep(SHUTDOWN_TIMEOUT_MS).then(() => 'timeout' as const)]);
+      expect(exit, `launcher did not exit within ${SHUTDOWN_TIMEOUT_MS} ms. Output:\n${output}`).toEqual({ code: 0, signal: null });
+      console.log(`npm start: up in ${stopRequested - startedAt} ms (incl. the order), stopped in ${Date.now() - stopRequested} ms`);
+      expect(output).toContain('stopped; data is kept.');
+
+      expect(children.filter(isAlive), 'processes still running after the launcher exited').toEqual([]);
+      for (const port of [apiPort, temporalPort, temporalUiPort, ferretdbPort]) {
+        expect(await isPortFree(port), `port ${port} is free again`).toBe(true);
+      }
+    },
+    STARTUP_TIMEOUT_MS + 120_000,
+  );
+});
