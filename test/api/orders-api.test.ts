@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { orderIdFor } from '../../api/order-intake.js';
 import { orderWorkflowId, type OrderStatus } from '../../domain/order.js';
 import { OrderModel } from '../../persistence/models.js';
-import { PLACES, uniqueId } from '../support/fixtures.js';
+import { BERLIN_ADDRESS, PLACES, uniqueId } from '../support/fixtures.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness, type ApiResponse } from './harness.js';
 
 const WAREHOUSE_ID = 'wh-berlin';
@@ -45,14 +45,7 @@ function orderRequest(lines: Array<{ sku: string; quantity: number }>, overrides
   return {
     externalId: uniqueId('ext'),
     customer: { id: 'cust-1', email: 'erika@example.com', name: 'Erika Mustermann' },
-    shippingAddress: {
-      name: 'Erika Mustermann',
-      line1: 'Unter den Linden 1',
-      city: 'Berlin',
-      postalCode: '10117',
-      country: 'DE',
-      location: { lat: 52.517, lng: 13.389 },
-    },
+    shippingAddress: BERLIN_ADDRESS,
     lines: lines.map((line) => ({ ...line, unitPrice: UNIT_PRICE })),
     currency: 'EUR',
     payment: { token: 'tok_ok' },
