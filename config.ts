@@ -14,6 +14,16 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `90s`, `30m`, `12h` or `14d`, in milliseconds. */
+function durationFromEnv(name: string, fallback: string): number {
+  const raw = strFromEnv(name, fallback);
+  const match = /^(\d+)\s*([smhd])$/.exec(raw.trim());
+  if (!match) throw new Error(`${name} must be a duration such as 90s, 30m, 12h or 14d, got "${raw}"`);
+  return Number(match[1]) * DURATION_UNITS_MS[match[2]];
+}
+
 function strFromEnv(name: string, fallback: string): string {
   const raw = process.env[name];
   return raw === undefined || raw === '' ? fallback : raw;
@@ -38,6 +48,16 @@ export interface Config {
     uri: string;
     ferretdbPort: number;
   };
+  inventory: InventorySettings;
+  /** How long a backordered order waits for stock before it is cancelled. */
+  backorderTimeoutMs: number;
+}
+
+export interface InventorySettings {
+  /** Low-stock threshold for SKUs without their own: availability at or below it opens an alert. */
+  lowStockThreshold: number;
+  /** Who is told about low stock. */
+  operationsEmail: string;
 }
 
 export function loadConfig(): Config {
@@ -62,6 +82,11 @@ export function loadConfig(): Config {
       uri: externalMongo ?? `mongodb://127.0.0.1:${ferretdbPort}/oms`,
       ferretdbPort,
     },
+    inventory: {
+      lowStockThreshold: intFromEnv('LOW_STOCK_THRESHOLD', 5),
+      operationsEmail: strFromEnv('OPERATIONS_EMAIL', 'operations@localhost'),
+    },
+    backorderTimeoutMs: durationFromEnv('BACKORDER_TIMEOUT', '14d'),
   };
 }
 

@@ -1,24 +1,33 @@
 /**
- * All activities of the order workflow, built from their dependencies so tests and the worker can hand in
- * the providers they want. Workflows import only the type.
+ * All activities of the order and restock workflows, built from their dependencies so tests and the worker
+ * can hand in the providers they want. Workflows import only the type.
  */
+import type { Client } from '@temporalio/client';
 import { notificationActivities } from './notifications.js';
 import { orderViewActivities } from './order-view.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { paymentActivities } from './payments.js';
+import { restockActivities } from './restock.js';
 import type { Carrier } from './sandbox-carrier.js';
 import { shipmentActivities } from './shipments.js';
+import { createStockEffects } from './stock-effects.js';
 import { stockActivities } from './stock.js';
 
 export interface ActivityDependencies {
   payments: PaymentProvider;
   carrier: Carrier;
+  /** For waking backordered orders (the restock dispatcher and its signals). */
+  temporal: Client;
+  taskQueue: string;
+  inventory: { lowStockThreshold: number; operationsEmail: string };
 }
 
-export function createActivities({ payments, carrier }: ActivityDependencies) {
+export function createActivities({ payments, carrier, temporal, taskQueue, inventory }: ActivityDependencies) {
+  const effects = createStockEffects({ temporal, taskQueue, ...inventory });
   return {
     ...paymentActivities(payments),
-    ...stockActivities,
+    ...stockActivities(effects),
+    ...restockActivities(temporal),
     ...shipmentActivities(carrier),
     ...notificationActivities,
     ...orderViewActivities,

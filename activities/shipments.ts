@@ -11,11 +11,13 @@ export function shipmentActivities(carrier: Carrier) {
     async createShipment(input: {
       orderId: string;
       shipmentId: string;
+      /** Business key of this shipment, unique per order round and warehouse. */
+      shipmentKey: string;
       warehouseId: string;
       lines: ShipmentLine[];
       shippingAddress: Address;
     }): Promise<Shipment> {
-      const key = `order:${input.orderId}:shipment:${input.warehouseId}`;
+      const key = input.shipmentKey;
       const existing = await ShipmentModel.findOne({ key }).lean();
       if (existing) return toShipment(existing);
       const warehouse = await WarehouseModel.findById(input.warehouseId).lean();
@@ -67,7 +69,7 @@ export function shipmentActivities(carrier: Carrier) {
             key: `order:${input.orderId}:ship:${input.shipmentId}:${line.sku}`,
             orderId: input.orderId,
             actor: 'order-workflow',
-            change: () => ({ onHandDelta: -line.quantity!, reservedDelta: -line.quantity! }),
+            decide: () => ({ ok: true, change: { onHandDelta: -line.quantity!, reservedDelta: -line.quantity! } }),
           });
         }
       }

@@ -4,7 +4,6 @@
  */
 export const FailureType = {
   PaymentDeclined: 'PaymentDeclined',
-  InsufficientStock: 'InsufficientStock',
   NotCancellable: 'NotCancellable',
   InvalidShipmentEvent: 'InvalidShipmentEvent',
   UnknownShipment: 'UnknownShipment',

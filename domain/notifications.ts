@@ -3,6 +3,7 @@ import { formatMoney, type Money } from './money.js';
 
 export const NOTIFICATION_EVENTS = [
   'order_confirmed',
+  'order_backordered',
   'payment_declined',
   'order_failed',
   'order_cancelled',
@@ -31,6 +32,11 @@ export function renderNotification(request: NotificationRequest): { subject: str
   switch (request.event) {
     case 'order_confirmed':
       return { subject: `We have your ${ref}`, body: lines(`Your ${ref} for ${formatMoney(request.total)} is confirmed and being prepared.`) };
+    case 'order_backordered':
+      return {
+        subject: `Part of your ${ref} is on backorder`,
+        body: lines(`Some items of your ${ref} are not in stock yet${request.detail ? ` (${request.detail})` : ''}. We will ship them as soon as they arrive.`),
+      };
     case 'payment_declined':
       return {
         subject: `Payment declined for ${ref}`,
@@ -58,4 +64,12 @@ export function renderNotification(request: NotificationRequest): { subject: str
 
 export function notificationKey(request: Pick<NotificationRequest, 'orderId' | 'event' | 'subjectId'>): string {
   return `order:${request.orderId}:notify:${request.event}${request.subjectId ? `:${request.subjectId}` : ''}`;
+}
+
+/** The message to operations when a SKU's availability falls to its low-stock threshold. */
+export function renderLowStockAlert(alert: { sku: string; available: number; threshold: number }): { subject: string; body: string } {
+  return {
+    subject: `Low stock: ${alert.sku}`,
+    body: `${alert.sku} has ${alert.available} units available to promise across all warehouses (threshold ${alert.threshold}).`,
+  };
 }

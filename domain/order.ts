@@ -75,6 +75,7 @@ export interface OrderInput {
   lines: OrderLine[];
   total: Money;
   paymentToken: string;
+  policy: FulfillmentPolicy;
   /** Hash of the channel's request, to tell a retried request from a conflicting one. */
   requestHash: string;
   receivedAt: string;
@@ -84,6 +85,19 @@ export interface Allocation {
   sku: string;
   warehouseId: string;
   quantity: number;
+}
+
+export interface OrderQuantity {
+  sku: string;
+  quantity: number;
+}
+
+/** How an order may be fulfilled; set at intake from the channel's request and the configuration. */
+export interface FulfillmentPolicy {
+  /** Ship what is available now and backorder the rest, instead of waiting to ship complete. */
+  allowPartialShipment: boolean;
+  /** How long a backordered order waits for stock before it is cancelled (ms). */
+  backorderTimeoutMs: number;
 }
 
 export interface ShipmentLine {
@@ -128,6 +142,13 @@ export interface OrderState {
   /** Set when the payment provider asks for a manual review (acted on by the review hold). */
   flaggedForReview: boolean;
   allocations: Allocation[];
+  /** What could not be reserved yet: the order is backordered on these. */
+  unallocated: OrderQuantity[];
+  /** The SKUs of `unallocated`, for finding the orders that wait on a SKU. */
+  waitingSkus: string[];
+  /** When a backordered order gives up waiting (ISO 8601). */
+  backorderDeadline?: string;
+  policy: FulfillmentPolicy;
   shipments: Shipment[];
   timeline: TimelineEntry[];
   requestHash: string;
@@ -139,4 +160,8 @@ export interface OrderState {
 
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
+}
+
+export function restockWorkflowId(sku: string): string {
+  return `restock-${sku}`;
 }

@@ -5,7 +5,9 @@
  * no randomness, no I/O, no locale-dependent comparison; the answer never depends on the input order of
  * warehouses or lines (given unique warehouse ids).
  */
-import type { Allocation, GeoPoint } from './order.js';
+import type { Allocation, GeoPoint, OrderQuantity } from './order.js';
+
+export type { OrderQuantity };
 
 export interface WarehouseStock {
   warehouseId: string;
@@ -20,11 +22,6 @@ export interface WarehouseStock {
 export interface Destination {
   country: string;
   location?: GeoPoint;
-}
-
-export interface OrderQuantity {
-  sku: string;
-  quantity: number;
 }
 
 export interface RoutingResult {

@@ -28,3 +28,13 @@ export function orderStatusFromShipments(shipments: readonly Pick<Shipment, 'sta
   if (live.some((s) => s.status === 'shipped' || s.status === 'delivered')) return 'partially_shipped';
   return 'allocated';
 }
+
+/**
+ * The order status while it is being fulfilled: what its shipments add up to, except that an order still
+ * waiting for stock is `backordered` until something ships, and never more than `partially_shipped`.
+ */
+export function fulfillmentStatus(shipments: readonly Pick<Shipment, 'status'>[], unallocated: readonly unknown[]): OrderStatus {
+  const fromShipments = orderStatusFromShipments(shipments);
+  if (unallocated.length === 0) return fromShipments;
+  return fromShipments === 'allocated' ? 'backordered' : 'partially_shipped';
+}

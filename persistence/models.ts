@@ -4,6 +4,7 @@
  */
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { ORDER_STATUSES, PAYMENT_STATUSES, SHIPMENT_STATUSES } from '../domain/order.js';
+import { STOCK_MOVEMENT_KINDS, type StockMovementKind } from '../domain/stock.js';
 
 const geoPoint = new Schema({ lat: { type: Number, required: true }, lng: { type: Number, required: true } }, { _id: false });
 
@@ -20,16 +21,55 @@ const warehouseSchema = new Schema(
 );
 export const WarehouseModel = mongoose.model('Warehouse', warehouseSchema, 'warehouses');
 
-/** Which warehouses stock which SKU: one document per (sku, warehouse) that ever had stock set. */
-const stockLocationSchema = new Schema(
-  { sku: { type: String, required: true }, warehouseId: { type: String, required: true } },
+/**
+ * Stock levels per (sku, warehouse): a projection of the ledger's head (onHand, reserved, seq) kept for
+ * lists and alerts, plus the location's settings (safetyStock). Written only by persistence/stock-ledger.ts.
+ */
+const inventoryLevelSchema = new Schema(
+  {
+    sku: { type: String, required: true },
+    warehouseId: { type: String, required: true },
+    onHand: { type: Number, required: true, default: 0 },
+    reserved: { type: Number, required: true, default: 0 },
+    safetyStock: { type: Number, required: true, default: 0 },
+    /** The ledger sequence number this projection reflects. */
+    seq: { type: Number, required: true, default: 0 },
+  },
   { timestamps: true, versionKey: false },
 );
-stockLocationSchema.index({ sku: 1, warehouseId: 1 }, { unique: true });
-export const StockLocationModel = mongoose.model('StockLocation', stockLocationSchema, 'stock_locations');
+inventoryLevelSchema.index({ sku: 1, warehouseId: 1 }, { unique: true });
+inventoryLevelSchema.index({ warehouseId: 1 });
+export const InventoryLevelModel = mongoose.model('InventoryLevel', inventoryLevelSchema, 'inventory_levels');
 
-export const STOCK_MOVEMENT_KINDS = ['adjust', 'reserve', 'release', 'ship'] as const;
-export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];
+/** Per-SKU settings; a SKU without one uses the configured defaults. */
+const skuSettingSchema = new Schema(
+  { _id: { type: String, required: true }, lowStockThreshold: { type: Number, required: true } },
+  { timestamps: true, versionKey: false },
+);
+export const SkuSettingModel = mongoose.model('SkuSetting', skuSettingSchema, 'sku_settings');
+
+/**
+ * Low-stock alerts. `openKey` is unique: it is the SKU while the alert is open, so however many movements
+ * cross the threshold at once, one alert opens; closing it renames the key to `closed:<alert id>`,
+ * freeing the SKU for the next episode. (No sparse or partial index: FerretDB v1 lacks them.)
+ */
+const stockAlertSchema = new Schema(
+  {
+    sku: { type: String, required: true },
+    openKey: { type: String, required: true },
+    threshold: { type: Number, required: true },
+    availableAtOpen: { type: Number, required: true },
+    openedAt: { type: Date, required: true },
+    closedAt: { type: Date },
+    availableAtClose: { type: Number },
+  },
+  { versionKey: false },
+);
+stockAlertSchema.index({ openKey: 1 }, { unique: true });
+stockAlertSchema.index({ sku: 1, openedAt: -1 });
+export const StockAlertModel = mongoose.model('StockAlert', stockAlertSchema, 'stock_alerts');
+
+export { STOCK_MOVEMENT_KINDS, type StockMovementKind };
 
 /**
  * The stock ledger: append-only, one stream per (sku, warehouse). Each movement carries the next sequence
@@ -58,6 +98,7 @@ const stockMovementSchema = new Schema(
 stockMovementSchema.index({ sku: 1, warehouseId: 1, seq: 1 }, { unique: true });
 stockMovementSchema.index({ key: 1 }, { unique: true });
 stockMovementSchema.index({ orderId: 1 });
+stockMovementSchema.index({ sku: 1, at: -1 });
 export const StockMovementModel = mongoose.model('StockMovement', stockMovementSchema, 'stock_movements');
 export type StockMovementDoc = InferSchemaType<typeof stockMovementSchema>;
 
@@ -90,6 +131,10 @@ const orderSchema = new Schema(
     },
     flaggedForReview: Boolean,
     allocations: [{ _id: false, sku: String, warehouseId: String, quantity: Number }],
+    unallocated: [{ _id: false, sku: String, quantity: Number }],
+    waitingSkus: [String],
+    backorderDeadline: String,
+    policy: { allowPartialShipment: Boolean, backorderTimeoutMs: Number },
     shipments: [
       {
         _id: false,
@@ -113,6 +158,7 @@ orderSchema.index({ channel: 1, externalId: 1 }, { unique: true });
 orderSchema.index({ createdAt: -1, _id: -1 });
 orderSchema.index({ status: 1, createdAt: -1 });
 orderSchema.index({ 'customer.id': 1, createdAt: -1 });
+orderSchema.index({ waitingSkus: 1, createdAt: 1 });
 export const OrderModel = mongoose.model('Order', orderSchema, 'orders');
 
 /** Our record of each payment operation, one per business key. */
@@ -158,7 +204,8 @@ export const ShipmentModel = mongoose.model('Shipment', shipmentSchema, 'shipmen
 const notificationSchema = new Schema(
   {
     key: { type: String, required: true },
-    orderId: { type: String, required: true },
+    /** Absent for notifications to operations that concern no order (low stock). */
+    orderId: { type: String },
     event: { type: String, required: true },
     recipient: { type: String, required: true },
     subject: { type: String, required: true },
@@ -201,7 +248,9 @@ export const SandboxAttemptModel = mongoose.model('SandboxAttempt', sandboxAttem
 
 export const allModels = [
   WarehouseModel,
-  StockLocationModel,
+  InventoryLevelModel,
+  SkuSettingModel,
+  StockAlertModel,
   StockMovementModel,
   OrderModel,
   PaymentModel,

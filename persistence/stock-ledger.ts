@@ -1,19 +1,21 @@
 /**
- * The stock ledger's write path. FerretDB v1 applies conditional updates non-atomically, so instead of
- * `$inc` with a `$gte` guard, each movement is appended with the stream's next sequence number and the
- * balances after it. The unique (sku, warehouseId, seq) index lets exactly one of two racing writers win;
- * the loser re-reads the new head and checks the invariant again. The unique `key` makes a retried
- * movement (a retried activity) find the first one instead of applying twice.
+ * The stock ledger. FerretDB v1 applies conditional updates non-atomically, so instead of `$inc` with a
+ * `$gte` guard, each movement is appended with its stream's next sequence number and the balances after
+ * it. The unique (sku, warehouseId, seq) index lets exactly one of two racing writers win; the loser
+ * re-reads the new head and decides again. The unique `key` makes a retried movement (a retried activity)
+ * find the first one instead of applying twice. The ledger head is the truth; `inventory_levels` is a
+ * projection of it for lists, which every writer brings up to date after its append.
  */
-import { applyStockChange, availableToPromise, type StockChange } from '../domain/stock.js';
+import { applyStockChange, availableToPromise, type StockDecision } from '../domain/stock.js';
 import { isDuplicateKeyError } from './connection.js';
-import { StockMovementModel, type StockMovementDoc, type StockMovementKind } from './models.js';
+import { InventoryLevelModel, StockMovementModel, type StockMovementDoc, type StockMovementKind } from './models.js';
 
 export interface LedgerBalance {
   sku: string;
   warehouseId: string;
   onHand: number;
   reserved: number;
+  safetyStock: number;
   available: number;
   seq: number;
 }
@@ -27,8 +29,8 @@ export interface MovementRequest {
   actor: string;
   orderId?: string;
   reason?: string;
-  /** The change to make, given the current balance (so "set on hand to N" can be expressed). */
-  change: (current: LedgerBalance) => StockChange;
+  /** The change to make given the current balance, or why it cannot be made. */
+  decide: (current: LedgerBalance) => StockDecision;
 }
 
 export class StockMovementRejected extends Error {
@@ -41,28 +43,37 @@ export class StockMovementRejected extends Error {
   }
 }
 
-const MAX_APPEND_ATTEMPTS = 100;
+const MAX_APPEND_ATTEMPTS = 200;
+const MAX_PROJECTION_ROUNDS = 50;
+
+async function ledgerHead(sku: string, warehouseId: string) {
+  return StockMovementModel.findOne({ sku, warehouseId }).sort({ seq: -1 }).lean();
+}
 
 export async function readBalance(sku: string, warehouseId: string): Promise<LedgerBalance> {
-  const head = await StockMovementModel.findOne({ sku, warehouseId }).sort({ seq: -1 }).lean();
-  const onHand = head?.onHand ?? 0;
-  const reserved = head?.reserved ?? 0;
-  return { sku, warehouseId, onHand, reserved, available: availableToPromise({ onHand, reserved }), seq: head?.seq ?? 0 };
+  const [head, level] = await Promise.all([ledgerHead(sku, warehouseId), InventoryLevelModel.findOne({ sku, warehouseId }).lean()]);
+  const balance = { onHand: head?.onHand ?? 0, reserved: head?.reserved ?? 0, safetyStock: level?.safetyStock ?? 0 };
+  return { sku, warehouseId, ...balance, available: availableToPromise(balance), seq: head?.seq ?? 0 };
 }
 
 /**
  * Appends one movement and returns it, or returns the movement already recorded under the same key.
- * Throws StockMovementRejected when the change would break 0 <= reserved <= onHand.
+ * Throws StockMovementRejected when `decide` refuses or the change would break 0 <= reserved <= onHand.
  */
 export async function appendMovement(request: MovementRequest): Promise<StockMovementDoc> {
   const { sku, warehouseId, key } = request;
   for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
     const existing = await StockMovementModel.findOne({ key }).lean();
-    if (existing) return existing;
+    if (existing) {
+      // An earlier attempt may have appended and then died before projecting.
+      await projectLevel(sku, warehouseId);
+      return existing;
+    }
 
     const current = await readBalance(sku, warehouseId);
-    const change = request.change(current);
-    const next = applyStockChange(current, change);
+    const decision = request.decide(current);
+    if (!decision.ok) throw new StockMovementRejected(sku, warehouseId, decision.reason);
+    const next = applyStockChange(current, decision.change);
     if (!next.ok) throw new StockMovementRejected(sku, warehouseId, next.reason);
 
     try {
@@ -71,14 +82,16 @@ export async function appendMovement(request: MovementRequest): Promise<StockMov
         warehouseId,
         seq: current.seq + 1,
         kind: request.kind,
-        ...change,
-        ...next.balance,
+        ...decision.change,
+        onHand: next.balance.onHand,
+        reserved: next.balance.reserved,
         key,
         orderId: request.orderId,
         reason: request.reason,
         actor: request.actor,
         at: new Date(),
       });
+      await projectLevel(sku, warehouseId);
       return created.toObject();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -89,7 +102,95 @@ export async function appendMovement(request: MovementRequest): Promise<StockMov
   throw new Error(`stock ledger for ${sku} at ${warehouseId} is too contended; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
 }
 
+/**
+ * Brings the level up to the ledger head. The conditional write is not atomic on FerretDB, so a slow
+ * writer may overwrite a newer projection with an older one; every writer therefore re-reads level and
+ * head after its write and goes again until it sees them agree. The last writer always sees its own
+ * write, so the projection converges on the head.
+ */
+async function projectLevel(sku: string, warehouseId: string): Promise<void> {
+  for (let round = 0; round < MAX_PROJECTION_ROUNDS; round++) {
+    const head = await ledgerHead(sku, warehouseId);
+    if (!head) return;
+    await InventoryLevelModel.updateOne(
+      { sku, warehouseId, seq: { $ne: head.seq } },
+      { $set: { onHand: head.onHand, reserved: head.reserved, seq: head.seq } },
+    );
+    const [level, latest] = await Promise.all([InventoryLevelModel.findOne({ sku, warehouseId }).lean(), ledgerHead(sku, warehouseId)]);
+    if (!level || !latest || level.seq === latest.seq) return;
+  }
+  console.warn(`inventory level of ${sku} at ${warehouseId} still lags its ledger after ${MAX_PROJECTION_ROUNDS} rounds; reconciliation will repair it`);
+}
+
+/** Registers a (sku, warehouse) location, with its settings, before any movement names it. */
+export async function ensureLocation(sku: string, warehouseId: string, settings: { safetyStock?: number } = {}): Promise<void> {
+  const update = { $setOnInsert: { sku, warehouseId, onHand: 0, reserved: 0, seq: 0 }, ...(settings.safetyStock === undefined ? {} : { $set: settings }) };
+  try {
+    await InventoryLevelModel.updateOne({ sku, warehouseId }, update, { upsert: true });
+  } catch (error) {
+    // A concurrent first write created the location (FerretDB does not retry the upsert): update it.
+    if (!isDuplicateKeyError(error)) throw error;
+    if (settings.safetyStock !== undefined) await InventoryLevelModel.updateOne({ sku, warehouseId }, { $set: settings });
+  }
+}
+
 /** Movements recorded for an order, oldest first. */
 export async function movementsForOrder(orderId: string): Promise<StockMovementDoc[]> {
   return StockMovementModel.find({ orderId }).sort({ at: 1, seq: 1 }).lean();
+}
+
+export interface LevelDrift {
+  sku: string;
+  warehouseId: string;
+  level: { onHand: number; reserved: number; seq: number };
+  ledger: { onHand: number; reserved: number; seq: number; movements: number };
+  problems: string[];
+}
+
+/**
+ * Recomputes every level from the ledger (the sum of all deltas of its stream, read movement by movement)
+ * and reports each location where the projection, the stored running balances or the sequence disagree.
+ * With `repair`, levels are rewritten from the ledger (the ledger itself is never changed).
+ * It streams the movements rather than `$group`ing them: FerretDB v1.24 computes only the first `$sum`
+ * accumulator of a `$group` correctly (the others come back 0).
+ */
+export async function reconcileLevels(options: { repair?: boolean; sku?: string } = {}): Promise<{ checked: number; drift: LevelDrift[] }> {
+  const match = options.sku ? { sku: options.sku } : {};
+  const ledger = new Map<string, { onHand: number; reserved: number; seq: number; movements: number; gapFree: boolean; runningOk: boolean }>();
+  const movements = StockMovementModel.find(match, { sku: 1, warehouseId: 1, seq: 1, onHandDelta: 1, reservedDelta: 1, onHand: 1, reserved: 1 })
+    .sort({ sku: 1, warehouseId: 1, seq: 1 })
+    .lean()
+    .cursor();
+  for await (const m of movements) {
+    const id = `${m.sku}\u0000${m.warehouseId}`;
+    const sum = ledger.get(id) ?? { onHand: 0, reserved: 0, seq: 0, movements: 0, gapFree: true, runningOk: true };
+    sum.onHand += m.onHandDelta;
+    sum.reserved += m.reservedDelta;
+    sum.movements += 1;
+    sum.gapFree &&= m.seq === sum.seq + 1;
+    sum.runningOk &&= m.onHand === sum.onHand && m.reserved === sum.reserved;
+    sum.seq = m.seq;
+    ledger.set(id, sum);
+  }
+  const levels = await InventoryLevelModel.find(match).lean();
+  const drift: LevelDrift[] = [];
+  for (const level of levels) {
+    const sum = ledger.get(`${level.sku}\u0000${level.warehouseId}`);
+    const computed = { onHand: sum?.onHand ?? 0, reserved: sum?.reserved ?? 0, seq: sum?.seq ?? 0, movements: sum?.movements ?? 0 };
+    const problems: string[] = [];
+    if (level.onHand !== computed.onHand || level.reserved !== computed.reserved || level.seq !== computed.seq) {
+      problems.push('level differs from the ledger');
+    }
+    if (sum && !sum.runningOk) problems.push('running balance differs from the sum of movements');
+    if (sum && !sum.gapFree) problems.push('sequence has gaps');
+    if (problems.length === 0) continue;
+    drift.push({ sku: level.sku, warehouseId: level.warehouseId, level: { onHand: level.onHand, reserved: level.reserved, seq: level.seq }, ledger: computed, problems });
+    if (options.repair) {
+      await InventoryLevelModel.updateOne(
+        { sku: level.sku, warehouseId: level.warehouseId },
+        { $set: { onHand: computed.onHand, reserved: computed.reserved, seq: computed.seq } },
+      );
+    }
+  }
+  return { checked: levels.length, drift };
 }

