@@ -1,22 +1,29 @@
 /** The Express app: routes are thin; errors of every kind leave as application/problem+json. */
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import { createStockEffects } from '../activities/stock-effects.js';
+import type { InventorySettings } from '../config.js';
 import { pingMongo } from '../persistence/connection.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createOpenApiDocument } from './openapi.js';
 import { problems, problemHandler } from './problem.js';
-import { catalogRouter } from './routes/catalog.js';
+import { adminRouter } from './routes/admin.js';
+import { inventoryRouter } from './routes/inventory.js';
 import { ordersRouter } from './routes/orders.js';
 import { shipmentsRouter } from './routes/shipments.js';
+import { warehousesRouter } from './routes/warehouses.js';
 
 export interface AppOptions {
   temporal: Client;
   taskQueue: string;
+  inventory: InventorySettings;
+  backorderTimeoutMs: number;
   env?: NodeJS.ProcessEnv;
 }
 
-export function createApp({ temporal, taskQueue, env = process.env }: AppOptions): express.Express {
+export function createApp({ temporal, taskQueue, inventory, backorderTimeoutMs, env = process.env }: AppOptions): express.Express {
+  const effects = createStockEffects({ temporal, taskQueue, ...inventory });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
   const app = express();
@@ -33,9 +40,11 @@ export function createApp({ temporal, taskQueue, env = process.env }: AppOptions
 
   app.use('/v1', authenticate(keys));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
-  app.use(ordersRouter(temporal, taskQueue));
+  app.use(ordersRouter(temporal, { taskQueue, backorderTimeoutMs }));
   app.use(shipmentsRouter(temporal));
-  app.use(catalogRouter());
+  app.use(warehousesRouter());
+  app.use(inventoryRouter(effects, inventory));
+  app.use(adminRouter(effects));
 
   app.use((req, _res, next) => next(problems.notFound(`No route for ${req.method} ${req.path}.`)));
   app.use(problemHandler);

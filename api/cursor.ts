@@ -14,3 +14,22 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
   }
   throw problems.validation([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
 }
+
+/**
+ * Opaque cursors for other keyset-paginated lists: the sort-key values of the last item seen. `read`
+ * checks their types and returns the position, or undefined when the cursor is not one of ours.
+ */
+export function encodeKeyset(values: ReadonlyArray<string | number>): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeKeyset<T>(cursor: string, read: (values: unknown[]) => T | undefined): T {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const position = Array.isArray(values) ? read(values) : undefined;
+    if (position !== undefined) return position;
+  } catch {
+    // fall through to the problem below
+  }
+  throw problems.validation([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
+}

@@ -8,7 +8,12 @@ const config = loadConfig();
 await connectMongo(config.mongo.uri);
 const connection = await Connection.connect({ address: config.temporal.address });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const app = createApp({ temporal, taskQueue: config.temporal.taskQueue });
+const app = createApp({
+  temporal,
+  taskQueue: config.temporal.taskQueue,
+  inventory: config.inventory,
+  backorderTimeoutMs: config.backorderTimeoutMs,
+});
 const server = app.listen(config.port, () => console.log(`API listening on http://localhost:${config.port}`));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -2,6 +2,18 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
 import {
+  IdempotencyKeyHeader,
+  InventoryList,
+  InventoryListQuery,
+  MovementList,
+  MovementListQuery,
+  ReconciliationReport,
+  ReconciliationRequest,
+  SkuSettings,
+  SkuSettingsRequest,
+  StockAdjustmentRequest,
+  StockAdjustmentResponse,
+  WarehousePatchRequest,
   CancelOrderRequest,
   CancelOrderResponse,
   CreateOrderRequest,
@@ -100,17 +112,64 @@ export function createOpenApiDocument() {
       '/v1/warehouses/{warehouseId}': {
         put: op({
           summary: 'Create or replace a warehouse (admin)',
+          description: 'Keeps `active` and `priority` of an existing warehouse. The ids `settings` and `movements` are reserved.',
           requestParams: { path: z.object({ warehouseId: WarehouseId }) },
           requestBody: body(WarehouseRequest),
           responses: { '200': json(Warehouse, 'Updated'), '201': json(Warehouse, 'Created'), ...errors('400') },
         }),
+        patch: op({
+          summary: 'Enable or disable a warehouse, or change its priority (admin)',
+          description: 'A disabled warehouse gets no new allocations; its stock and existing reservations stay.',
+          requestParams: { path: z.object({ warehouseId: WarehouseId }) },
+          requestBody: body(WarehousePatchRequest),
+          responses: { '200': json(Warehouse, 'The warehouse'), ...errors('400', '404') },
+        }),
+      },
+      '/v1/inventory': {
+        get: op({
+          summary: 'List SKUs with availability and low-stock state (any role)',
+          requestParams: { query: InventoryListQuery },
+          responses: { '200': json(InventoryList, 'A page of SKUs, ascending'), ...errors('400') },
+        }),
       },
       '/v1/inventory/{sku}/{warehouseId}': {
         put: op({
-          summary: 'Set the on-hand count of a SKU at a warehouse (admin, warehouse)',
+          summary: 'Set the on-hand count (and optionally the safety stock) of a SKU at a warehouse (admin, warehouse)',
           requestParams: { path: z.object({ sku: Sku, warehouseId: WarehouseId }) },
           requestBody: body(SetStockRequest),
           responses: { '200': json(StockLevel, 'The new level'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/inventory/{sku}/{warehouseId}/adjustments': {
+        post: op({
+          summary: 'Add or remove stock by a delta (admin, warehouse)',
+          description:
+            'Records one ledger movement. With `Idempotency-Key`, a retry applies once and answers 200 with the first movement; ' +
+            'the same key with another request is a 409. 409 also when the change would take on hand below 0 or below what is reserved.',
+          requestParams: { path: z.object({ sku: Sku, warehouseId: WarehouseId }), header: IdempotencyKeyHeader },
+          requestBody: body(StockAdjustmentRequest),
+          responses: {
+            '201': json(StockAdjustmentResponse, 'Applied'),
+            '200': json(StockAdjustmentResponse, 'The same Idempotency-Key again: the first movement, applied once'),
+            ...errors('400', '404', '409'),
+          },
+        }),
+      },
+      '/v1/inventory/{sku}/movements': {
+        get: op({
+          summary: "A SKU's stock ledger, newest first (admin, support)",
+          description: 'Sorted by the time each movement was recorded, then warehouse id, then sequence number, all descending.',
+          requestParams: { path: z.object({ sku: Sku }), query: MovementListQuery },
+          responses: { '200': json(MovementList, 'A page of movements'), ...errors('400', '404') },
+        }),
+      },
+      '/v1/inventory/{sku}/settings': {
+        put: op({
+          summary: "Set a SKU's low-stock threshold (admin)",
+          description: 'The low-stock alert is re-evaluated at once: it opens (notifying operations) or closes.',
+          requestParams: { path: z.object({ sku: Sku }) },
+          requestBody: body(SkuSettingsRequest),
+          responses: { '200': json(SkuSettings, 'The settings'), ...errors('400', '404') },
         }),
       },
       '/v1/inventory/{sku}': {
@@ -118,6 +177,13 @@ export function createOpenApiDocument() {
           summary: 'Availability of a SKU across warehouses (any role)',
           requestParams: { path: z.object({ sku: Sku }) },
           responses: { '200': json(SkuAvailability, 'Availability per warehouse'), ...errors('404') },
+        }),
+      },
+      '/v1/admin/reconciliation': {
+        post: op({
+          summary: 'Check stock levels against the ledger, optionally repairing them (admin)',
+          requestBody: body(ReconciliationRequest),
+          responses: { '200': json(ReconciliationReport, 'What was checked and the drift found'), ...errors('400') },
         }),
       },
     },

@@ -47,6 +47,9 @@ export function toOrderView(order: OrderState): OrderView {
       refunded: order.payment.refunded,
     },
     allocations: order.allocations.map(({ sku, warehouseId, quantity }) => ({ sku, warehouseId, quantity })),
+    unallocated: (order.unallocated ?? []).map(({ sku, quantity }) => ({ sku, quantity })),
+    ...(order.backorderDeadline ? { backorderDeadline: order.backorderDeadline } : {}),
+    allowPartialShipment: order.policy?.allowPartialShipment ?? false,
     shipments: order.shipments.map((s) => ({
       shipmentId: s.shipmentId,
       warehouseId: s.warehouseId,

@@ -9,7 +9,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { orderTotal } from '../domain/money.js';
 import { orderWorkflowId, type OrderInput, type OrderStatus } from '../domain/order.js';
 import type { CreateOrderRequest } from '../domain/schemas.js';
-import { OrderModel, StockLocationModel } from '../persistence/models.js';
+import { InventoryLevelModel, OrderModel } from '../persistence/models.js';
 import type { orderWorkflow } from '../workflows/order.js';
 import { orderSearchAttributes, OrderStatusKey } from '../workflows/search-attributes.js';
 import { problems } from './problem.js';
@@ -25,9 +25,14 @@ function requestHashOf(request: CreateOrderRequest): string {
   return createHash('sha256').update(JSON.stringify(request)).digest('hex');
 }
 
+export interface IntakeSettings {
+  taskQueue: string;
+  backorderTimeoutMs: number;
+}
+
 export async function submitOrder(
   temporal: Client,
-  taskQueue: string,
+  settings: IntakeSettings,
   channel: string,
   request: CreateOrderRequest,
 ): Promise<IntakeResult> {
@@ -47,12 +52,13 @@ export async function submitOrder(
     lines: request.lines.map((line, index) => ({ lineId: `L${index + 1}`, ...line })),
     total: orderTotal(request.lines, request.currency),
     paymentToken: request.payment.token,
+    policy: { allowPartialShipment: request.allowPartialShipment ?? false, backorderTimeoutMs: settings.backorderTimeoutMs },
     requestHash,
     receivedAt: new Date().toISOString(),
   };
   try {
     await temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
-      taskQueue,
+      taskQueue: settings.taskQueue,
       workflowId: orderWorkflowId(orderId),
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -78,7 +84,7 @@ function sameRequestOrConflict(same: boolean, orderId: string, status: OrderStat
 
 async function rejectUnknownSkus(request: CreateOrderRequest): Promise<void> {
   const skus = request.lines.map((line) => line.sku);
-  const known = new Set((await StockLocationModel.find({ sku: { $in: skus } }, { sku: 1 }).lean()).map((l) => l.sku));
+  const known = new Set((await InventoryLevelModel.find({ sku: { $in: skus } }, { sku: 1 }).lean()).map((l) => l.sku));
   const errors = request.lines.flatMap((line, index) =>
     known.has(line.sku) ? [] : [{ path: `lines.${index}.sku`, message: `unknown SKU "${line.sku}"` }],
   );

@@ -6,6 +6,7 @@ import 'zod-openapi';
 import { z } from 'zod';
 import { ORDER_STATUSES, PAYMENT_STATUSES, SHIPMENT_STATUSES } from './order.js';
 import { SHIPMENT_EVENT_TYPES } from './shipment-events.js';
+import { STOCK_MOVEMENT_KINDS } from './stock.js';
 
 const identifier = (what: string) =>
   z
@@ -15,7 +16,14 @@ const identifier = (what: string) =>
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, `${what} may hold letters, digits, '.', '_' and '-'`);
 
 export const Sku = identifier('a SKU').meta({ id: 'Sku', example: 'TSHIRT-BLUE-M' });
-export const WarehouseId = identifier('a warehouse id').meta({ id: 'WarehouseId', example: 'wh-berlin' });
+/**
+ * Path segments that /v1/inventory/{sku}/... uses for its own sub-resources, so no warehouse may be named
+ * after them (`PUT /v1/inventory/{sku}/settings` would otherwise be ambiguous).
+ */
+export const RESERVED_WAREHOUSE_IDS = ['settings', 'movements'] as const;
+export const WarehouseId = identifier('a warehouse id')
+  .refine((id) => !(RESERVED_WAREHOUSE_IDS as readonly string[]).includes(id), `${RESERVED_WAREHOUSE_IDS.join(' and ')} are reserved words, not warehouse ids`)
+  .meta({ id: 'WarehouseId', example: 'wh-berlin' });
 export const OrderId = z.string().min(1).max(64).meta({ id: 'OrderId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3' });
 export const ShipmentId = z.string().min(1).max(64).meta({ example: 'shp_4b5a6978c1d2e3f2a9c0' });
 const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as "DE"').meta({ example: 'DE' });
@@ -57,6 +65,10 @@ export const CreateOrderRequest = z
     lines: z.array(OrderLineInput).min(1).max(100),
     currency: CurrencyCode,
     payment: z.strictObject({ token: z.string().min(1).max(128).meta({ example: 'tok_ok' }) }),
+    allowPartialShipment: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Ship what is in stock now and backorder the rest (default: wait and ship complete)' }),
   })
   .meta({ id: 'CreateOrderRequest' });
 export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
@@ -82,6 +94,11 @@ export const OrderView = z
       refunded: MinorUnits,
     }),
     allocations: z.array(z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int() })),
+    unallocated: z
+      .array(z.object({ sku: Sku, quantity: z.number().int() }))
+      .meta({ description: 'What the order still waits for (backordered)' }),
+    backorderDeadline: Timestamp.optional().meta({ description: 'When a backordered order is cancelled if stock has not arrived' }),
+    allowPartialShipment: z.boolean(),
     shipments: z.array(
       z.object({
         shipmentId: ShipmentId,
@@ -143,8 +160,29 @@ export const Warehouse = z
   })
   .meta({ id: 'Warehouse' });
 
+const Quantity = z.number().int().min(0).max(1_000_000_000);
+
+export const WarehousePatchRequest = z
+  .strictObject({
+    active: z.boolean().optional().meta({ description: 'An inactive warehouse gets no new allocations; its stock and reservations stay' }),
+    priority: z
+      .number()
+      .int()
+      .min(-1_000_000)
+      .max(1_000_000)
+      .optional()
+      .meta({ description: 'Higher wins among equally near warehouses' }),
+  })
+  .refine((body) => body.active !== undefined || body.priority !== undefined, 'name at least one of active, priority')
+  .meta({ id: 'WarehousePatchRequest', minProperties: 1 });
+
 export const SetStockRequest = z
-  .strictObject({ onHand: z.number().int().min(0).max(1_000_000_000) })
+  .strictObject({
+    onHand: Quantity,
+    safetyStock: Quantity.optional().meta({
+      description: 'Units kept back from promising at this location; unchanged when absent (0 for a new location)',
+    }),
+  })
   .meta({ id: 'SetStockRequest' });
 
 export const StockLevel = z
@@ -153,17 +191,137 @@ export const StockLevel = z
     warehouseId: WarehouseId,
     onHand: z.number().int(),
     reserved: z.number().int(),
-    available: z.number().int(),
+    safetyStock: z.number().int(),
+    available: z.number().int().meta({ description: 'onHand - reserved - safetyStock, never below 0' }),
   })
   .meta({ id: 'StockLevel' });
 
 export const SkuAvailability = z
   .object({
     sku: Sku,
-    available: z.number().int(),
-    locations: z.array(StockLevel.omit({ sku: true })),
+    available: z.number().int().meta({ description: 'Net of reservations and safety stock' }),
+    locations: z.array(StockLevel.omit({ sku: true, safetyStock: true })),
   })
   .meta({ id: 'SkuAvailability' });
+
+export const ADJUSTMENT_KINDS = ['receive', 'adjust', 'restock'] as const satisfies ReadonlyArray<(typeof STOCK_MOVEMENT_KINDS)[number]>;
+
+export const StockAdjustmentRequest = z
+  .strictObject({
+    delta: z
+      .number()
+      .int()
+      .min(-1_000_000_000)
+      .max(1_000_000_000)
+      .refine((delta) => delta !== 0, 'must not be 0')
+      .meta({ description: 'Change in on-hand units: positive adds, negative removes' }),
+    reason: z.string().min(1).max(500),
+    kind: z.enum(ADJUSTMENT_KINDS).optional().meta({
+      description: "Default: 'receive' for a positive delta, 'adjust' for a negative one. 'receive' and 'restock' need a positive delta",
+    }),
+  })
+  .refine((body) => body.kind === undefined || body.kind === 'adjust' || body.delta > 0, {
+    message: "'receive' and 'restock' add stock: their delta must be positive",
+    path: ['kind'],
+  })
+  .meta({ id: 'StockAdjustmentRequest' });
+
+export const IdempotencyKeyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7E]+$/, 'printable ASCII without spaces')
+    .optional()
+    .meta({ description: 'Makes a retried request apply once: the same key (per API principal) answers 200 with the first result' }),
+});
+
+export const StockMovement = z
+  .object({
+    sku: Sku,
+    warehouseId: WarehouseId,
+    seq: z.number().int().meta({ description: "Position in the (sku, warehouse) stream, from 1" }),
+    kind: z.enum(STOCK_MOVEMENT_KINDS),
+    onHandDelta: z.number().int(),
+    reservedDelta: z.number().int(),
+    onHand: z.number().int().meta({ description: 'On hand after this movement' }),
+    reserved: z.number().int().meta({ description: 'Reserved after this movement' }),
+    key: z.string().meta({ description: 'Business key: the same key never moves stock twice' }),
+    orderId: OrderId.optional(),
+    reason: z.string().optional(),
+    actor: z.string(),
+    at: Timestamp,
+  })
+  .meta({ id: 'StockMovement' });
+
+export const StockAdjustmentResponse = z
+  .object({ movement: StockMovement, level: StockLevel.meta({ description: 'The current level' }) })
+  .meta({ id: 'StockAdjustment' });
+
+const PageLimit = z.coerce.number().int().min(1).max(100).default(20);
+const PageCursor = z.string().max(500).optional();
+
+export const MovementListQuery = z.strictObject({
+  warehouseId: WarehouseId.optional(),
+  limit: PageLimit,
+  cursor: PageCursor,
+});
+
+export const MovementList = z
+  .object({ items: z.array(StockMovement), nextCursor: z.string().nullable() })
+  .meta({ id: 'StockMovementList', description: 'Newest first: by time recorded, then warehouse id, then sequence, all descending' });
+
+export const InventoryListQuery = z.strictObject({
+  belowThreshold: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: 'true: only SKUs with an open low-stock alert or availability at or below their threshold' }),
+  limit: PageLimit,
+  cursor: PageCursor,
+});
+
+export const InventorySummary = z
+  .object({
+    sku: Sku,
+    available: z.number().int(),
+    threshold: z.number().int().meta({ description: "The SKU's low-stock threshold (its own or the default)" }),
+    lowStock: z.boolean().meta({ description: 'An alert is open or availability is at or below the threshold' }),
+    locations: z.array(StockLevel.omit({ sku: true })),
+  })
+  .meta({ id: 'InventorySummary' });
+
+export const InventoryList = z
+  .object({ items: z.array(InventorySummary), nextCursor: z.string().nullable() })
+  .meta({ id: 'InventoryList', description: 'SKUs in ascending order' });
+
+export const SkuSettingsRequest = z.strictObject({ lowStockThreshold: Quantity }).meta({ id: 'SkuSettingsRequest' });
+
+export const SkuSettings = z.object({ sku: Sku, lowStockThreshold: z.number().int() }).meta({ id: 'SkuSettings' });
+
+export const ReconciliationRequest = z
+  .strictObject({
+    repair: z.boolean().optional().meta({ description: 'Rewrite drifted levels from the ledger (the ledger is never changed)' }),
+    sku: Sku.optional(),
+  })
+  .meta({ id: 'ReconciliationRequest' });
+
+const LedgerTotals = z.object({ onHand: z.number().int(), reserved: z.number().int(), seq: z.number().int() });
+
+export const ReconciliationReport = z
+  .object({
+    checked: z.number().int().meta({ description: 'Locations (sku, warehouse) checked' }),
+    repaired: z.boolean(),
+    drift: z.array(
+      z.object({
+        sku: Sku,
+        warehouseId: WarehouseId,
+        level: LedgerTotals,
+        ledger: LedgerTotals.extend({ movements: z.number().int() }),
+        problems: z.array(z.string()),
+      }),
+    ),
+  })
+  .meta({ id: 'ReconciliationReport' });
 
 export const Problem = z
   .object({

@@ -190,6 +190,8 @@ export async function reconcileLevels(options: { repair?: boolean; sku?: string 
         { sku: level.sku, warehouseId: level.warehouseId },
         { $set: { onHand: computed.onHand, reserved: computed.reserved, seq: computed.seq } },
       );
+      // Movements appended while we read the ledger must not be rolled back by the repair.
+      await projectLevel(level.sku, level.warehouseId);
     }
   }
   return { checked: levels.length, drift };

@@ -8,17 +8,17 @@ import { cancelOrderUpdate } from '../../workflows/messages.js';
 import { principalOf, requireRole } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { loadOrder, toOrderView } from '../order-access.js';
-import { submitOrder } from '../order-intake.js';
+import { submitOrder, type IntakeSettings } from '../order-intake.js';
 import { problems } from '../problem.js';
 import { parseWith } from '../validation.js';
 import { updateOrder } from '../workflow-updates.js';
 
-export function ordersRouter(temporal: Client, taskQueue: string): Router {
+export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
   const router = Router();
 
   router.post('/v1/orders', requireRole('channel'), async (req, res) => {
     const body = parseWith(CreateOrderRequest, req.body, 'body');
-    const result = await submitOrder(temporal, taskQueue, principalOf(req).channel!, body);
+    const result = await submitOrder(temporal, intake, principalOf(req).channel!, body);
     res.status(result.created ? 202 : 200).json({ orderId: result.orderId, status: result.status });
   });
 

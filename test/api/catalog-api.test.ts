@@ -136,11 +136,11 @@ describe('inventory', () => {
     const sku = uniqueId('SKU');
     const set = await api('PUT', `/v1/inventory/${sku}/${warehouseId}`, KEYS.admin, { onHand: 12 });
     expect(set.status).toBe(200);
-    expect(set.body).toEqual({ sku, warehouseId, onHand: 12, reserved: 0, available: 12 });
+    expect(set.body).toEqual({ sku, warehouseId, onHand: 12, reserved: 0, safetyStock: 0, available: 12 });
 
     // A second PUT sets the count, it does not add to it.
     const lowered = await api('PUT', `/v1/inventory/${sku}/${warehouseId}`, KEYS.warehouse, { onHand: 5 });
-    expect(lowered.body).toEqual({ sku, warehouseId, onHand: 5, reserved: 0, available: 5 });
+    expect(lowered.body).toEqual({ sku, warehouseId, onHand: 5, reserved: 0, safetyStock: 0, available: 5 });
   });
 
   it('answers 404 for stock at an unknown warehouse, and records nothing', async () => {

@@ -10,8 +10,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { createOrderWorker, workflowsPath } from '../../worker/create-worker.js';
-import { useTestDatabase } from '../support/fixtures.js';
+import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+import { TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
 
 /** The documented dev API keys (accepted outside production when API_KEYS is unset). */
 export const KEYS = {
@@ -31,13 +31,13 @@ export interface ApiResponse {
 
 /**
  * One HTTP request. `key` undefined sends no Authorization header. A string `body` is sent as is (for
- * malformed JSON); anything else is sent as JSON.
+ * malformed JSON); anything else is sent as JSON. `extraHeaders` are sent as given (e.g. Idempotency-Key).
  */
-export type ApiCall = (method: string, path: string, key?: string, body?: unknown) => Promise<ApiResponse>;
+export type ApiCall = (method: string, path: string, key?: string, body?: unknown, extraHeaders?: Record<string, string>) => Promise<ApiResponse>;
 
 export function apiClient(baseUrl: string): ApiCall {
-  return async (method, path, key, body) => {
-    const headers: Record<string, string> = {};
+  return async (method, path, key, body, extraHeaders = {}) => {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (key !== undefined) headers.authorization = `Bearer ${key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${baseUrl}${path}`, {
@@ -53,13 +53,15 @@ export function apiClient(baseUrl: string): ApiCall {
 
 export interface ApiHarness {
   baseUrl: string;
+  /** The test file's own database on the suite's FerretDB. */
+  mongoUri: string;
   api: ApiCall;
   temporal: Client;
   taskQueue: string;
   close(): Promise<void>;
 }
 
-export async function startApi(options: { database: string; worker: boolean }): Promise<ApiHarness> {
+export async function startApi(options: { database: string; worker: boolean; backorderTimeoutMs?: number }): Promise<ApiHarness> {
   const address = inject('temporalAddress');
   const taskQueue = `api-${options.database}-${randomUUID()}`;
   const db = await useTestDatabase(options.database);
@@ -78,11 +80,17 @@ export async function startApi(options: { database: string; worker: boolean }): 
     }
     const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
     nativeConnection = await NativeConnection.connect({ address });
-    worker = await createOrderWorker({ connection: nativeConnection, namespace: 'default', taskQueue, workflowBundle });
+    worker = await createOrderWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      workflowBundle,
+      dependencies: sandboxDependencies(temporal, taskQueue, TEST_INVENTORY),
+    });
     workerRun = worker.run();
   }
 
-  const app = createApp({ temporal, taskQueue, env: {} });
+  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, backorderTimeoutMs: options.backorderTimeoutMs ?? 14 * 86_400_000, env: {} });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -90,6 +98,7 @@ export async function startApi(options: { database: string; worker: boolean }): 
 
   return {
     baseUrl,
+    mongoUri: db.uri,
     api: apiClient(baseUrl),
     temporal,
     taskQueue,

@@ -267,7 +267,7 @@ describe('who sees an order', () => {
     expect(Object.keys(order).sort()).toEqual(
       [
         'orderId', 'externalId', 'channel', 'status', 'customer', 'shippingAddress', 'lines', 'total', 'payment',
-        'allocations', 'shipments', 'timeline', 'createdAt', 'updatedAt',
+        'allocations', 'unallocated', 'allowPartialShipment', 'shipments', 'timeline', 'createdAt', 'updatedAt',
       ].sort(),
     );
     expect(order).toMatchObject({
@@ -514,11 +514,26 @@ describe('order lifecycle', () => {
     expect((await inventoryAt(sku)).reserved).toBe(1);
   });
 
-  it('fails an order no warehouse can supply, voiding its authorization and reserving nothing', async () => {
+  it('backorders what no warehouse has, shows what it waits for, and allocates once stock is received', async () => {
     const sku = await stockedSku(1);
     const orderId = await submit(orderRequest([{ sku, quantity: 2 }]));
-    const order = await waitForOrderStatus(orderId, 'failed');
-    expect(order).toMatchObject({ allocations: [], payment: { status: 'voided' } });
+    const waiting = await waitForOrderStatus(orderId, 'backordered');
+    expect(waiting).toMatchObject({ unallocated: [{ sku, quantity: 1 }], shipments: [], payment: { status: 'authorized' } });
+    expect(waiting.backorderDeadline).toEqual(expect.any(String));
+    expect(await inventoryAt(sku)).toMatchObject({ onHand: 1, reserved: 1, available: 0 });
+
+    expect((await api('PUT', `/v1/inventory/${sku}/${WAREHOUSE_ID}`, KEYS.admin, { onHand: 5 })).status).toBe(200);
+    const allocated = await waitForOrderStatus(orderId, 'allocated');
+    expect(allocated).toMatchObject({ unallocated: [], allocations: [{ sku, warehouseId: WAREHOUSE_ID, quantity: 2 }] });
+    expect(await inventoryAt(sku)).toMatchObject({ onHand: 5, reserved: 2, available: 3 });
+  });
+
+  it('cancels a backordered order, releasing what it held', async () => {
+    const sku = await stockedSku(1);
+    const orderId = await submit(orderRequest([{ sku, quantity: 2 }]));
+    await waitForOrderStatus(orderId, 'backordered');
+    const cancelled = await api('POST', `/v1/orders/${orderId}/cancel`, KEYS.support, { reason: 'customer gave up waiting' });
+    expect(cancelled).toMatchObject({ status: 202, body: { status: 'cancelled' } });
     expect(await inventoryAt(sku)).toEqual({ warehouseId: WAREHOUSE_ID, onHand: 1, reserved: 0, available: 1 });
   });
 });
