@@ -30,11 +30,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-it('cancels a backorder at its deadline: stock released, authorization voided, customer told', async () => {
+/** An order for `quantity` of a new SKU stocked with `onHand`, waiting at most two days, and a worker for it. */
+async function backorderSetup(onHand: number, quantity: number) {
   const sku = `SKU-${randomUUID().slice(0, 8)}`;
-  await setStock(sku, 'wh-berlin', 1);
-  const base = orderInput([{ sku, quantity: 3 }]);
-  const input = { ...base, policy: { allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
+  await setStock(sku, 'wh-berlin', onHand);
+  const input = { ...orderInput([{ sku, quantity }]), policy: { allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
   const worker = await createOrderWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -42,6 +42,11 @@ it('cancels a backorder at its deadline: stock released, authorization voided, c
     workflowBundle,
     dependencies: sandboxDependencies(env.client, taskQueue, TEST_INVENTORY),
   });
+  return { sku, input, worker };
+}
+
+it('cancels a backorder at its deadline: stock released, authorization voided, customer told', async () => {
+  const { sku, input, worker } = await backorderSetup(1, 3);
 
   const outcome = await worker.runUntil(async () => {
     const handle = await startOrder(env, input, taskQueue);
@@ -62,17 +67,7 @@ it('cancels a backorder at its deadline: stock released, authorization voided, c
 });
 
 it('wakes a backorder when stock arrives before the deadline, and the deadline no longer cancels it', async () => {
-  const sku = `SKU-${randomUUID().slice(0, 8)}`;
-  await setStock(sku, 'wh-berlin', 0);
-  const base = orderInput([{ sku, quantity: 2 }]);
-  const input = { ...base, policy: { allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
-  const worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    dependencies: sandboxDependencies(env.client, taskQueue, TEST_INVENTORY),
-  });
+  const { sku, input, worker } = await backorderSetup(0, 2);
 
   const status = await worker.runUntil(async () => {
     const handle = await startOrder(env, input, taskQueue);
