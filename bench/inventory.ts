@@ -27,8 +27,8 @@ import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
 import { reservation } from '../domain/stock.js';
 import { connectMongo } from '../persistence/connection.js';
-import { InventoryLevelModel, StockMovementModel } from '../persistence/models.js';
-import { appendMovement, readBalance, reconcileLevels } from '../persistence/stock-ledger.js';
+import { InventoryLevelModel, locationId, StockMovementModel } from '../persistence/models.js';
+import { appendMovement, movementId, readBalance, reconcileLevels } from '../persistence/stock-ledger.js';
 import { findFreePort, startFerretDB, type FerretDBServer } from '../stack/services.js';
 import { ensureTools } from '../stack/tools.js';
 
@@ -252,9 +252,12 @@ async function seedLocations(locations: Location[], onHand: number): Promise<voi
   const at = new Date();
   for (let i = 0; i < locations.length; i += 500) {
     const batch = locations.slice(i, i + 500);
-    await InventoryLevelModel.insertMany(batch.map(({ sku, warehouseId }) => ({ sku, warehouseId, onHand, reserved: 0, safetyStock: 0, seq: 1 })));
+    await InventoryLevelModel.insertMany(
+      batch.map(({ sku, warehouseId }) => ({ _id: locationId(sku, warehouseId), sku, warehouseId, onHand, reserved: 0, seq: 1 })),
+    );
     await StockMovementModel.insertMany(
       batch.map(({ sku, warehouseId }) => ({
+        _id: movementId(sku, warehouseId, 1),
         sku,
         warehouseId,
         seq: 1,

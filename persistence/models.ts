@@ -21,17 +21,23 @@ const warehouseSchema = new Schema(
 );
 export const WarehouseModel = mongoose.model('Warehouse', warehouseSchema, 'warehouses');
 
+/** `<sku>/<warehouseId>`: ids of the per-location documents (SKUs and warehouse ids never contain `/`). */
+export function locationId(sku: string, warehouseId: string): string {
+  return `${sku}/${warehouseId}`;
+}
+
 /**
  * Stock levels per (sku, warehouse): a projection of the ledger's head (onHand, reserved, seq) kept for
- * lists and alerts, plus the location's settings (safetyStock). Written only by persistence/stock-ledger.ts.
+ * lists and alerts. Written only by persistence/stock-ledger.ts. Keyed by `locationId`, because a filter on
+ * `_id` alone is the only one FerretDB v1 looks up without scanning the collection.
  */
 const inventoryLevelSchema = new Schema(
   {
+    _id: { type: String, required: true },
     sku: { type: String, required: true },
     warehouseId: { type: String, required: true },
     onHand: { type: Number, required: true, default: 0 },
     reserved: { type: Number, required: true, default: 0 },
-    safetyStock: { type: Number, required: true, default: 0 },
     /** The ledger sequence number this projection reflects. */
     seq: { type: Number, required: true, default: 0 },
   },
@@ -40,6 +46,16 @@ const inventoryLevelSchema = new Schema(
 inventoryLevelSchema.index({ sku: 1, warehouseId: 1 }, { unique: true });
 inventoryLevelSchema.index({ warehouseId: 1 });
 export const InventoryLevelModel = mongoose.model('InventoryLevel', inventoryLevelSchema, 'inventory_levels');
+
+/**
+ * A location's settings, apart from its level: FerretDB v1 rewrites a whole document on update, so a
+ * projection write racing a settings change on the same document could undo it.
+ */
+const locationSettingSchema = new Schema(
+  { _id: { type: String, required: true }, safetyStock: { type: Number, required: true, default: 0 } },
+  { timestamps: true, versionKey: false },
+);
+export const LocationSettingModel = mongoose.model('LocationSetting', locationSettingSchema, 'location_settings');
 
 /** Per-SKU settings; a SKU without one uses the configured defaults. */
 const skuSettingSchema = new Schema(
@@ -73,11 +89,13 @@ export { STOCK_MOVEMENT_KINDS, type StockMovementKind };
 
 /**
  * The stock ledger: append-only, one stream per (sku, warehouse). Each movement carries the next sequence
- * number and the balances after it; the unique (sku, warehouseId, seq) index makes two concurrent writers of
- * the same stream collide, so the loser re-reads and retries. See persistence/stock-ledger.ts.
+ * number and the balances after it; its `_id` names that slot, so two concurrent writers of the same stream
+ * collide on insert and the loser re-reads and retries. See persistence/stock-ledger.ts.
  */
 const stockMovementSchema = new Schema(
   {
+    /** `<sku>/<warehouseId>/<seq, 12 digits>`: the slot in its stream, claimed atomically by the insert. */
+    _id: { type: String, required: true },
     sku: { type: String, required: true },
     warehouseId: { type: String, required: true },
     seq: { type: Number, required: true },
@@ -249,6 +267,7 @@ export const SandboxAttemptModel = mongoose.model('SandboxAttempt', sandboxAttem
 export const allModels = [
   WarehouseModel,
   InventoryLevelModel,
+  LocationSettingModel,
   SkuSettingModel,
   StockAlertModel,
   StockMovementModel,

@@ -1,7 +1,8 @@
 /** Low-stock alerts: one open alert per SKU while its availability is at or below its threshold. */
 import { availableToPromise } from '../domain/stock.js';
 import { isDuplicateKeyError } from './connection.js';
-import { InventoryLevelModel, SkuSettingModel, StockAlertModel } from './models.js';
+import { SkuSettingModel, StockAlertModel } from './models.js';
+import { levelsWithSettings } from './stock-ledger.js';
 
 export interface AlertChange {
   change: 'opened' | 'closed' | 'none';
@@ -12,7 +13,7 @@ export interface AlertChange {
 }
 
 export async function skuAvailability(sku: string): Promise<number> {
-  const levels = await InventoryLevelModel.find({ sku }).lean();
+  const levels = await levelsWithSettings({ sku });
   return levels.reduce((sum, level) => sum + availableToPromise(level), 0);
 }
 

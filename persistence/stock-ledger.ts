@@ -1,14 +1,24 @@
 /**
  * The stock ledger. FerretDB v1 applies conditional updates non-atomically, so instead of `$inc` with a
  * `$gte` guard, each movement is appended with its stream's next sequence number and the balances after
- * it. The unique (sku, warehouseId, seq) index lets exactly one of two racing writers win; the loser
- * re-reads the new head and decides again. The unique `key` makes a retried movement (a retried activity)
- * find the first one instead of applying twice. The ledger head is the truth; `inventory_levels` is a
- * projection of it for lists, which every writer brings up to date after its append.
+ * it, under the `_id` `<sku>/<warehouse>/<seq>`: exactly one of two racing writers can insert that slot,
+ * and the loser re-reads the new head and decides again. The unique `key` index makes a retried movement
+ * (a retried activity) fail to insert a second time, and it gets the first one back instead.
+ * The ledger head is the truth; `inventory_levels` is a projection of it for lists and alerts.
+ *
+ * Every hot-path read is by `_id` (the level, then the slots after the level's seq), because a filter on
+ * `_id` alone is the only one FerretDB v1's SQLite handler does not answer by scanning the collection.
  */
 import { applyStockChange, availableToPromise, type StockDecision } from '../domain/stock.js';
 import { isDuplicateKeyError } from './connection.js';
-import { InventoryLevelModel, StockMovementModel, type StockMovementDoc, type StockMovementKind } from './models.js';
+import {
+  InventoryLevelModel,
+  LocationSettingModel,
+  locationId,
+  StockMovementModel,
+  type StockMovementDoc,
+  type StockMovementKind,
+} from './models.js';
 
 export interface LedgerBalance {
   sku: string;
@@ -46,13 +56,27 @@ export class StockMovementRejected extends Error {
 const MAX_APPEND_ATTEMPTS = 200;
 const MAX_PROJECTION_ROUNDS = 50;
 
-async function ledgerHead(sku: string, warehouseId: string) {
-  return StockMovementModel.findOne({ sku, warehouseId }).sort({ seq: -1 }).lean();
+export function movementId(sku: string, warehouseId: string, seq: number): string {
+  return `${locationId(sku, warehouseId)}/${String(seq).padStart(12, '0')}`;
+}
+
+/** The stream's latest movement: from the level's seq (a lower bound), forward slot by slot. */
+async function ledgerHead(sku: string, warehouseId: string): Promise<StockMovementDoc | null> {
+  const level = await InventoryLevelModel.findById(locationId(sku, warehouseId), { seq: 1 }).lean();
+  let head = level && level.seq > 0 ? await StockMovementModel.findById(movementId(sku, warehouseId, level.seq)).lean() : null;
+  for (let seq = (head?.seq ?? 0) + 1; ; seq++) {
+    const next = await StockMovementModel.findById(movementId(sku, warehouseId, seq)).lean();
+    if (!next) return head;
+    head = next;
+  }
 }
 
 export async function readBalance(sku: string, warehouseId: string): Promise<LedgerBalance> {
-  const [head, level] = await Promise.all([ledgerHead(sku, warehouseId), InventoryLevelModel.findOne({ sku, warehouseId }).lean()]);
-  const balance = { onHand: head?.onHand ?? 0, reserved: head?.reserved ?? 0, safetyStock: level?.safetyStock ?? 0 };
+  const [head, settings] = await Promise.all([
+    ledgerHead(sku, warehouseId),
+    LocationSettingModel.findById(locationId(sku, warehouseId)).lean(),
+  ]);
+  const balance = { onHand: head?.onHand ?? 0, reserved: head?.reserved ?? 0, safetyStock: settings?.safetyStock ?? 0 };
   return { sku, warehouseId, ...balance, available: availableToPromise(balance), seq: head?.seq ?? 0 };
 }
 
@@ -63,21 +87,19 @@ export async function readBalance(sku: string, warehouseId: string): Promise<Led
 export async function appendMovement(request: MovementRequest): Promise<StockMovementDoc> {
   const { sku, warehouseId, key } = request;
   for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-    const existing = await StockMovementModel.findOne({ key }).lean();
-    if (existing) {
-      // An earlier attempt may have appended and then died before projecting.
-      await projectLevel(sku, warehouseId);
-      return existing;
-    }
-
     const current = await readBalance(sku, warehouseId);
     const decision = request.decide(current);
-    if (!decision.ok) throw new StockMovementRejected(sku, warehouseId, decision.reason);
-    const next = applyStockChange(current, decision.change);
-    if (!next.ok) throw new StockMovementRejected(sku, warehouseId, next.reason);
-
+    const next = decision.ok ? applyStockChange(current, decision.change) : decision;
+    if (!decision.ok || !next.ok) {
+      // A retry whose first attempt went through may be refused now; the first movement is its answer.
+      const earlier = await recordedUnder(key, sku, warehouseId);
+      if (earlier) return earlier;
+      throw new StockMovementRejected(sku, warehouseId, next.ok ? 'refused' : next.reason);
+    }
+    const slot = movementId(sku, warehouseId, current.seq + 1);
     try {
       const created = await StockMovementModel.create({
+        _id: slot,
         sku,
         warehouseId,
         seq: current.seq + 1,
@@ -95,43 +117,73 @@ export async function appendMovement(request: MovementRequest): Promise<StockMov
       return created.toObject();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      // Another writer took this sequence number (or this key): re-read and decide again.
+      // Either another writer took the slot (re-read and decide again), or this key was recorded before.
+      const taken = await StockMovementModel.findById(slot, { key: 1 }).lean();
+      if (!taken || taken.key === key) {
+        const earlier = await recordedUnder(key, sku, warehouseId);
+        if (earlier) return earlier;
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, attempt * 2)));
     }
   }
   throw new Error(`stock ledger for ${sku} at ${warehouseId} is too contended; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
 }
 
+/** The movement recorded under a key, if any (a collection scan on FerretDB, so only on the rare paths). */
+async function recordedUnder(key: string, sku: string, warehouseId: string): Promise<StockMovementDoc | null> {
+  const earlier = await StockMovementModel.findOne({ key }).lean();
+  // An earlier attempt may have appended and then died before projecting.
+  if (earlier) await projectLevel(sku, warehouseId);
+  return earlier;
+}
+
 /**
- * Brings the level up to the ledger head. The conditional write is not atomic on FerretDB, so a slow
- * writer may overwrite a newer projection with an older one; every writer therefore re-reads level and
- * head after its write and goes again until it sees them agree. The last writer always sees its own
- * write, so the projection converges on the head.
+ * Brings the level up to the ledger head. Writes are not atomic on FerretDB, so a slow writer may overwrite
+ * a newer projection with an older one; every writer therefore re-reads level and head after its write and
+ * goes again until it sees them agree. The last writer always sees its own write, so the projection
+ * converges on the head.
  */
 async function projectLevel(sku: string, warehouseId: string): Promise<void> {
+  const id = locationId(sku, warehouseId);
   for (let round = 0; round < MAX_PROJECTION_ROUNDS; round++) {
     const head = await ledgerHead(sku, warehouseId);
     if (!head) return;
     await InventoryLevelModel.updateOne(
-      { sku, warehouseId, seq: { $ne: head.seq } },
-      { $set: { onHand: head.onHand, reserved: head.reserved, seq: head.seq } },
-    );
-    const [level, latest] = await Promise.all([InventoryLevelModel.findOne({ sku, warehouseId }).lean(), ledgerHead(sku, warehouseId)]);
-    if (!level || !latest || level.seq === latest.seq) return;
+      { _id: id },
+      { $set: { onHand: head.onHand, reserved: head.reserved, seq: head.seq }, $setOnInsert: { sku, warehouseId } },
+      { upsert: true },
+    ).catch(ignoreDuplicateKey); // a concurrent first projection created it: the next round sees it
+    const [level, latest] = await Promise.all([InventoryLevelModel.findById(id, { seq: 1 }).lean(), ledgerHead(sku, warehouseId)]);
+    if (level && latest && level.seq === latest.seq) return;
   }
   console.warn(`inventory level of ${sku} at ${warehouseId} still lags its ledger after ${MAX_PROJECTION_ROUNDS} rounds; reconciliation will repair it`);
 }
 
-/** Registers a (sku, warehouse) location, with its settings, before any movement names it. */
+/** Registers a (sku, warehouse) location, and optionally its safety stock, before any movement names it. */
 export async function ensureLocation(sku: string, warehouseId: string, settings: { safetyStock?: number } = {}): Promise<void> {
-  const update = { $setOnInsert: { sku, warehouseId, onHand: 0, reserved: 0, seq: 0 }, ...(settings.safetyStock === undefined ? {} : { $set: settings }) };
-  try {
-    await InventoryLevelModel.updateOne({ sku, warehouseId }, update, { upsert: true });
-  } catch (error) {
-    // A concurrent first write created the location (FerretDB does not retry the upsert): update it.
-    if (!isDuplicateKeyError(error)) throw error;
-    if (settings.safetyStock !== undefined) await InventoryLevelModel.updateOne({ sku, warehouseId }, { $set: settings });
-  }
+  const _id = locationId(sku, warehouseId);
+  // FerretDB does not retry an upsert that loses the race to insert: the other writer created it, fine.
+  await InventoryLevelModel.updateOne({ _id }, { $setOnInsert: { sku, warehouseId, onHand: 0, reserved: 0, seq: 0 } }, { upsert: true }).catch(
+    ignoreDuplicateKey,
+  );
+  if (settings.safetyStock === undefined) return;
+  const update = { $set: { safetyStock: settings.safetyStock } };
+  await LocationSettingModel.updateOne({ _id }, update, { upsert: true }).catch(async (error: unknown) => {
+    ignoreDuplicateKey(error);
+    await LocationSettingModel.updateOne({ _id }, update);
+  });
+}
+
+function ignoreDuplicateKey(error: unknown): void {
+  if (!isDuplicateKeyError(error)) throw error;
+}
+
+/** Levels with their safety stock, for lists and alerts. */
+export async function levelsWithSettings(filter: { sku: string | { $in: string[] } }) {
+  const levels = await InventoryLevelModel.find(filter).sort({ sku: 1, warehouseId: 1 }).lean();
+  const settings = await LocationSettingModel.find({ _id: { $in: levels.map((l) => l._id) } }).lean();
+  const safety = new Map(settings.map((s) => [s._id, s.safetyStock]));
+  return levels.map((level) => ({ ...level, safetyStock: safety.get(level._id) ?? 0 }));
 }
 
 /** Movements recorded for an order, oldest first. */
@@ -187,11 +239,12 @@ export async function reconcileLevels(options: { repair?: boolean; sku?: string 
     drift.push({ sku: level.sku, warehouseId: level.warehouseId, level: { onHand: level.onHand, reserved: level.reserved, seq: level.seq }, ledger: computed, problems });
     if (options.repair) {
       await InventoryLevelModel.updateOne(
-        { sku: level.sku, warehouseId: level.warehouseId },
+        { _id: level._id },
         { $set: { onHand: computed.onHand, reserved: computed.reserved, seq: computed.seq } },
       );
-      // Movements appended while we read the ledger must not be rolled back by the repair.
-      await projectLevel(level.sku, level.warehouseId);
+      // Movements appended while we read the ledger must not be rolled back by the repair (a broken
+      // ledger has no head to trust: its level keeps the sums, and the report says why).
+      if (sum?.runningOk && sum.gapFree) await projectLevel(level.sku, level.warehouseId);
     }
   }
   return { checked: levels.length, drift };

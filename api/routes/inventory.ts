@@ -18,7 +18,7 @@ import {
 } from '../../domain/schemas.js';
 import { availableToPromise } from '../../domain/stock.js';
 import { InventoryLevelModel, SkuSettingModel, StockAlertModel, StockMovementModel, WarehouseModel, type StockMovementDoc } from '../../persistence/models.js';
-import { appendMovement, ensureLocation, readBalance, StockMovementRejected, type LedgerBalance } from '../../persistence/stock-ledger.js';
+import { appendMovement, ensureLocation, levelsWithSettings, readBalance, StockMovementRejected, type LedgerBalance } from '../../persistence/stock-ledger.js';
 import { principalOf, requireRole } from '../auth.js';
 import { decodeKeyset, encodeKeyset } from '../cursor.js';
 import { problems } from '../problem.js';
@@ -145,7 +145,7 @@ export function inventoryRouter(effects: StockEffects, inventory: InventorySetti
     const warehouseId = parseWith(WarehouseId, req.params.warehouseId, 'path');
     const { onHand, safetyStock } = parseWith(SetStockRequest, req.body, 'body');
     await requireWarehouse(warehouseId);
-    const before = await InventoryLevelModel.findOne({ sku, warehouseId }).lean();
+    const before = await readBalance(sku, warehouseId);
     await ensureLocation(sku, warehouseId);
     let movement: StockMovementDoc;
     try {
@@ -166,7 +166,7 @@ export function inventoryRouter(effects: StockEffects, inventory: InventorySetti
     }
     // Only once the count is accepted, so a refused request changes nothing.
     if (safetyStock !== undefined) await ensureLocation(sku, warehouseId, { safetyStock });
-    const safetyLowered = safetyStock !== undefined && safetyStock < (before?.safetyStock ?? 0);
+    const safetyLowered = safetyStock !== undefined && safetyStock < before.safetyStock;
     await effects.afterStockChange([sku], { increased: movement.onHandDelta > 0 || safetyLowered });
     res.json(levelView(await readBalance(sku, warehouseId)));
   });
@@ -254,7 +254,7 @@ async function distinctSkus(after: string | undefined, limit: number): Promise<s
 async function summarize(skus: string[], defaultThreshold: number) {
   if (skus.length === 0) return [];
   const [levels, settings, openAlerts] = await Promise.all([
-    InventoryLevelModel.find({ sku: { $in: skus } }).sort({ sku: 1, warehouseId: 1 }).lean(),
+    levelsWithSettings({ sku: { $in: skus } }),
     SkuSettingModel.find({ _id: { $in: skus } }).lean(),
     // An open alert's key is its SKU (closed ones are renamed `closed:<id>`).
     StockAlertModel.find({ openKey: { $in: skus } }, { openKey: 1 }).lean(),

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reservation, type StockChange, type StockDecision } from '../../domain/stock.js';
-import { InventoryLevelModel, StockMovementModel, type StockMovementKind } from '../../persistence/models.js';
-import { appendMovement, ensureLocation, readBalance, reconcileLevels, StockMovementRejected, type LedgerBalance } from '../../persistence/stock-ledger.js';
+import { InventoryLevelModel, LocationSettingModel, locationId, StockMovementModel, type StockMovementKind } from '../../persistence/models.js';
+import { appendMovement, ensureLocation, movementId, readBalance, reconcileLevels, StockMovementRejected, type LedgerBalance } from '../../persistence/stock-ledger.js';
 import { setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
 
 let close: () => Promise<void>;
@@ -34,8 +34,11 @@ const sequenceNumbers = async (sku: string, warehouseId: string) =>
   (await StockMovementModel.find({ sku, warehouseId }).sort({ seq: 1 }).lean()).map((m) => m.seq);
 
 async function level(sku: string, warehouseId: string) {
-  const doc = await InventoryLevelModel.findOne({ sku, warehouseId }).lean();
-  return doc && { onHand: doc.onHand, reserved: doc.reserved, safetyStock: doc.safetyStock, seq: doc.seq };
+  const [doc, settings] = await Promise.all([
+    InventoryLevelModel.findOne({ sku, warehouseId }).lean(),
+    LocationSettingModel.findById(locationId(sku, warehouseId)).lean(),
+  ]);
+  return doc && { onHand: doc.onHand, reserved: doc.reserved, safetyStock: settings?.safetyStock ?? 0, seq: doc.seq };
 }
 
 /** The projection agrees with the ledger head, and the head with the sum of the stream's deltas. */
@@ -210,6 +213,7 @@ describe('inventory_levels projection', () => {
     await reserve(sku, 'wh-1', 3);
     // A movement written around appendMovement: seq 5 (3 and 4 missing), a running balance that is not head + deltas.
     await StockMovementModel.create({
+      _id: movementId(sku, 'wh-1', 5),
       sku,
       warehouseId: 'wh-1',
       seq: 5,

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restockWorkflowId } from '../../domain/order.js';
 import { reservation } from '../../domain/stock.js';
-import { InventoryLevelModel, NotificationModel, StockAlertModel, StockMovementModel, WarehouseModel } from '../../persistence/models.js';
+import { InventoryLevelModel, LocationSettingModel, locationId, NotificationModel, StockAlertModel, StockMovementModel, WarehouseModel } from '../../persistence/models.js';
 import { appendMovement } from '../../persistence/stock-ledger.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
 import { PLACES, uniqueId } from '../support/fixtures.js';
@@ -56,7 +56,14 @@ async function reserve(sku: string, warehouseId: string, quantity: number): Prom
 }
 
 const ledgerOf = (sku: string) => StockMovementModel.find({ sku }).sort({ warehouseId: 1, seq: 1 }).lean();
-const levelOf = (sku: string, warehouseId: string) => InventoryLevelModel.findOne({ sku, warehouseId }).lean();
+/** The stored level of a location with its safety stock (kept in its own document). */
+const levelOf = async (sku: string, warehouseId: string) => {
+  const [level, settings] = await Promise.all([
+    InventoryLevelModel.findOne({ sku, warehouseId }).lean(),
+    LocationSettingModel.findById(locationId(sku, warehouseId)).lean(),
+  ]);
+  return level && { ...level, safetyStock: settings?.safetyStock ?? 0 };
+};
 
 /** Every page of a list endpoint, following nextCursor. */
 async function allPages(path: string, key: string = KEYS.admin): Promise<{ items: any[]; pages: number }> {
