@@ -41,6 +41,34 @@ export function paymentActivities(provider: PaymentProvider) {
       return { authorizationId: result.authorizationId, amount: input.amount.amount, reviewRequested: result.reviewRequested };
     },
 
+    /** Captures a shipment's value when it ships, once per shipment; a refusal is a non-retryable failure. */
+    async capturePayment(input: { orderId: string; shipmentId: string; amount: number }): Promise<{ captured: number }> {
+      const authorization = await PaymentModel.findOne({ key: `order:${input.orderId}:authorize`, outcome: 'approved' }).lean();
+      if (!authorization?.authorizationId) throw new Error(`order ${input.orderId} has no authorization to capture`);
+      const key = `order:${input.orderId}:capture:${input.shipmentId}`;
+      const amount = { amount: input.amount, currency: authorization.currency };
+      const result = await provider.capture({ idempotencyKey: key, authorizationId: authorization.authorizationId, amount });
+      await recordOnce({
+        key,
+        orderId: input.orderId,
+        operation: 'capture',
+        outcome: result.outcome,
+        amount: input.amount,
+        currency: authorization.currency,
+        authorizationId: authorization.authorizationId,
+        providerReference: result.reference,
+        declineReason: result.declineReason,
+      });
+      if (result.outcome !== 'approved') {
+        throw ApplicationFailure.create({
+          type: FailureType.PaymentDeclined,
+          message: `capture refused: ${result.declineReason}`,
+          nonRetryable: true,
+        });
+      }
+      return { captured: input.amount };
+    },
+
     /**
      * Voids the order's authorization if there is one. Safe to call when authorization never happened
      * or is still unknown (compensation runs it on every failure path).

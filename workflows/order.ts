@@ -21,6 +21,7 @@ import {
 import type { OrderActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
 import { formatMoney } from '../domain/money.js';
+import { captureForShipment, paymentStatusAfterCapture } from '../domain/payments.js';
 import type { NotificationEvent } from '../domain/notifications.js';
 import {
   FINAL_ORDER_STATUSES,
@@ -155,6 +156,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         `Shipment ${shipment.shipmentId} from ${shipment.warehouseId} ${event.type} (${shipment.carrier} ${shipment.trackingNumber})`,
         orderStatus,
       );
+      if (event.type === 'shipped') await captureShipment(shipment);
       await notify(event.type === 'shipped' ? 'shipment_shipped' : 'shipment_delivered', { subjectId: shipment.shipmentId, shipment });
       return { shipmentStatus: shipment.status, orderStatus: state.status };
     },
@@ -266,6 +268,23 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   await condition(allHandlersFinished);
   await viewWrites;
   return { orderId: state.orderId, status: state.status };
+
+  /** Captures the value of a shipment that left the warehouse (partial captures add up to the total). */
+  async function captureShipment(shipment: Shipment): Promise<void> {
+    const shippedBefore = state.shipments
+      .filter((s) => s !== shipment && (s.status === 'shipped' || s.status === 'delivered'))
+      .flatMap((s) => s.lines);
+    const amount = captureForShipment(state.lines, shippedBefore, shipment.lines);
+    try {
+      await payments.capturePayment({ orderId: state.orderId, shipmentId: shipment.shipmentId, amount });
+      state.payment.captured += amount;
+      state.payment.status = paymentStatusAfterCapture(state.payment.captured, state.total.amount);
+      await record('payment_captured', `Captured ${formatMoney({ amount, currency: state.total.currency })} for shipment ${shipment.shipmentId}`);
+    } catch (error) {
+      // The goods are on their way; support settles the payment by hand.
+      await record('capture_failed', `Capture of ${formatMoney({ amount, currency: state.total.currency })} for shipment ${shipment.shipmentId} failed: ${failureMessage(error)}`);
+    }
+  }
 
   /**
    * Routes what is wanted over the current stock and reserves it. A reservation that loses a race to another

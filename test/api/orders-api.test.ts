@@ -483,7 +483,9 @@ describe('order lifecycle', () => {
     const problem = expectProblem(await cancel(orderId), 409);
     expect(problem.detail).toMatch(/shipped/);
     const order = (await getOrder(orderId)).body;
-    expect(order).toMatchObject({ status: 'shipped', payment: { status: 'authorized' } });
+    expect(order).toMatchObject({ status: 'shipped' });
+    // Shipping captured the payment: one shipment, so all of it.
+    await expect.poll(async () => (await getOrder(orderId)).body.payment).toMatchObject({ status: 'captured', captured: order.total.amount });
     expect(await inventoryAt(sku)).toEqual({ warehouseId: WAREHOUSE_ID, onHand: 8, reserved: 0, available: 8 });
     expect((await shipmentEvent(shipmentId, 'delivered')).status).toBe(202);
     await waitForOrderStatus(orderId, 'delivered');

@@ -8,7 +8,7 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStockEffects } from '../../activities/stock-effects.js';
 import type { OrderState } from '../../domain/order.js';
-import { NotificationModel } from '../../persistence/models.js';
+import { NotificationModel, SandboxPaymentModel } from '../../persistence/models.js';
 import { readBalance, reconcileLevels } from '../../persistence/stock-ledger.js';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
@@ -119,6 +119,10 @@ describe('backorders', () => {
     await event(second.shipmentId, 'shipped');
     await event(second.shipmentId, 'delivered');
     expect((await handle.result()).status).toBe('delivered');
+    // One capture per shipment, adding up to the order total.
+    const captures = await SandboxPaymentModel.find({ idempotencyKey: new RegExp(`^order:${input.orderId}:capture:`) }).lean();
+    expect(captures.map((c) => c.amount).sort((a, b) => a - b)).toEqual([input.total.amount / 3, (2 * input.total.amount) / 3]);
+    expect((await handle.query(getOrderQuery)).payment).toMatchObject({ status: 'captured', captured: input.total.amount });
   });
 });
 

@@ -112,12 +112,14 @@ describe('orderWorkflow', () => {
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 3, reserved: 0 });
     expect(await sandboxEntries(input.orderId, 'authorize')).toBe(1);
     const view = await OrderModel.findById(input.orderId).lean();
-    expect(view).toMatchObject({ status: 'delivered', payment: { status: 'authorized', authorized: 3998 } });
+    expect(view).toMatchObject({ status: 'delivered', payment: { status: 'captured', authorized: 3998, captured: 3998 } });
+    expect(await sandboxEntries(input.orderId, 'capture')).toBe(1);
     expect(view!.timeline.map((t) => t.type)).toEqual([
       'received',
       'payment_authorized',
       'allocated',
       'shipment_shipped',
+      'payment_captured',
       'shipment_delivered',
     ]);
     const notifications = await NotificationModel.find({ orderId: input.orderId }).lean();
