@@ -1,10 +1,11 @@
 /**
  * Every setting the processes read, from the environment, in one place.
- * `TEMPORAL_ADDRESS` / `MONGODB_URI` point at existing servers; without them `npm start`
- * runs the embedded dev stack (Temporal CLI dev server, FerretDB on SQLite) on the ports below.
+ * `TEMPORAL_ADDRESS` / `MONGODB_URI` / `SMTP_URL` point at existing servers; without them `npm start`
+ * runs the embedded dev stack (Temporal CLI dev server, FerretDB on SQLite, Mailpit) on the ports below.
  */
 import os from 'node:os';
 import path from 'node:path';
+import type { OrderPolicySettings } from './domain/order.js';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -49,9 +50,24 @@ export interface Config {
     ferretdbPort: number;
   };
   inventory: InventorySettings;
-  /** How long a backordered order waits for stock before it is cancelled. */
-  backorderTimeoutMs: number;
+  mail: MailSettings;
+  orderPolicy: OrderPolicySettings;
 }
+
+export interface MailSettings {
+  /** Set when an existing SMTP server is used (`SMTP_URL`); then no local Mailpit is started. */
+  externalSmtpUrl: string | undefined;
+  /** Where email goes: `smtp://[user:pass@]host:port` (STARTTLS when offered) or `smtps://` (TLS). May hold credentials: never log it unmasked. */
+  smtpUrl: string;
+  /** SMTP port of the local Mailpit. */
+  smtpPort: number;
+  /** Port of the local Mailpit's HTTP API (and UI). */
+  mailpitUiPort: number;
+  /** The From header of every email. */
+  from: string;
+}
+
+export const DEFAULT_MAIL_FROM = 'Fulfillment <orders@localhost>';
 
 export interface InventorySettings {
   /** Low-stock threshold for SKUs without their own: availability at or below it opens an alert. */
@@ -65,6 +81,8 @@ export function loadConfig(): Config {
   const ferretdbPort = intFromEnv('FERRETDB_PORT', 27017);
   const externalTemporal = process.env.TEMPORAL_ADDRESS || undefined;
   const externalMongo = process.env.MONGODB_URI || undefined;
+  const smtpPort = intFromEnv('SMTP_PORT', 1025);
+  const externalSmtp = process.env.SMTP_URL || undefined;
   return {
     production: process.env.NODE_ENV === 'production',
     port: intFromEnv('PORT', 3000),
@@ -86,7 +104,18 @@ export function loadConfig(): Config {
       lowStockThreshold: intFromEnv('LOW_STOCK_THRESHOLD', 5),
       operationsEmail: strFromEnv('OPERATIONS_EMAIL', 'operations@localhost'),
     },
-    backorderTimeoutMs: durationFromEnv('BACKORDER_TIMEOUT', '14d'),
+    mail: {
+      externalSmtpUrl: externalSmtp,
+      smtpUrl: externalSmtp ?? `smtp://127.0.0.1:${smtpPort}`,
+      smtpPort,
+      mailpitUiPort: intFromEnv('MAILPIT_UI_PORT', 8025),
+      from: strFromEnv('MAIL_FROM', DEFAULT_MAIL_FROM),
+    },
+    orderPolicy: {
+      backorderTimeoutMs: durationFromEnv('BACKORDER_TIMEOUT', '14d'),
+      reviewAboveAmount: intFromEnv('REVIEW_ABOVE_AMOUNT', 100_000),
+      reviewTimeoutMs: durationFromEnv('REVIEW_TIMEOUT', '48h'),
+    },
   };
 }
 

@@ -3,6 +3,7 @@
  * can hand in the providers they want. Workflows import only the type.
  */
 import type { Client } from '@temporalio/client';
+import type { Mailer } from './mailer.js';
 import { notificationActivities } from './notifications.js';
 import { orderViewActivities } from './order-view.js';
 import type { PaymentProvider } from './payment-provider.js';
@@ -20,16 +21,18 @@ export interface ActivityDependencies {
   temporal: Client;
   taskQueue: string;
   inventory: { lowStockThreshold: number; operationsEmail: string };
+  /** Customer notifications and low-stock alerts go out as email through it. */
+  mailer: Mailer;
 }
 
-export function createActivities({ payments, carrier, temporal, taskQueue, inventory }: ActivityDependencies) {
-  const effects = createStockEffects({ temporal, taskQueue, ...inventory });
+export function createActivities({ payments, carrier, temporal, taskQueue, inventory, mailer }: ActivityDependencies) {
+  const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   return {
     ...paymentActivities(payments),
     ...stockActivities(effects),
     ...restockActivities(temporal),
     ...shipmentActivities(carrier),
-    ...notificationActivities,
+    ...notificationActivities(mailer),
     ...orderViewActivities,
   };
 }

@@ -7,7 +7,8 @@ import { renderLowStockAlert } from '../domain/notifications.js';
 import { restockWorkflowId } from '../domain/order.js';
 import { evaluateLowStock } from '../persistence/stock-alerts.js';
 import { stockReplenishedSignal } from '../workflows/messages.js';
-import { recordNotification } from './notifications.js';
+import type { Mailer } from './mailer.js';
+import { deliverNotification } from './notifications.js';
 import type { restockDispatcherWorkflow } from '../workflows/restock.js';
 
 export interface StockEffectsOptions {
@@ -16,6 +17,8 @@ export interface StockEffectsOptions {
   /** Threshold for SKUs without their own. */
   lowStockThreshold: number;
   operationsEmail: string;
+  /** Low-stock alerts are emailed to `operationsEmail`. */
+  mailer: Mailer;
 }
 
 export type StockEffects = ReturnType<typeof createStockEffects>;
@@ -25,7 +28,7 @@ export function createStockEffects(options: StockEffectsOptions) {
     async afterStockChange(skus: Iterable<string>, { increased }: { increased: boolean }): Promise<void> {
       for (const sku of new Set(skus)) {
         const alert = await evaluateLowStock(sku, options.lowStockThreshold);
-        if (alert.change === 'opened') await notifyOperations(alert.alertId!, alert, options.operationsEmail);
+        if (alert.change === 'opened') await notifyOperations(options.mailer, alert.alertId!, alert, options.operationsEmail);
         if (increased) {
           await options.temporal.workflow.signalWithStart<typeof restockDispatcherWorkflow>('restockDispatcherWorkflow', {
             workflowId: restockWorkflowId(sku),
@@ -40,6 +43,22 @@ export function createStockEffects(options: StockEffectsOptions) {
   };
 }
 
-async function notifyOperations(alertId: string, alert: { sku: string; available: number; threshold: number }, recipient: string) {
-  await recordNotification({ key: `stock:${alert.sku}:low:${alertId}`, event: 'low_stock', recipient, ...renderLowStockAlert(alert) });
+/**
+ * Only the caller that opened the alert gets here, once per episode, and the stock change it follows has
+ * already happened: so a mail server that is down must not fail that change (an API request, or an
+ * activity whose retry would find the alert open and not come back here). The notification then stays
+ * `recorded` with the error on it.
+ */
+async function notifyOperations(
+  mailer: Mailer,
+  alertId: string,
+  alert: { sku: string; available: number; threshold: number },
+  recipient: string,
+): Promise<void> {
+  const key = `stock:${alert.sku}:low:${alertId}`;
+  try {
+    await deliverNotification(mailer, { key, event: 'low_stock', recipient, ...renderLowStockAlert(alert) });
+  } catch (error) {
+    console.warn(`low-stock notification ${key} is recorded but could not be emailed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

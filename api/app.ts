@@ -1,8 +1,10 @@
 /** The Express app: routes are thin; errors of every kind leave as application/problem+json. */
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import type { Mailer } from '../activities/mailer.js';
 import { createStockEffects } from '../activities/stock-effects.js';
 import type { InventorySettings } from '../config.js';
+import type { OrderPolicySettings } from '../domain/order.js';
 import { pingMongo } from '../persistence/connection.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
@@ -18,12 +20,14 @@ export interface AppOptions {
   temporal: Client;
   taskQueue: string;
   inventory: InventorySettings;
-  backorderTimeoutMs: number;
+  /** Low-stock alerts raised by stock changes through the API are emailed through it. */
+  mailer: Mailer;
+  orderPolicy: OrderPolicySettings;
   env?: NodeJS.ProcessEnv;
 }
 
-export function createApp({ temporal, taskQueue, inventory, backorderTimeoutMs, env = process.env }: AppOptions): express.Express {
-  const effects = createStockEffects({ temporal, taskQueue, ...inventory });
+export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, env = process.env }: AppOptions): express.Express {
+  const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
   const app = express();
@@ -40,7 +44,7 @@ export function createApp({ temporal, taskQueue, inventory, backorderTimeoutMs, 
 
   app.use('/v1', authenticate(keys));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
-  app.use(ordersRouter(temporal, { taskQueue, backorderTimeoutMs }));
+  app.use(ordersRouter(temporal, { taskQueue, orderPolicy }));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
   app.use(inventoryRouter(effects, inventory));

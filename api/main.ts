@@ -1,5 +1,6 @@
 /** The API process. */
 import { Client, Connection } from '@temporalio/client';
+import { SmtpMailer } from '../activities/mailer.js';
 import { loadConfig } from '../config.js';
 import { connectMongo } from '../persistence/connection.js';
 import { createApp } from './app.js';
@@ -12,7 +13,8 @@ const app = createApp({
   temporal,
   taskQueue: config.temporal.taskQueue,
   inventory: config.inventory,
-  backorderTimeoutMs: config.backorderTimeoutMs,
+  mailer: new SmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from }),
+  orderPolicy: config.orderPolicy,
 });
 const server = app.listen(config.port, () => console.log(`API listening on http://localhost:${config.port}`));
 

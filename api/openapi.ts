@@ -24,6 +24,7 @@ import {
   OrderListQuery,
   OrderView,
   Problem,
+  ReviewOrderRequest,
   SetStockRequest,
   ShipmentEventRequest,
   ShipmentEventResponse,
@@ -99,6 +100,15 @@ export function createOpenApiDocument() {
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(CancelOrderRequest),
           responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/orders/{orderId}/review': {
+        post: op({
+          summary: 'Decide on an order held for review (support, admin)',
+          description: 'Approve: the order goes on to reserve stock. Reject: authorization voided, customer told.',
+          requestParams: { path: z.object({ orderId: OrderId }) },
+          requestBody: body(ReviewOrderRequest),
+          responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('400', '404', '409') },
         }),
       },
       '/v1/shipments/{shipmentId}/events': {

@@ -30,6 +30,11 @@ async function queryRunningOrder(temporal: Client, orderId: string): Promise<Ord
   }
 }
 
+/** Drops the null/undefined fields a stored subdocument may carry. */
+function stripEmpty<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as T;
+}
+
 export function toOrderView(order: OrderState): OrderView {
   return {
     orderId: order.orderId,
@@ -50,6 +55,7 @@ export function toOrderView(order: OrderState): OrderView {
     unallocated: (order.unallocated ?? []).map(({ sku, quantity }) => ({ sku, quantity })),
     ...(order.backorderDeadline ? { backorderDeadline: order.backorderDeadline } : {}),
     allowPartialShipment: order.policy?.allowPartialShipment ?? false,
+    ...(order.review ? { review: stripEmpty(order.review) } : {}),
     shipments: order.shipments.map((s) => ({
       shipmentId: s.shipmentId,
       warehouseId: s.warehouseId,

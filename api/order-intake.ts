@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { orderTotal } from '../domain/money.js';
-import { orderWorkflowId, type OrderInput, type OrderStatus } from '../domain/order.js';
+import { orderWorkflowId, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
 import type { CreateOrderRequest } from '../domain/schemas.js';
 import { InventoryLevelModel, OrderModel } from '../persistence/models.js';
 import type { orderWorkflow } from '../workflows/order.js';
@@ -27,7 +27,7 @@ function requestHashOf(request: CreateOrderRequest): string {
 
 export interface IntakeSettings {
   taskQueue: string;
-  backorderTimeoutMs: number;
+  orderPolicy: OrderPolicySettings;
 }
 
 export async function submitOrder(
@@ -52,7 +52,7 @@ export async function submitOrder(
     lines: request.lines.map((line, index) => ({ lineId: `L${index + 1}`, ...line })),
     total: orderTotal(request.lines, request.currency),
     paymentToken: request.payment.token,
-    policy: { allowPartialShipment: request.allowPartialShipment ?? false, backorderTimeoutMs: settings.backorderTimeoutMs },
+    policy: { ...settings.orderPolicy, allowPartialShipment: request.allowPartialShipment ?? false },
     requestHash,
     receivedAt: new Date().toISOString(),
   };

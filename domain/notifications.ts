@@ -7,6 +7,7 @@ export const NOTIFICATION_EVENTS = [
   'payment_declined',
   'order_failed',
   'order_cancelled',
+  'review_rejected',
   'shipment_shipped',
   'shipment_delivered',
 ] as const;
@@ -51,6 +52,11 @@ export function renderNotification(request: NotificationRequest): { subject: str
       return {
         subject: `Your ${ref} was cancelled`,
         body: lines(`Your ${ref} was cancelled${request.detail ? `: ${request.detail}` : ''}. Your payment authorization was released.`),
+      };
+    case 'review_rejected':
+      return {
+        subject: `We could not accept your ${ref}`,
+        body: lines(`After review we could not accept your ${ref}. Your payment authorization was released and nothing was charged.`),
       };
     case 'shipment_shipped':
       return {

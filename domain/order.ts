@@ -98,6 +98,22 @@ export interface FulfillmentPolicy {
   allowPartialShipment: boolean;
   /** How long a backordered order waits for stock before it is cancelled (ms). */
   backorderTimeoutMs: number;
+  /** Orders whose total is above this (minor units) are held for review before stock is reserved. */
+  reviewAboveAmount: number;
+  /** How long a held order waits for a review decision before it is rejected (ms). */
+  reviewTimeoutMs: number;
+}
+
+/** The policy settings that come from configuration rather than from the channel's request. */
+export type OrderPolicySettings = Omit<FulfillmentPolicy, 'allowPartialShipment'>;
+
+export interface ReviewHold {
+  reason: string;
+  /** When the order is rejected if nobody decided (ISO 8601). */
+  deadline: string;
+  decision?: 'approve' | 'reject';
+  note?: string;
+  reviewer?: string;
 }
 
 export interface ShipmentLine {
@@ -139,8 +155,10 @@ export interface OrderState {
   lines: OrderLine[];
   total: Money;
   payment: PaymentSummary;
-  /** Set when the payment provider asks for a manual review (acted on by the review hold). */
+  /** Set when the payment provider asks for a manual review. */
   flaggedForReview: boolean;
+  /** Present once the order was held for review. */
+  review?: ReviewHold;
   allocations: Allocation[];
   /** What could not be reserved yet: the order is backordered on these. */
   unallocated: OrderQuantity[];

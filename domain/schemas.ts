@@ -98,6 +98,16 @@ export const OrderView = z
       .array(z.object({ sku: Sku, quantity: z.number().int() }))
       .meta({ description: 'What the order still waits for (backordered)' }),
     backorderDeadline: Timestamp.optional().meta({ description: 'When a backordered order is cancelled if stock has not arrived' }),
+    review: z
+      .object({
+        reason: z.string(),
+        deadline: Timestamp,
+        decision: z.enum(['approve', 'reject']).optional(),
+        note: z.string().optional(),
+        reviewer: z.string().optional(),
+      })
+      .optional()
+      .meta({ description: 'Present once the order was held for review' }),
     allowPartialShipment: z.boolean(),
     shipments: z.array(
       z.object({
@@ -127,6 +137,10 @@ export const OrderListQuery = z.strictObject({
 export const OrderList = z
   .object({ items: z.array(OrderView), nextCursor: z.string().nullable() })
   .meta({ id: 'OrderList' });
+
+export const ReviewOrderRequest = z
+  .strictObject({ decision: z.enum(['approve', 'reject']), note: z.string().min(1).max(500).optional() })
+  .meta({ id: 'ReviewOrderRequest' });
 
 export const CancelOrderRequest = z
   .strictObject({ reason: z.string().min(1).max(500) })

@@ -152,6 +152,7 @@ const orderSchema = new Schema(
     unallocated: [{ _id: false, sku: String, quantity: Number }],
     waitingSkus: [String],
     backorderDeadline: String,
+    review: { reason: String, deadline: String, decision: String, note: String, reviewer: String },
     policy: { allowPartialShipment: Boolean, backorderTimeoutMs: Number },
     shipments: [
       {
@@ -218,7 +219,12 @@ shipmentSchema.index({ key: 1 }, { unique: true });
 shipmentSchema.index({ orderId: 1 });
 export const ShipmentModel = mongoose.model('Shipment', shipmentSchema, 'shipments');
 
-/** One record per (order, event): the notification that was sent, so a retry never sends it twice. */
+/**
+ * One record per business key (order event, low-stock alert): the email, written before it is sent, then
+ * marked `sent`, so a retry never sends it twice (activities/notifications.ts). `rejected`: the mail
+ * server refused it for good.
+ */
+export const NOTIFICATION_STATUSES = ['recorded', 'sent', 'rejected'] as const;
 const notificationSchema = new Schema(
   {
     key: { type: String, required: true },
@@ -228,8 +234,17 @@ const notificationSchema = new Schema(
     recipient: { type: String, required: true },
     subject: { type: String, required: true },
     body: { type: String, required: true },
-    status: { type: String, enum: ['recorded'], required: true },
+    status: { type: String, enum: NOTIFICATION_STATUSES, required: true },
+    /** The email's Message-ID, derived from `key`: every attempt sends the same one. (Absent on records from before email.) */
+    messageId: { type: String },
+    /** When it was recorded. */
     at: { type: Date, required: true },
+    /** When the mail server accepted it, and its reply (`250 ... queued as ...`). */
+    sentAt: { type: Date },
+    smtpResponse: { type: String },
+    rejectedAt: { type: Date },
+    /** Why the last attempt failed (cleared once sent). */
+    lastError: { type: String },
   },
   { versionKey: false },
 );

@@ -1,5 +1,5 @@
 /**
- * Starting and stopping the stack's processes (Temporal dev server, FerretDB, our Node entry points),
+ * Starting and stopping the stack's processes (Temporal dev server, FerretDB, Mailpit, our Node entry points),
  * shared by `npm start`, the test global setup and end-to-end tests.
  *
  * Every start function resolves only once its service is usable, rejects with the child's last output
@@ -354,6 +354,63 @@ export async function startFerretDB(options: FerretDBOptions): Promise<FerretDBS
     }
   });
   return Object.assign(proc, { address, uri });
+}
+
+export interface MailpitOptions extends OutputOptions {
+  binary: string;
+  smtpPort: number;
+  /** Port of its HTTP API (and of the web UI, where the build has one). */
+  httpPort: number;
+  /** SQLite file for the messages, kept across restarts; without it Mailpit uses a temp file it deletes on exit. */
+  dataFile?: string;
+  /** Further flags, e.g. `--enable-chaos` in tests. */
+  extraArgs?: string[];
+  ownProcessGroup?: boolean;
+  startupTimeoutMs?: number;
+}
+
+export interface MailpitServer extends ManagedProcess {
+  /** `smtp://127.0.0.1:<smtpPort>`: no TLS and no authentication, on loopback only. */
+  smtpUrl: string;
+  /** `http://127.0.0.1:<httpPort>`; its JSON API is under /api/v1 (GET /api/v1/messages, /api/v1/message/{ID}). */
+  apiUrl: string;
+  /** The same, as a browser would be given it. */
+  uiUrl: string;
+}
+
+/**
+ * Mailpit on loopback. It must never reach out: no version check (the UI's "about" would ask GitHub),
+ * no reverse DNS of SMTP clients, no proxying of remote CSS and fonts; relaying, webhooks, POP3 and the
+ * spam checkers are off unless configured, and MP_* variables (Mailpit reads its settings from them too)
+ * are not passed on, so nothing in our environment can turn them on.
+ */
+export async function startMailpit(options: MailpitOptions): Promise<MailpitServer> {
+  await assertPortFree(options.smtpPort);
+  await assertPortFree(options.httpPort);
+  const args = [
+    '--smtp', `127.0.0.1:${options.smtpPort}`,
+    '--listen', `127.0.0.1:${options.httpPort}`,
+    '--disable-version-check',
+    '--smtp-disable-rdns',
+    '--block-remote-css-and-fonts',
+    '--quiet',
+  ];
+  if (options.dataFile) {
+    await fs.mkdir(path.dirname(path.resolve(options.dataFile)), { recursive: true });
+    args.push('--database', path.resolve(options.dataFile));
+  }
+  args.push(...(options.extraArgs ?? []));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MP_')));
+  const proc = spawnManaged({ name: 'mailpit', command: options.binary, args, env, ...outputOptions(options) });
+  const apiUrl = `http://127.0.0.1:${options.httpPort}`;
+
+  await waitUntilReady(proc, options.startupTimeoutMs ?? 30_000, async () => {
+    if (!(await canConnect('127.0.0.1', options.smtpPort))) return false;
+    const response = await fetch(`${apiUrl}/api/v1/messages?limit=1`, { signal: AbortSignal.timeout(2000) });
+    await response.body?.cancel();
+    return response.ok;
+  });
+  return Object.assign(proc, { smtpUrl: `smtp://127.0.0.1:${options.smtpPort}`, apiUrl, uiUrl: `http://localhost:${options.httpPort}` });
 }
 
 export interface NodeProcessOptions extends OutputOptions {

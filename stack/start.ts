@@ -1,7 +1,7 @@
 /**
- * `npm start`: the whole system on one machine. Starts the Temporal dev server and FerretDB (unless
- * TEMPORAL_ADDRESS / MONGODB_URI point at existing ones), then the worker and the API, prints where
- * everything is, and on Ctrl-C stops it all in reverse order, keeping the data in DATA_DIR.
+ * `npm start`: the whole system on one machine. Starts the Temporal dev server, FerretDB and Mailpit
+ * (unless TEMPORAL_ADDRESS / MONGODB_URI / SMTP_URL point at existing ones), then the worker and the API,
+ * prints where everything is, and on Ctrl-C stops it all in reverse order, keeping the data in DATA_DIR.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import {
   PortInUseError,
   repoRoot,
   startFerretDB,
+  startMailpit,
   startNodeProcess,
   startTemporalDevServer,
   waitForTaskQueuePoller,
@@ -59,6 +60,7 @@ function supervise(proc: ManagedProcess): ManagedProcess {
   return proc;
 }
 
+/** `scheme://user:pass@host...` -> `scheme://user:****@host...` (MongoDB and SMTP URLs). */
 function maskPassword(uri: string): string {
   return uri.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/i, '$1:****@');
 }
@@ -67,10 +69,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const startTemporal = config.temporal.externalAddress === undefined;
   const startMongo = config.mongo.externalUri === undefined;
+  const startMail = config.mail.externalSmtpUrl === undefined;
 
   const wantedPorts: Array<[number, string]> = [[config.port, 'PORT']];
   if (startTemporal) wantedPorts.push([config.temporal.port, 'TEMPORAL_PORT'], [config.temporal.uiPort, 'TEMPORAL_UI_PORT']);
   if (startMongo) wantedPorts.push([config.mongo.ferretdbPort, 'FERRETDB_PORT']);
+  if (startMail) wantedPorts.push([config.mail.smtpPort, 'SMTP_PORT'], [config.mail.mailpitUiPort, 'MAILPIT_UI_PORT']);
   const envVarOfPort = new Map(wantedPorts);
   for (const [port, envVar] of wantedPorts) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} is already in use; set ${envVar} to a free port (or stop what uses it).`);
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
   }
 
   const tools = await ensureTools();
-  const [temporal, ferretdb] = await Promise.allSettled([
+  const [temporal, ferretdb, mailpit] = await Promise.allSettled([
     startTemporal
       ? startTemporalDevServer({ binary: tools.temporal, port: config.temporal.port, uiPort: config.temporal.uiPort,
           dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'), namespace: config.temporal.namespace }).then(supervise)
@@ -88,8 +92,12 @@ async function main(): Promise<void> {
     startMongo
       ? startFerretDB({ binary: tools.ferretdb, port: config.mongo.ferretdbPort, dataDir: path.join(config.dataDir, 'ferretdb') }).then(supervise)
       : undefined,
+    startMail
+      ? startMailpit({ binary: tools.mailpit, smtpPort: config.mail.smtpPort, httpPort: config.mail.mailpitUiPort,
+          dataFile: path.join(config.dataDir, 'mailpit', 'mailpit.db') }).then(supervise)
+      : undefined,
   ]);
-  for (const started of [temporal, ferretdb]) {
+  for (const started of [temporal, ferretdb, mailpit]) {
     if (started.status === 'rejected') {
       const error = started.reason;
       if (error instanceof PortInUseError) throw new Error(`port ${error.port} is already in use; set ${envVarOfPort.get(error.port)} to a free port.`);
@@ -97,7 +105,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const env = { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, MONGODB_URI: config.mongo.uri };
+  const env = { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, MONGODB_URI: config.mongo.uri, SMTP_URL: config.mail.smtpUrl };
   const workerStarted = Date.now();
   supervise(startNodeProcess({ name: 'worker', entry: 'worker/main.ts', env }));
   supervise(startNodeProcess({ name: 'api', entry: 'api/main.ts', env }));
@@ -117,13 +125,17 @@ async function main(): Promise<void> {
       ? `  Temporal UI  http://localhost:${config.temporal.uiPort}`
       : `  Temporal     ${config.temporal.address} (external)`,
     `  MongoDB      ${maskPassword(config.mongo.uri)}${startMongo ? ' (FerretDB)' : ' (external)'}`,
+    ...(startMail
+      ? [`  Mailpit UI   http://localhost:${config.mail.mailpitUiPort}  (API /api/v1/messages; a message as text: /view/<ID>.txt)`,
+          `  SMTP         ${config.mail.smtpUrl} (Mailpit catches all mail)`]
+      : [`  SMTP         ${maskPassword(config.mail.smtpUrl)} (external)`]),
   ];
   if (!config.production && !process.env.API_KEYS) {
     lines.push('  Dev API keys (API_KEYS is unset, so these are accepted):',
       '    dev-channel-web    channel web', '    dev-channel-store  channel store',
       '    dev-support        support', '    dev-warehouse      warehouse', '    dev-admin          admin');
   }
-  if (startTemporal || startMongo) lines.push(`  Data in      ${config.dataDir}`);
+  if (startTemporal || startMongo || startMail) lines.push(`  Data in      ${config.dataDir}`);
   lines.push('Ctrl-C stops everything.');
   const rule = '-'.repeat(64);
   console.log(['', rule, ...lines, rule, ''].join('\n'));

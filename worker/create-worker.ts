@@ -3,15 +3,33 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
-import type { InventorySettings } from '../config.js';
+import { DEFAULT_MAIL_FROM, type InventorySettings } from '../config.js';
+import { SmtpMailer } from '../activities/mailer.js';
 import { SandboxCarrier } from '../activities/sandbox-carrier.js';
 import { SandboxPaymentProvider } from '../activities/sandbox-payment-provider.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-/** The built-in sandbox payment provider and carrier, with the rest of what activities need. */
-export function sandboxDependencies(temporal: Client, taskQueue: string, inventory: InventorySettings): ActivityDependencies {
-  return { payments: new SandboxPaymentProvider(), carrier: new SandboxCarrier(), temporal, taskQueue, inventory };
+export interface SandboxDependencyOptions {
+  temporal: Client;
+  taskQueue: string;
+  inventory: InventorySettings;
+  /** Where email goes (config `SMTP_URL`, or the test suite's Mailpit). */
+  smtpUrl: string;
+  /** The From header; default `Fulfillment <orders@localhost>`. */
+  mailFrom?: string;
+}
+
+/** The built-in sandbox payment provider and carrier, real email over SMTP, and the rest of what activities need. */
+export function sandboxDependencies({ temporal, taskQueue, inventory, smtpUrl, mailFrom }: SandboxDependencyOptions): ActivityDependencies {
+  return {
+    payments: new SandboxPaymentProvider(),
+    carrier: new SandboxCarrier(),
+    temporal,
+    taskQueue,
+    inventory,
+    mailer: new SmtpMailer({ url: smtpUrl, from: mailFrom ?? DEFAULT_MAIL_FROM }),
+  };
 }
 
 export async function createOrderWorker(options: {

@@ -15,7 +15,7 @@ const worker = await createOrderWorker({
   connection,
   namespace,
   taskQueue,
-  dependencies: sandboxDependencies(client, taskQueue, config.inventory),
+  dependencies: sandboxDependencies({ temporal: client, taskQueue, inventory: config.inventory, smtpUrl: config.mail.smtpUrl, mailFrom: config.mail.from }),
 });
 console.log(`worker polling task queue "${config.temporal.taskQueue}" in namespace "${config.temporal.namespace}"`);
 // The SDK shuts the worker down gracefully on SIGINT/SIGTERM, letting running activities finish.

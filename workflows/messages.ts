@@ -29,6 +29,14 @@ export interface CancelOrderRequest {
 export interface CancelOrderResult {
   status: OrderStatus;
 }
+export interface ReviewDecision {
+  decision: 'approve' | 'reject';
+  note?: string;
+  reviewer: string;
+}
+/** Support decides on an order held for review; rejected at once unless the order awaits review. */
+export const reviewOrderUpdate = defineUpdate<{ status: OrderStatus }, [ReviewDecision]>('reviewOrder');
+
 /** Cancel the whole order; rejected at once when something has shipped or the order has ended. */
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderRequest]>('cancelOrder');
 

@@ -38,8 +38,10 @@ import {
   cancelOrderUpdate,
   getOrderQuery,
   retryReservationUpdate,
+  reviewOrderUpdate,
   shipmentEventUpdate,
   type CancelOrderRequest,
+  type ReviewDecision,
 } from './messages.js';
 import { orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
 
@@ -102,6 +104,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     revision: 0,
   };
   let cancelRequest: CancelOrderRequest | undefined;
+  let reviewDecision: ReviewDecision | undefined;
   let retryRequested = false;
   let reservationAttempts = 0;
   /** Allocations reserved but not yet on a shipment (held while the order waits to ship complete). */
@@ -188,6 +191,20 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   );
 
   setHandler(
+    reviewOrderUpdate,
+    async (decision) => {
+      reviewDecision = decision;
+      await condition(() => state.status !== 'awaiting_review');
+      return { status: state.status };
+    },
+    {
+      validator: (_decision) => {
+        if (state.status !== 'awaiting_review' || reviewDecision) throw new Error(`the order is not awaiting review (${state.status})`);
+      },
+    },
+  );
+
+  setHandler(
     retryReservationUpdate,
     async () => {
       retryRequested = true;
@@ -236,6 +253,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       `Payment of ${formatMoney(state.total)} authorized${authorization.reviewRequested ? '; provider flagged it for review' : ''}`,
     );
     checkNotCancelled();
+    const holdReason = authorization.reviewRequested
+      ? 'the payment provider asked for a review'
+      : state.total.amount > state.policy.reviewAboveAmount
+        ? `the total is above ${formatMoney({ amount: state.policy.reviewAboveAmount, currency: state.total.currency })}`
+        : undefined;
+    if (holdReason) await holdForReview(holdReason);
 
     // 2. Routing and reservation; the release is registered first, since a reservation may be partial.
     compensations.push({ name: 'releaseStock', run: () => db.releaseStock({ orderId: state.orderId, reason: 'order not fulfilled' }) });
@@ -268,6 +291,22 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   await condition(allHandlersFinished);
   await viewWrites;
   return { orderId: state.orderId, status: state.status };
+
+  /** Holds the order before any stock is reserved until support decides, or rejects it at the deadline. */
+  async function holdForReview(reason: string): Promise<void> {
+    const deadline = new Date(Date.now() + state.policy.reviewTimeoutMs).toISOString();
+    state.review = { reason, deadline };
+    await record('awaiting_review', `Held for review: ${reason}; to be decided by ${deadline}`, 'awaiting_review');
+    const decided = await condition(() => reviewDecision !== undefined || cancelRequest !== undefined, state.policy.reviewTimeoutMs);
+    checkNotCancelled();
+    const { decision, note, reviewer } = decided ? reviewDecision! : { decision: 'reject' as const, note: 'no decision by the deadline', reviewer: 'the review deadline' };
+    state.review = { ...state.review, decision, note, reviewer };
+    if (decision === 'reject') {
+      cancelRequest = { reason: `rejected in review${note ? `: ${note}` : ''}`, requestedBy: reviewer };
+      throw new CancelRequested();
+    }
+    await record('review_approved', `Approved in review by ${reviewer}${note ? `: ${note}` : ''}`, 'received');
+  }
 
   /** Captures the value of a shipment that left the warehouse (partial captures add up to the total). */
   async function captureShipment(shipment: Shipment): Promise<void> {
@@ -375,7 +414,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       state.payment.status = state.payment.authorized > 0 ? 'voided' : state.payment.status;
       const reason = cancelRequest?.reason ?? 'workflow cancelled';
       await record('cancelled', `Order cancelled by ${cancelRequest?.requestedBy ?? 'an engineer'}: ${reason}`, 'cancelled');
-      await notify('order_cancelled', { detail: reason });
+      await notify(state.review?.decision === 'reject' ? 'review_rejected' : 'order_cancelled', { detail: reason });
       return;
     }
     const failureType = failureTypeOf(error);

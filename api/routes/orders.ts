@@ -2,9 +2,9 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { FINAL_ORDER_STATUSES, type OrderState } from '../../domain/order.js';
-import { CancelOrderRequest, CreateOrderRequest, OrderId, OrderListQuery } from '../../domain/schemas.js';
+import { CancelOrderRequest, CreateOrderRequest, OrderId, OrderListQuery, ReviewOrderRequest } from '../../domain/schemas.js';
 import { OrderModel } from '../../persistence/models.js';
-import { cancelOrderUpdate } from '../../workflows/messages.js';
+import { cancelOrderUpdate, reviewOrderUpdate } from '../../workflows/messages.js';
 import { principalOf, requireRole } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { loadOrder, toOrderView } from '../order-access.js';
@@ -61,6 +61,16 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
     }
     const outcome = await updateOrder(temporal, orderId, cancelOrderUpdate, [{ reason, requestedBy: principal.label }], 10_000);
     if (!outcome.accepted) throw problems.conflict(`Order ${orderId} can no longer be cancelled: ${outcome.reason}.`);
+    res.status(202).json({ orderId, status: outcome.result?.status ?? order.status });
+  });
+
+  router.post('/v1/orders/:orderId/review', requireRole('support', 'admin'), async (req, res) => {
+    const orderId = parseWith(OrderId, req.params.orderId, 'path');
+    const { decision, note } = parseWith(ReviewOrderRequest, req.body, 'body');
+    const principal = principalOf(req);
+    const order = await loadOrder(temporal, principal, orderId);
+    const outcome = await updateOrder(temporal, orderId, reviewOrderUpdate, [{ decision, note, reviewer: principal.label }], 10_000);
+    if (!outcome.accepted) throw problems.conflict(`Order ${orderId} cannot be reviewed: ${outcome.reason}.`);
     res.status(202).json({ orderId, status: outcome.result?.status ?? order.status });
   });
 

@@ -11,6 +11,7 @@ import { NotificationModel, OrderModel, PaymentModel, SandboxPaymentModel, Shipm
 import { ensureLocation, readBalance } from '../../persistence/stock-ledger.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
 import { BERLIN_ADDRESS, orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { testSmtpUrl } from '../support/mail.js';
 
 /** No worker polls this queue: releaseStock's restock signal-with-start just leaves a dispatcher waiting there. */
 const taskQueue = `activities-idempotency-${randomUUID()}`;
@@ -24,7 +25,7 @@ const restockSkus = new Set<string>();
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
   temporal = new Client({ connection });
-  activities = createActivities(sandboxDependencies(temporal, taskQueue, TEST_INVENTORY));
+  activities = createActivities(sandboxDependencies({ temporal, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }));
   ({ close } = await useTestDatabase('activities_idempotency'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   await seedWarehouse('wh-paris', PLACES.paris);

@@ -9,6 +9,7 @@ import { NotificationModel, SkuSettingModel, StockAlertModel } from '../../persi
 import { evaluateLowStock, skuAvailability } from '../../persistence/stock-alerts.js';
 import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.js';
 import { setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { testMailer } from '../support/mail.js';
 
 const THRESHOLD = 5;
 const OPS = 'ops@example.com';
@@ -24,7 +25,7 @@ const restockSkus = new Set<string>();
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
   temporal = new Client({ connection });
-  effects = createStockEffects({ temporal, taskQueue, lowStockThreshold: THRESHOLD, operationsEmail: OPS });
+  effects = createStockEffects({ temporal, taskQueue, lowStockThreshold: THRESHOLD, operationsEmail: OPS, mailer: testMailer() });
   ({ close } = await useTestDatabase('activities_stock_alerts'));
 });
 afterAll(async () => {
@@ -140,7 +141,7 @@ describe('createStockEffects().afterStockChange', () => {
   const lowStockNotifications = (sku: string) =>
     NotificationModel.find({ event: 'low_stock', key: { $regex: `^stock:${sku}:low:` } }).sort({ at: 1 }).lean();
 
-  it('records exactly one low_stock notification per opened alert, however many changes race', async () => {
+  it('records and sends exactly one low_stock notification per opened alert, however many changes race', async () => {
     const sku = await skuWithStock(2);
     await Promise.all(Array.from({ length: 20 }, () => effects.afterStockChange([sku], { increased: false })));
     const alerts = await alertsOf(sku);
@@ -153,7 +154,7 @@ describe('createStockEffects().afterStockChange', () => {
       recipient: OPS,
       subject: `Low stock: ${sku}`,
       body: expect.stringContaining(`${sku} has 2 units available to promise across all warehouses (threshold ${THRESHOLD})`),
-      status: 'recorded',
+      status: 'sent', // emailed (test/activities/email.test.ts reads it in Mailpit)
     });
     expect(notifications[0]!.orderId).toBeUndefined();
 

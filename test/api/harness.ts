@@ -11,7 +11,9 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Work
 import { expect, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
-import { TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
+import type { OrderPolicySettings } from '../../domain/order.js';
+import { TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
+import { testMailer, testSmtpUrl } from '../support/mail.js';
 
 /** The documented dev API keys (accepted outside production when API_KEYS is unset). */
 export const KEYS = {
@@ -61,7 +63,7 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(options: { database: string; worker: boolean; backorderTimeoutMs?: number }): Promise<ApiHarness> {
+export async function startApi(options: { database: string; worker: boolean; orderPolicy?: Partial<OrderPolicySettings> }): Promise<ApiHarness> {
   const address = inject('temporalAddress');
   const taskQueue = `api-${options.database}-${randomUUID()}`;
   const db = await useTestDatabase(options.database);
@@ -85,12 +87,12 @@ export async function startApi(options: { database: string; worker: boolean; bac
       namespace: 'default',
       taskQueue,
       workflowBundle,
-      dependencies: sandboxDependencies(temporal, taskQueue, TEST_INVENTORY),
+      dependencies: sandboxDependencies({ temporal, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
     });
     workerRun = worker.run();
   }
 
-  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, backorderTimeoutMs: options.backorderTimeoutMs ?? 14 * 86_400_000, env: {} });
+  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: {} });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -539,3 +539,31 @@ describe('order lifecycle', () => {
     expect(await inventoryAt(sku)).toEqual({ warehouseId: WAREHOUSE_ID, onHand: 1, reserved: 0, available: 1 });
   });
 });
+
+describe('review holds', () => {
+  const review = (orderId: string, body: object, key: string = KEYS.support) => api('POST', `/v1/orders/${orderId}/review`, key, body);
+
+  it('holds a flagged order until support approves it, then allocates it', async () => {
+    const sku = await stockedSku(5);
+    const orderId = await submit(orderRequest([{ sku, quantity: 1 }], { payment: { token: 'tok_review' } }));
+    const held = await waitForOrderStatus(orderId, 'awaiting_review');
+    expect(held.review).toMatchObject({ reason: expect.stringContaining('review'), deadline: expect.any(String) });
+    expect(await inventoryAt(sku)).toMatchObject({ reserved: 0 });
+
+    expectProblem(await review(orderId, { decision: 'approve' }, KEYS.web), 403);
+    expectProblem(await review(orderId, { decision: 'maybe' }), 400);
+    expect(await review(orderId, { decision: 'approve', note: 'known customer' })).toMatchObject({ status: 202 });
+    const allocated = await waitForOrderStatus(orderId, 'allocated');
+    expect(allocated.review).toMatchObject({ decision: 'approve', note: 'known customer', reviewer: 'support' });
+    expectProblem(await review(orderId, { decision: 'reject' }), 409);
+  });
+
+  it('rejecting a held order voids its authorization and ends it cancelled', async () => {
+    const sku = await stockedSku(5);
+    const orderId = await submit(orderRequest([{ sku, quantity: 1 }], { payment: { token: 'tok_review' } }));
+    await waitForOrderStatus(orderId, 'awaiting_review');
+    expect(await review(orderId, { decision: 'reject', note: 'card testing pattern' })).toMatchObject({ status: 202 });
+    const cancelled = await waitForOrderStatus(orderId, 'cancelled');
+    expect(cancelled).toMatchObject({ payment: { status: 'voided' }, review: { decision: 'reject' } });
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * `npm start` end to end: the launcher (stack/start.ts) brings up its own Temporal dev server with UI,
- * FerretDB, the worker and the API on free ports with data in a temp dir; an order goes from intake to
- * delivered through HTTP only; Ctrl-C (SIGINT) stops everything and leaves no process behind.
+ * FerretDB, Mailpit, the worker and the API on free ports with data in a temp dir; an order goes from
+ * intake to delivered through HTTP only, and its emails arrive in Mailpit; Ctrl-C (SIGINT) stops
+ * everything and leaves no process behind.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -119,7 +120,7 @@ describe('npm start', () => {
   it(
     'runs the whole stack: an order goes from intake to delivered over HTTP, and Ctrl-C stops everything',
     async () => {
-      const [apiPort, temporalPort, temporalUiPort, ferretdbPort] = await freePorts(4);
+      const [apiPort, temporalPort, temporalUiPort, ferretdbPort, smtpPort, mailpitUiPort] = await freePorts(6);
       dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -127,9 +128,11 @@ describe('npm start', () => {
         TEMPORAL_PORT: String(temporalPort),
         TEMPORAL_UI_PORT: String(temporalUiPort),
         FERRETDB_PORT: String(ferretdbPort),
+        SMTP_PORT: String(smtpPort),
+        MAILPIT_UI_PORT: String(mailpitUiPort),
         DATA_DIR: dataDir,
       };
-      for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'API_KEYS', 'NODE_ENV', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) {
+      for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL', 'MAIL_FROM', 'API_KEYS', 'NODE_ENV', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) {
         delete env[name];
       }
 
@@ -150,6 +153,8 @@ describe('npm start', () => {
       const baseUrl = `http://localhost:${apiPort}`;
       expect(output).toContain(`API          ${baseUrl}`);
       expect(output).toContain('dev-channel-web');
+      expect(output).toContain(`Mailpit UI   http://localhost:${mailpitUiPort}`);
+      expect(output).toContain(`SMTP         smtp://127.0.0.1:${smtpPort}`);
       await waitFor('GET /health = 200', STARTUP_TIMEOUT_MS - (Date.now() - startedAt), async () => {
         const response = await fetch(`${baseUrl}/health`);
         return response.status === 200 ? true : undefined;
@@ -192,6 +197,15 @@ describe('npm start', () => {
       await orderStatus(orderId, 'delivered');
       expect((await api('GET', '/v1/inventory/E2E-MUG', 'dev-support')).body).toMatchObject({ available: 3 });
 
+      // --- the customer got real email: confirmation, shipped, delivered, caught by Mailpit ---
+      const mailpitApi = `http://127.0.0.1:${mailpitUiPort}/api/v1`;
+      const subjects = await waitFor('three emails in Mailpit', 15_000, async () => {
+        const { messages } = (await (await fetch(`${mailpitApi}/messages`)).json()) as { messages: Array<{ Subject: string; To: Array<{ Address: string }> }> };
+        const toCustomer = messages.filter((m) => m.To.some((to) => to.Address === 'e2e@example.com'));
+        return toCustomer.length >= 3 ? toCustomer.map((m) => m.Subject).sort() : undefined;
+      });
+      expect(subjects).toEqual(['Delivered: order e2e-1', 'Part of your order e2e-1 has shipped', 'We have your order e2e-1']);
+
       // --- the Temporal UI answers, and the order's workflow can be found by its search attribute ---
       const uiUrl = /Temporal UI\s+(\S+)/.exec(output)?.[1];
       expect(uiUrl).toBe(`http://localhost:${temporalUiPort}`);
@@ -215,7 +229,7 @@ describe('npm start', () => {
       const children = descendantsOf(launcher.pid!);
       const commands = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
       expect(commands).toEqual(
-        expect.arrayContaining([/temporal server start-dev/, /ferretdb/, /worker\/main\.ts/, /api\/main\.ts/].map((pattern) => expect.stringMatching(pattern))),
+        expect.arrayContaining([/temporal server start-dev/, /ferretdb/, /mailpit/, /worker\/main\.ts/, /api\/main\.ts/].map((pattern) => expect.stringMatching(pattern))),
       );
       const stopRequested = Date.now();
       launcher.kill('SIGINT');
@@ -225,7 +239,7 @@ describe('npm start', () => {
       expect(output).toContain('stopped; data is kept.');
 
       expect(children.filter(isAlive), 'processes still running after the launcher exited').toEqual([]);
-      for (const port of [apiPort, temporalPort, temporalUiPort, ferretdbPort]) {
+      for (const port of [apiPort, temporalPort, temporalUiPort, ferretdbPort, smtpPort, mailpitUiPort]) {
         expect(await isPortFree(port), `port ${port} is free again`).toBe(true);
       }
     },

@@ -1,7 +1,9 @@
 /** The suite's shared servers (test/global-setup.ts) are real and usable. */
+import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TOOL_VERSIONS } from '../../stack/tools.js';
 
 describe('global setup', () => {
   describe('FerretDB', () => {
@@ -42,6 +44,29 @@ describe('global setup', () => {
     it('is also announced through the environment', () => {
       expect(process.env.OMS_TEST_TEMPORAL_ADDRESS).toBe(inject('temporalAddress'));
       expect(process.env.OMS_TEMPORAL_TEST_SERVER_BIN).toMatch(/temporal-test-server$/);
+    });
+  });
+
+  describe('Mailpit', () => {
+    it('speaks SMTP and answers its HTTP API, without asking the internet for its latest version', async () => {
+      const { hostname, port } = new URL(inject('smtpUrl'));
+      const greeting = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: hostname, port: Number(port) });
+        socket.once('data', (data) => {
+          socket.end('QUIT\r\n');
+          resolve(data.toString());
+        });
+        socket.once('error', reject);
+      });
+      expect(greeting).toMatch(/^220 /);
+      const info = await (await fetch(`${inject('mailpitApiUrl')}/api/v1/info`)).json();
+      expect(info).toMatchObject({ Version: TOOL_VERSIONS.mailpit, LatestVersion: 'disabled' });
+    });
+
+    it('is also announced through the environment', () => {
+      expect(process.env.OMS_TEST_SMTP_URL).toBe(inject('smtpUrl'));
+      expect(process.env.OMS_TEST_MAILPIT_API_URL).toBe(inject('mailpitApiUrl'));
+      expect(inject('smtpUrl')).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
     });
   });
 });

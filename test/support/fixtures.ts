@@ -73,7 +73,7 @@ export function orderInput(
     customer: { id: 'cust-1', email: 'erika@example.com', name: 'Erika' },
     shippingAddress: BERLIN_ADDRESS,
     paymentToken: 'tok_ok',
-    policy: { allowPartialShipment: false, backorderTimeoutMs: 14 * 86_400_000 },
+    policy: { allowPartialShipment: false, ...TEST_ORDER_POLICY },
     requestHash: 'test',
     receivedAt: new Date().toISOString(),
     ...overrides,
@@ -81,6 +81,9 @@ export function orderInput(
     total: orderTotal(fullLines, 'EUR'),
   };
 }
+
+/** Order policy for tests: long timeouts, and a review threshold ordinary test orders stay under. */
+export const TEST_ORDER_POLICY = { backorderTimeoutMs: 14 * 86_400_000, reviewAboveAmount: 1_000_000, reviewTimeoutMs: 2 * 86_400_000 };
 
 /** Inventory settings for tests: a threshold low enough that ordinary test stock never alerts. */
 export const TEST_INVENTORY = { lowStockThreshold: 0, operationsEmail: 'ops@example.com' };

