@@ -115,6 +115,7 @@ export function loadConfig(): Config {
       backorderTimeoutMs: durationFromEnv('BACKORDER_TIMEOUT', '14d'),
       reviewAboveAmount: intFromEnv('REVIEW_ABOVE_AMOUNT', 100_000),
       reviewTimeoutMs: durationFromEnv('REVIEW_TIMEOUT', '48h'),
+      shipWithinMs: durationFromEnv('SHIP_SLA', '48h'),
     },
   };
 }

@@ -32,7 +32,7 @@ export function createActivities({ payments, carrier, temporal, taskQueue, inven
     ...stockActivities(effects),
     ...restockActivities(temporal),
     ...shipmentActivities(carrier),
-    ...notificationActivities(mailer),
+    ...notificationActivities(mailer, inventory.operationsEmail),
     ...orderViewActivities,
   };
 }

@@ -78,8 +78,13 @@ export async function deliverNotification(mailer: Mailer, notification: Notifica
   }
 }
 
-export function notificationActivities(mailer: Mailer) {
+export function notificationActivities(mailer: Mailer, operationsEmail: string) {
   return {
+    /** Tells operations about an order that needs them (e.g. late to ship), once per key. */
+    async notifyOperations(message: { key: string; orderId?: string; event: string; subject: string; body: string }): Promise<void> {
+      await deliverNotification(mailer, { ...message, recipient: operationsEmail });
+    },
+
     async notifyCustomer(request: NotificationRequest): Promise<void> {
       await deliverNotification(mailer, {
         key: notificationKey(request),

@@ -102,6 +102,8 @@ export interface FulfillmentPolicy {
   reviewAboveAmount: number;
   /** How long a held order waits for a review decision before it is rejected (ms). */
   reviewTimeoutMs: number;
+  /** How long after allocation the first shipment should ship before the order is marked late (ms). */
+  shipWithinMs: number;
 }
 
 /** The policy settings that come from configuration rather than from the channel's request. */
@@ -159,6 +161,8 @@ export interface OrderState {
   flaggedForReview: boolean;
   /** Present once the order was held for review. */
   review?: ReviewHold;
+  /** When the order was marked late: allocated, but nothing shipped within the shipping SLA. */
+  lateSince?: string;
   allocations: Allocation[];
   /** What could not be reserved yet: the order is backordered on these. */
   unallocated: OrderQuantity[];

@@ -43,7 +43,7 @@ import {
   type CancelOrderRequest,
   type ReviewDecision,
 } from './messages.js';
-import { orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
+import { LateKey, orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
 
 /** Our own database: quick, retried until it answers (an outage pauses orders, it does not fail them). */
 const db = proxyActivities<OrderActivities>({
@@ -105,6 +105,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   };
   let cancelRequest: CancelOrderRequest | undefined;
   let reviewDecision: ReviewDecision | undefined;
+  let shippingSlaWatched = false;
   let retryRequested = false;
   let reservationAttempts = 0;
   /** Allocations reserved but not yet on a shipment (held while the order waits to ship complete). */
@@ -347,6 +348,27 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     reservationAttempts += 1;
   }
 
+  /** From the first shipment on: if nothing ships within the SLA, the order is marked late (once). */
+  function watchShippingSla(): void {
+    if (shippingSlaWatched) return;
+    shippingSlaWatched = true;
+    const shippedOrEnded = () => isFinal() || state.shipments.some((s) => s.status === 'shipped' || s.status === 'delivered');
+    void condition(shippedOrEnded, state.policy.shipWithinMs).then(async (inTime) => {
+      if (inTime) return;
+      state.lateSince = new Date().toISOString();
+      upsertSearchAttributes([{ key: LateKey, value: true }]);
+      const message = `Not shipped within ${Math.round(state.policy.shipWithinMs / 3_600_000)}h of allocation`;
+      await record('late', message);
+      await external.notifyOperations({
+        key: `order:${state.orderId}:late`,
+        orderId: state.orderId,
+        event: 'order_late',
+        subject: `Late: order ${state.externalId} (${state.orderId}) has not shipped`,
+        body: `${message}. Warehouses: ${describeShipments(state.shipments)}.`,
+      });
+    });
+  }
+
   /** One shipment per warehouse for everything reserved and not yet on a shipment. */
   async function shipAllocated(): Promise<void> {
     const byWarehouse = new Map<string, Allocation[]>();
@@ -366,6 +388,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       );
     }
     unshipped = [];
+    if (state.shipments.length > 0) watchShippingSla();
   }
 
   /** Backorder: wait for the restock dispatcher (or the deadline), shipping what is there first if allowed. */

@@ -9,10 +9,14 @@ export const OrderIdKey = defineSearchAttributeKey('OrderId', SearchAttributeTyp
 export const ChannelKey = defineSearchAttributeKey('Channel', SearchAttributeType.KEYWORD);
 export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const OrderStatusKey = defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD);
+/** Allocated but not shipped within the shipping SLA. */
+export const LateKey = defineSearchAttributeKey('Late', SearchAttributeType.BOOL);
+
+export const ORDER_SEARCH_ATTRIBUTES = [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey, LateKey] as const;
 
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute`. */
-export const searchAttributeRegistrations: readonly string[] = [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey].map(
-  (key) => `${key.name}=Keyword`,
+export const searchAttributeRegistrations: readonly string[] = ORDER_SEARCH_ATTRIBUTES.map(
+  (key) => `${key.name}=${key.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword'}`,
 );
 
 /** The search attributes of an order, set when its workflow starts and kept current by the workflow. */
@@ -21,11 +25,13 @@ export function orderSearchAttributes(order: {
   channel: string;
   customer: { id: string };
   status: OrderStatus;
+  lateSince?: string;
 }): SearchAttributePair[] {
   return [
     { key: OrderIdKey, value: order.orderId },
     { key: ChannelKey, value: order.channel },
     { key: CustomerIdKey, value: order.customer.id },
     { key: OrderStatusKey, value: order.status },
+    { key: LateKey, value: order.lateSince !== undefined },
   ];
 }

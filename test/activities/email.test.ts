@@ -163,7 +163,7 @@ describe('against a mail server that defers or refuses', () => {
     const url = mailpit.smtpUrl.replace('smtp://', `smtp://${user}:${password}@`);
     const mailer = new SmtpMailer({ url, from: DEFAULT_MAIL_FROM });
     expect(mailer.describe()).toBe(mailpit.smtpUrl.replace('smtp://', `smtp://${user}:****@`));
-    notify = notificationActivities(mailer).notifyCustomer;
+    notify = notificationActivities(mailer, 'ops@example.com').notifyCustomer;
   });
   afterAll(async () => {
     await mailpit?.stop();
@@ -220,7 +220,7 @@ describe('against a mail server that defers or refuses', () => {
   it('an unreachable server fails the attempt (for the activity to retry)', async () => {
     const unreachable = new SmtpMailer({ url: `smtp://127.0.0.1:${await findFreePort()}`, from: DEFAULT_MAIL_FROM });
     const request = confirmation(uniqueAddress());
-    await expect(notificationActivities(unreachable).notifyCustomer(request)).rejects.toMatchObject({ code: 'ESOCKET' });
+    await expect(notificationActivities(unreachable, 'ops@example.com').notifyCustomer(request)).rejects.toMatchObject({ code: 'ESOCKET' });
     expect(await NotificationModel.findOne({ key: notificationKey(request) }).lean()).toMatchObject({ status: 'recorded', lastError: expect.stringMatching(/ECONNREFUSED/) });
   });
 });

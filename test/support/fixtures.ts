@@ -83,7 +83,12 @@ export function orderInput(
 }
 
 /** Order policy for tests: long timeouts, and a review threshold ordinary test orders stay under. */
-export const TEST_ORDER_POLICY = { backorderTimeoutMs: 14 * 86_400_000, reviewAboveAmount: 1_000_000, reviewTimeoutMs: 2 * 86_400_000 };
+export const TEST_ORDER_POLICY = {
+  backorderTimeoutMs: 14 * 86_400_000,
+  reviewAboveAmount: 1_000_000,
+  reviewTimeoutMs: 2 * 86_400_000,
+  shipWithinMs: 14 * 86_400_000,
+};
 
 /** Inventory settings for tests: a threshold low enough that ordinary test stock never alerts. */
 export const TEST_INVENTORY = { lowStockThreshold: 0, operationsEmail: 'ops@example.com' };

@@ -8,7 +8,7 @@ import { orderWorkflowId, type OrderInput, type OrderState, type OrderStatus } f
 import { workflowsPath } from '../../worker/create-worker.js';
 import { getOrderQuery } from '../../workflows/messages.js';
 import type { orderWorkflow } from '../../workflows/order.js';
-import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
+import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 
 export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 
@@ -27,7 +27,7 @@ export async function startLocalEnvironment(): Promise<TestWorkflowEnvironment> 
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: process.env.OMS_TEMPORAL_BIN! },
-      searchAttributes: [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey],
+      searchAttributes: [...ORDER_SEARCH_ATTRIBUTES],
     },
   });
 }
@@ -42,7 +42,10 @@ export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnviro
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(
-      [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey].map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      ORDER_SEARCH_ATTRIBUTES.map((key) => [
+        key.name,
+        key.type === 'BOOL' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
     ),
   });
   return env;

