@@ -39,9 +39,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Same process group as vitest: a Ctrl-C that skips teardown still reaches the servers.
   const shared = { ...output, ownProcessGroup: false, logLevel: 'error' as const };
 
-  const [temporal, ferretdb, mailpit] = await Promise.allSettled([
+  // Temporal first, alone: it binds several more ports it picks at random, and one of them could be a port
+  // just handed out (and released) by findFreePort for FerretDB or Mailpit, which would then take it away.
+  const [temporal] = await Promise.allSettled([
     startTemporalDevServer({ ...shared, binary: process.env.OMS_TEMPORAL_BIN!, port: await findFreePort(),
       headless: true, dbFile: path.join(dataDir, 'temporal', 'temporal.db'), namespace: 'default' }),
+  ]);
+  const [ferretdb, mailpit] = await Promise.allSettled([
     startFerretDB({ ...shared, binary: process.env.OMS_FERRETDB_BIN!, port: await findFreePort(),
       dataDir: path.join(dataDir, 'ferretdb') }),
     startMailpit({ ...output, ownProcessGroup: false, binary: process.env.OMS_MAILPIT_BIN!, smtpPort: await findFreePort(),
