@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { orderTotal } from '../domain/money.js';
+import { formatMoney, orderTotal } from '../domain/money.js';
 import { orderWorkflowId, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
 import type { CreateOrderRequest } from '../domain/schemas.js';
 import { InventoryLevelModel, OrderModel } from '../persistence/models.js';
@@ -63,6 +63,8 @@ export async function submitOrder(
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       memo: { requestHash },
+      // What an engineer sees next to the workflow id in the Temporal UI's list.
+      staticSummary: `Order ${request.externalId} from ${channel}: ${describeLines(input.lines)}, ${formatMoney(input.total)}`,
       typedSearchAttributes: orderSearchAttributes({ ...input, status: 'received' }),
     });
     return { created: true, orderId, status: 'received' };
@@ -73,6 +75,11 @@ export async function submitOrder(
     const status = (description.typedSearchAttributes.get(OrderStatusKey) ?? 'received') as OrderStatus;
     return sameRequestOrConflict(description.memo?.requestHash === requestHash, orderId, status);
   }
+}
+
+function describeLines(lines: OrderInput['lines']): string {
+  const shown = lines.slice(0, 3).map((line) => `${line.quantity} x ${line.sku}`);
+  return lines.length > 3 ? `${shown.join(', ')} and ${lines.length - 3} more lines` : shown.join(', ');
 }
 
 function sameRequestOrConflict(same: boolean, orderId: string, status: OrderStatus): IntakeResult {

@@ -130,6 +130,9 @@ describe('order intake', () => {
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ orderId: response.body.orderId, externalId: body.externalId, channel: 'web' });
     await vi.waitFor(async () => expect(await orderWorkflowCount(response.body.orderId)).toBe(1), { timeout: 10_000 });
+    // The Temporal UI lists it with a readable summary.
+    const description = await harness.temporal.workflow.getHandle(`order-${response.body.orderId}`).describe();
+    expect(await description.staticSummary()).toBe(`Order ${body.externalId} from web: 1 x ${sku}, 12.50 EUR`);
   });
 
   it('answers a repeated request with 200 and the same order, and runs one workflow for it', async () => {
