@@ -60,20 +60,24 @@ export function movementId(sku: string, warehouseId: string, seq: number): strin
   return `${locationId(sku, warehouseId)}/${String(seq).padStart(12, '0')}`;
 }
 
-/** The stream's latest movement: from the level's seq (a lower bound), forward slot by slot. */
-async function ledgerHead(sku: string, warehouseId: string): Promise<StockMovementDoc | null> {
+/**
+ * The stream's latest movement and the seq its level projection shows: from the level's seq (a lower bound
+ * on the head), forward slot by slot.
+ */
+async function streamPosition(sku: string, warehouseId: string): Promise<{ levelSeq: number; head: StockMovementDoc | null }> {
   const level = await InventoryLevelModel.findById(locationId(sku, warehouseId), { seq: 1 }).lean();
-  let head = level && level.seq > 0 ? await StockMovementModel.findById(movementId(sku, warehouseId, level.seq)).lean() : null;
+  const levelSeq = level?.seq ?? 0;
+  let head = levelSeq > 0 ? await StockMovementModel.findById(movementId(sku, warehouseId, levelSeq)).lean() : null;
   for (let seq = (head?.seq ?? 0) + 1; ; seq++) {
     const next = await StockMovementModel.findById(movementId(sku, warehouseId, seq)).lean();
-    if (!next) return head;
+    if (!next) return { levelSeq, head };
     head = next;
   }
 }
 
 export async function readBalance(sku: string, warehouseId: string): Promise<LedgerBalance> {
-  const [head, settings] = await Promise.all([
-    ledgerHead(sku, warehouseId),
+  const [{ head }, settings] = await Promise.all([
+    streamPosition(sku, warehouseId),
     LocationSettingModel.findById(locationId(sku, warehouseId)).lean(),
   ]);
   const balance = { onHand: head?.onHand ?? 0, reserved: head?.reserved ?? 0, safetyStock: settings?.safetyStock ?? 0 };
@@ -144,17 +148,14 @@ async function recordedUnder(key: string, sku: string, warehouseId: string): Pro
  * converges on the head.
  */
 async function projectLevel(sku: string, warehouseId: string): Promise<void> {
-  const id = locationId(sku, warehouseId);
   for (let round = 0; round < MAX_PROJECTION_ROUNDS; round++) {
-    const head = await ledgerHead(sku, warehouseId);
-    if (!head) return;
+    const { levelSeq, head } = await streamPosition(sku, warehouseId);
+    if (!head || levelSeq === head.seq) return;
     await InventoryLevelModel.updateOne(
-      { _id: id },
+      { _id: locationId(sku, warehouseId) },
       { $set: { onHand: head.onHand, reserved: head.reserved, seq: head.seq }, $setOnInsert: { sku, warehouseId } },
       { upsert: true },
     ).catch(ignoreDuplicateKey); // a concurrent first projection created it: the next round sees it
-    const [level, latest] = await Promise.all([InventoryLevelModel.findById(id, { seq: 1 }).lean(), ledgerHead(sku, warehouseId)]);
-    if (level && latest && level.seq === latest.seq) return;
   }
   console.warn(`inventory level of ${sku} at ${warehouseId} still lags its ledger after ${MAX_PROJECTION_ROUNDS} rounds; reconciliation will repair it`);
 }
