@@ -19,13 +19,18 @@ export function nextShipmentStatus(
   return { ok: false, reason: `a ${current} shipment cannot be marked ${event}` };
 }
 
+/** A shipment that has left the warehouse (its stock and its payment are committed). */
+export function hasLeftWarehouse(shipment: Pick<Shipment, 'status'>): boolean {
+  return shipment.status === 'shipped' || shipment.status === 'delivered';
+}
+
 /** The order status that its (non-cancelled) shipments add up to. */
 export function orderStatusFromShipments(shipments: readonly Pick<Shipment, 'status'>[]): OrderStatus {
   const live = shipments.filter((s) => s.status !== 'cancelled');
   if (live.length === 0) return 'allocated';
   if (live.every((s) => s.status === 'delivered')) return 'delivered';
-  if (live.every((s) => s.status === 'shipped' || s.status === 'delivered')) return 'shipped';
-  if (live.some((s) => s.status === 'shipped' || s.status === 'delivered')) return 'partially_shipped';
+  if (live.every(hasLeftWarehouse)) return 'shipped';
+  if (live.some(hasLeftWarehouse)) return 'partially_shipped';
   return 'allocated';
 }
 

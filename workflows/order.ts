@@ -33,7 +33,7 @@ import {
   type Shipment,
 } from '../domain/order.js';
 import { quantitiesBySku, routeOrder } from '../domain/routing.js';
-import { fulfillmentStatus, nextShipmentStatus } from '../domain/shipment-events.js';
+import { fulfillmentStatus, hasLeftWarehouse, nextShipmentStatus } from '../domain/shipment-events.js';
 import {
   cancelOrderUpdate,
   getOrderQuery,
@@ -185,7 +185,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     {
       validator: (_request) => {
         if (isFinal()) throw new Error(`order has already ended (${state.status})`);
-        const shipped = state.shipments.find((s) => s.status === 'shipped' || s.status === 'delivered');
+        const shipped = state.shipments.find(hasLeftWarehouse);
         if (shipped) throw new Error(`shipment ${shipped.shipmentId} has already ${shipped.status === 'shipped' ? 'shipped' : 'been delivered'}`);
       },
     },
@@ -245,7 +245,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
 
   try {
     // 1. Payment check. The void is registered first: a timed-out attempt may still have authorized.
-    compensations.push({ name: 'voidAuthorization', run: () => db.voidAuthorization({ orderId: state.orderId }) });
+    compensations.push({
+      name: 'voidAuthorization',
+      run: async () => {
+        if ((await db.voidAuthorization({ orderId: state.orderId })).voided) state.payment.status = 'voided';
+      },
+    });
     const authorization = await payments.authorizePayment({ orderId: state.orderId, amount: state.total, token: input.paymentToken });
     state.payment = { ...state.payment, status: 'authorized', authorized: authorization.amount };
     state.flaggedForReview = authorization.reviewRequested;
@@ -270,7 +275,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         for (const shipment of state.shipments) if (shipment.status === 'pending') shipment.status = 'cancelled';
       },
     });
-    await reserveWhatIsAvailable([...quantitiesBySku(state.lines)].map(([sku, quantity]) => ({ sku, quantity })));
+    await reserveWhatIsAvailable(mergeQuantities(state.lines));
     checkNotCancelled();
 
     // 3. Shipments now, or a backorder first.
@@ -312,7 +317,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   /** Captures the value of a shipment that left the warehouse (partial captures add up to the total). */
   async function captureShipment(shipment: Shipment): Promise<void> {
     const shippedBefore = state.shipments
-      .filter((s) => s !== shipment && (s.status === 'shipped' || s.status === 'delivered'))
+      .filter((s) => s !== shipment && hasLeftWarehouse(s))
       .flatMap((s) => s.lines);
     const amount = captureForShipment(state.lines, shippedBefore, shipment.lines);
     try {
@@ -352,7 +357,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   function watchShippingSla(): void {
     if (shippingSlaWatched) return;
     shippingSlaWatched = true;
-    const shippedOrEnded = () => isFinal() || state.shipments.some((s) => s.status === 'shipped' || s.status === 'delivered');
+    const shippedOrEnded = () => isFinal() || state.shipments.some(hasLeftWarehouse);
     void condition(shippedOrEnded, state.policy.shipWithinMs).then(async (inTime) => {
       if (inTime) return;
       state.lateSince = new Date().toISOString();
@@ -434,7 +439,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   async function handleFailure(error: unknown) {
     if (error instanceof CancelRequested || isCancellation(error)) {
       await compensate();
-      state.payment.status = state.payment.authorized > 0 ? 'voided' : state.payment.status;
       const reason = cancelRequest?.reason ?? 'workflow cancelled';
       await record('cancelled', `Order cancelled by ${cancelRequest?.requestedBy ?? 'an engineer'}: ${reason}`, 'cancelled');
       await notify(state.review?.decision === 'reject' ? 'review_rejected' : 'order_cancelled', { detail: reason });
@@ -448,7 +452,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       return;
     }
     await compensate();
-    state.payment.status = state.payment.authorized > 0 ? 'voided' : state.payment.status;
     // Anything else is unexpected: unwind, show it on the order, and fail the workflow so engineers see it.
     await record('failed', `Order failed: ${failureMessage(error)}`, 'failed');
     await notify('order_failed');
