@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { formatMoney, orderTotal } from '../domain/money.js';
-import { orderWorkflowId, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
+import { describeQuantities, orderWorkflowId, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
 import type { CreateOrderRequest } from '../domain/schemas.js';
 import { InventoryLevelModel, OrderModel } from '../persistence/models.js';
 import type { orderWorkflow } from '../workflows/order.js';
@@ -78,8 +78,8 @@ export async function submitOrder(
 }
 
 function describeLines(lines: OrderInput['lines']): string {
-  const shown = lines.slice(0, 3).map((line) => `${line.quantity} x ${line.sku}`);
-  return lines.length > 3 ? `${shown.join(', ')} and ${lines.length - 3} more lines` : shown.join(', ');
+  const shown = describeQuantities(lines.slice(0, 3));
+  return lines.length > 3 ? `${shown} and ${lines.length - 3} more lines` : shown;
 }
 
 function sameRequestOrConflict(same: boolean, orderId: string, status: OrderStatus): IntakeResult {

@@ -180,6 +180,11 @@ export interface OrderState {
   revision: number;
 }
 
+/** `2 x TSHIRT, 1 x MUG`: quantities as timelines, summaries and emails show them. */
+export function describeQuantities(quantities: readonly OrderQuantity[]): string {
+  return quantities.map((q) => `${q.quantity} x ${q.sku}`).join(', ');
+}
+
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }

@@ -24,6 +24,7 @@ import { formatMoney } from '../domain/money.js';
 import { captureForShipment, paymentStatusAfterCapture } from '../domain/payments.js';
 import type { NotificationEvent } from '../domain/notifications.js';
 import {
+  describeQuantities,
   FINAL_ORDER_STATUSES,
   type Allocation,
   type OrderInput,
@@ -481,10 +482,6 @@ function mergeAllocations(into: Allocation[], more: Allocation[]): Allocation[] 
 
 function mergeQuantities(...lists: OrderQuantity[][]): OrderQuantity[] {
   return [...quantitiesBySku(lists.flat())].map(([sku, quantity]) => ({ sku, quantity }));
-}
-
-function describeQuantities(quantities: OrderQuantity[]): string {
-  return quantities.map((q) => `${q.quantity} x ${q.sku}`).join(', ');
 }
 
 function describeShipments(shipments: Shipment[]): string {
