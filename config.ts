@@ -116,6 +116,8 @@ export function loadConfig(): Config {
       reviewAboveAmount: intFromEnv('REVIEW_ABOVE_AMOUNT', 100_000),
       reviewTimeoutMs: durationFromEnv('REVIEW_TIMEOUT', '48h'),
       shipWithinMs: durationFromEnv('SHIP_SLA', '48h'),
+      returnWindowMs: durationFromEnv('RETURN_WINDOW', '30d'),
+      authorizationValidityMs: durationFromEnv('AUTHORIZATION_VALIDITY', '7d'),
     },
   };
 }

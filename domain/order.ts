@@ -104,6 +104,10 @@ export interface FulfillmentPolicy {
   reviewTimeoutMs: number;
   /** How long after allocation the first shipment should ship before the order is marked late (ms). */
   shipWithinMs: number;
+  /** How long after delivery the customer may open a return; 0 accepts no returns (ms). */
+  returnWindowMs: number;
+  /** How long a payment authorization is trusted; a capture due later re-authorizes first (ms). */
+  authorizationValidityMs: number;
 }
 
 /** The policy settings that come from configuration rather than from the channel's request. */

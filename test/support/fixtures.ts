@@ -88,6 +88,9 @@ export const TEST_ORDER_POLICY = {
   reviewAboveAmount: 1_000_000,
   reviewTimeoutMs: 2 * 86_400_000,
   shipWithinMs: 14 * 86_400_000,
+  // No return window: the order's workflow ends at delivery unless a test opens one.
+  returnWindowMs: 0,
+  authorizationValidityMs: 30 * 86_400_000,
 };
 
 /** Inventory settings for tests: a threshold low enough that ordinary test stock never alerts. */
