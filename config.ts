@@ -117,6 +117,7 @@ export function loadConfig(): Config {
       reviewTimeoutMs: durationFromEnv('REVIEW_TIMEOUT', '48h'),
       shipWithinMs: durationFromEnv('SHIP_SLA', '48h'),
       returnWindowMs: durationFromEnv('RETURN_WINDOW', '30d'),
+      returnReceiptTimeoutMs: durationFromEnv('RETURN_RECEIPT_TIMEOUT', '14d'),
       authorizationValidityMs: durationFromEnv('AUTHORIZATION_VALIDITY', '7d'),
     },
   };

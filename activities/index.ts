@@ -9,10 +9,12 @@ import { orderViewActivities } from './order-view.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { paymentActivities } from './payments.js';
 import { restockActivities } from './restock.js';
+import { returnActivities } from './returns.js';
 import type { Carrier } from './sandbox-carrier.js';
 import { shipmentActivities } from './shipments.js';
 import { createStockEffects } from './stock-effects.js';
 import { stockActivities } from './stock.js';
+import { webhookActivities } from './webhooks.js';
 
 export interface ActivityDependencies {
   payments: PaymentProvider;
@@ -31,9 +33,11 @@ export function createActivities({ payments, carrier, temporal, taskQueue, inven
     ...paymentActivities(payments),
     ...stockActivities(effects),
     ...restockActivities(temporal),
+    ...returnActivities(effects),
     ...shipmentActivities(carrier),
     ...notificationActivities(mailer, inventory.operationsEmail),
     ...orderViewActivities,
+    ...webhookActivities,
   };
 }
 

@@ -18,7 +18,8 @@ export interface PaymentProvider {
   readonly name: string;
   authorize(request: { idempotencyKey: string; amount: Money; token: string }): Promise<AuthorizationResult>;
   capture(request: { idempotencyKey: string; authorizationId: string; amount: Money }): Promise<OperationResult>;
-  void(request: { idempotencyKey: string; authorizationId: string }): Promise<OperationResult>;
+  /** Releases `amount` of the authorization (a partial reversal), or all of what is left of it. */
+  void(request: { idempotencyKey: string; authorizationId: string; amount?: Money }): Promise<OperationResult>;
   refund(request: { idempotencyKey: string; authorizationId: string; amount: Money }): Promise<OperationResult>;
 }
 

@@ -61,10 +61,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return this.operate(idempotencyKey, 'capture', authorizationId, amount);
   }
 
-  async void({ idempotencyKey, authorizationId }: { idempotencyKey: string; authorizationId: string }) {
+  async void({ idempotencyKey, authorizationId, amount }: { idempotencyKey: string; authorizationId: string; amount?: Money }) {
     const authorization = await SandboxPaymentModel.findOne({ authorizationId, operation: 'authorize' }).lean();
-    const amount = authorization ? { amount: authorization.amount, currency: authorization.currency } : { amount: 0, currency: 'XXX' };
-    return this.operate(idempotencyKey, 'void', authorizationId, amount);
+    const whole = authorization ? { amount: authorization.amount, currency: authorization.currency } : { amount: 0, currency: 'XXX' };
+    return this.operate(idempotencyKey, 'void', authorizationId, amount ?? whole);
   }
 
   async refund({ idempotencyKey, authorizationId, amount }: { idempotencyKey: string; authorizationId: string; amount: Money }) {

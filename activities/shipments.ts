@@ -84,6 +84,14 @@ export function shipmentActivities(carrier: Carrier) {
       );
     },
 
+    /** Reduces a shipment that has not left the warehouse to `lines` (cancelled lines); with none left, cancels it. */
+    async amendPendingShipment(input: { orderId: string; shipmentId: string; lines: ShipmentLine[] }): Promise<void> {
+      await ShipmentModel.updateOne(
+        { _id: input.shipmentId, orderId: input.orderId, status: 'pending' },
+        { $set: input.lines.length > 0 ? { lines: input.lines } : { status: 'cancelled' } },
+      );
+    },
+
     /** Marks the order's shipments that have not left the warehouse as cancelled. */
     async cancelPendingShipments(input: { orderId: string }): Promise<void> {
       await ShipmentModel.updateMany({ orderId: input.orderId, status: 'pending' }, { $set: { status: 'cancelled' } });

@@ -52,8 +52,11 @@ export function stockActivities(effects: StockEffects) {
       return { reserved, short };
     },
 
-    /** Releases whatever the order still holds reserved at every location (nothing, if it holds nothing). */
-    async releaseStock(input: { orderId: string; reason: string }): Promise<Allocation[]> {
+    /**
+     * Releases stock the order holds reserved: the given allocations (cancelled lines, a re-route), once per
+     * `releaseKey`; or, without them, whatever it still holds at every location (nothing, if it holds nothing).
+     */
+    async releaseStock(input: { orderId: string; reason: string; allocations?: Allocation[]; releaseKey?: string }): Promise<Allocation[]> {
       const held = new Map<string, Allocation & { lastSeq: number }>();
       for (const movement of await movementsForOrder(input.orderId)) {
         const id = `${movement.sku}\u0000${movement.warehouseId}`;
@@ -62,19 +65,31 @@ export function stockActivities(effects: StockEffects) {
         entry.lastSeq = Math.max(entry.lastSeq, movement.seq);
         held.set(id, entry);
       }
+      const toRelease = input.allocations
+        ? input.allocations.map((a) => ({ ...a, key: `order:${input.orderId}:release:${input.releaseKey}:${a.sku}:${a.warehouseId}` }))
+        : [...held.values()].map((h) => ({
+            ...h,
+            // Keyed by the order's last movement here: a retry releases once, a later release is a new one.
+            key: `order:${input.orderId}:release:${h.sku}:${h.warehouseId}:${h.lastSeq}`,
+          }));
       const released: Allocation[] = [];
-      for (const { sku, warehouseId, quantity, lastSeq } of held.values()) {
+      for (const { sku, warehouseId, quantity, key } of toRelease) {
         if (quantity <= 0) continue;
         await appendMovement({
           sku,
           warehouseId,
           kind: 'release',
-          // Keyed by the order's last movement here: a retry releases once, a later release is a new one.
-          key: `order:${input.orderId}:release:${sku}:${warehouseId}:${lastSeq}`,
+          key,
           orderId: input.orderId,
           reason: input.reason,
           actor: 'order-workflow',
-          decide: () => ({ ok: true, change: { onHandDelta: 0, reservedDelta: -quantity } }),
+          // Never more than the order holds there, so a wrong request cannot free another order's stock.
+          decide: () => {
+            const holding = held.get(`${sku}\u0000${warehouseId}`)?.quantity ?? 0;
+            return holding >= quantity
+              ? { ok: true, change: { onHandDelta: 0, reservedDelta: -quantity } }
+              : { ok: false, reason: `order ${input.orderId} holds only ${holding} of ${sku} at ${warehouseId}` };
+          },
         });
         released.push({ sku, warehouseId, quantity });
       }

@@ -11,8 +11,10 @@ import { docsRouter } from './docs.js';
 import { createOpenApiDocument } from './openapi.js';
 import { problems, problemHandler } from './problem.js';
 import { adminRouter } from './routes/admin.js';
+import { channelsRouter } from './routes/channels.js';
 import { inventoryRouter } from './routes/inventory.js';
 import { ordersRouter } from './routes/orders.js';
+import { returnsRouter } from './routes/returns.js';
 import { shipmentsRouter } from './routes/shipments.js';
 import { warehousesRouter } from './routes/warehouses.js';
 
@@ -45,8 +47,10 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.use('/v1', authenticate(keys));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   app.use(ordersRouter(temporal, { taskQueue, orderPolicy }));
+  app.use(returnsRouter(temporal));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
+  app.use(channelsRouter());
   app.use(inventoryRouter(effects, inventory));
   app.use(adminRouter(effects));
 

@@ -1,7 +1,12 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js';
 import {
+  ChannelWebhookPath,
+  OrderEvent,
+  WebhookSettings,
+  WebhookSettingsRequest,
   IdempotencyKeyHeader,
   InventoryList,
   InventoryListQuery,
@@ -14,8 +19,10 @@ import {
   StockAdjustmentRequest,
   StockAdjustmentResponse,
   WarehousePatchRequest,
+  Address,
   CancelOrderRequest,
   CancelOrderResponse,
+  ChangeShippingAddressResponse,
   CreateOrderRequest,
   Health,
   OrderAccepted,
@@ -24,6 +31,11 @@ import {
   OrderListQuery,
   OrderView,
   Problem,
+  ReturnAccepted,
+  ReturnId,
+  ReturnReceiptAccepted,
+  ReturnReceiptRequest,
+  ReturnRequest,
   ReviewOrderRequest,
   SetStockRequest,
   ShipmentEventRequest,
@@ -96,10 +108,22 @@ export function createOpenApiDocument() {
       },
       '/v1/orders/{orderId}/cancel': {
         post: op({
-          summary: 'Cancel an order (owning channel, support)',
+          summary: 'Cancel an order, or some units of its lines (owning channel, support)',
+          description:
+            'Without `lines`, the whole order (409 once anything has shipped). With `lines`, only those units, if they have not shipped: their stock is released and exactly their value voided; the rest of the order goes ahead.',
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(CancelOrderRequest),
           responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/orders/{orderId}/shipping-address': {
+        patch: op({
+          summary: 'Change the shipping address (owning channel, support)',
+          description:
+            'Allowed until the first shipment leaves the warehouse. Once stock is reserved, the order is routed again for the new address and moves when other warehouses serve it better (the new stock is reserved before the old is released); pending shipments are booked anew.',
+          requestParams: { path: z.object({ orderId: OrderId }) },
+          requestBody: body(Address),
+          responses: { '202': json(ChangeShippingAddressResponse, 'Address changed'), ...errors('400', '404', '409') },
         }),
       },
       '/v1/orders/{orderId}/review': {
@@ -109,6 +133,30 @@ export function createOpenApiDocument() {
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(ReviewOrderRequest),
           responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/orders/{orderId}/returns': {
+        post: op({
+          summary: 'Open a return of delivered units (owning channel, support)',
+          description:
+            'Within the return window after delivery (`RETURN_WINDOW`), for units that were delivered and are not on a return already. ' +
+            'The return runs as its own workflow: once the warehouse records what arrived, those units go back into stock, their value is ' +
+            'refunded and the customer is emailed. If nothing arrives by `receiptDeadline` (`RETURN_RECEIPT_TIMEOUT`) the return expires. ' +
+            '409 with the reason before delivery, after the window, or for units that cannot be returned.',
+          requestParams: { path: z.object({ orderId: OrderId }) },
+          requestBody: body(ReturnRequest),
+          responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('400', '404', '409') },
+        }),
+      },
+      '/v1/orders/{orderId}/returns/{returnId}/receipt': {
+        post: op({
+          summary: 'Record what arrived of a return (warehouse)',
+          description:
+            'Once per return, for at most what it announced. The units go back into the stock of `warehouseId` (a `restock` movement each), ' +
+            'then their value is refunded. 409 when the return was received before, has expired, or the lines do not fit it.',
+          requestParams: { path: z.object({ orderId: OrderId, returnId: ReturnId }) },
+          requestBody: body(ReturnReceiptRequest),
+          responses: { '202': json(ReturnReceiptAccepted, 'Receipt recorded'), ...errors('400', '404', '409', '422') },
         }),
       },
       '/v1/shipments/{shipmentId}/events': {
@@ -195,6 +243,46 @@ export function createOpenApiDocument() {
           requestBody: body(ReconciliationRequest),
           responses: { '200': json(ReconciliationReport, 'What was checked and the drift found'), ...errors('400') },
         }),
+      },
+      '/v1/channels/{channel}/webhook': {
+        put: op({
+          summary: "Set a channel's webhook: the URL its order events are POSTed to and the secret that signs them (admin)",
+          description: 'Applies to orders received from then on. The secret is stored and never returned.',
+          requestParams: { path: ChannelWebhookPath },
+          requestBody: body(WebhookSettingsRequest),
+          responses: { '200': json(WebhookSettings, 'Replaced'), '201': json(WebhookSettings, 'Created'), ...errors('400') },
+        }),
+        get: op({
+          summary: "A channel's webhook, without its secret (admin)",
+          requestParams: { path: ChannelWebhookPath },
+          responses: { '200': json(WebhookSettings, 'The webhook'), ...errors('400', '404') },
+        }),
+        delete: op({
+          summary: "Switch a channel's webhook off and forget its secret (admin)",
+          requestParams: { path: ChannelWebhookPath },
+          responses: { '204': { description: 'Switched off' }, ...errors('400', '404') },
+        }),
+      },
+    },
+    webhooks: {
+      orderEvent: {
+        post: {
+          summary: "Each event of an order (each timeline entry), POSTed to its channel's webhook",
+          description:
+            'In order per order, retried with backoff until the webhook answers 2xx, and sent once per event id ' +
+            '(after a crash between your 2xx and our record it may come again: deduplicate by the event id). ' +
+            `Verify \`${SIGNATURE_HEADER}\` over the raw body before trusting it.`,
+          requestParams: {
+            header: z.object({
+              [EVENT_ID_HEADER]: z.string().meta({ description: 'The event id, as in the body' }),
+              [SIGNATURE_HEADER]: z.string().meta({
+                description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed by the channel secret>`',
+              }),
+            }),
+          },
+          requestBody: body(OrderEvent),
+          responses: { '2XX': { description: 'Accepted: the event is not sent again' }, default: { description: 'Not accepted: sent again later' } },
+        },
       },
     },
   });

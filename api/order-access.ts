@@ -43,17 +43,27 @@ export function toOrderView(order: OrderState): OrderView {
     status: order.status,
     customer: order.customer,
     shippingAddress: order.shippingAddress,
-    lines: order.lines.map(({ lineId, sku, quantity, unitPrice }) => ({ lineId, sku, quantity, unitPrice })),
+    lines: order.lines.map(({ lineId, sku, quantity, unitPrice, cancelledQuantity }) => ({
+      lineId,
+      sku,
+      quantity,
+      unitPrice,
+      cancelledQuantity: cancelledQuantity ?? 0,
+    })),
     total: { amount: order.total.amount, currency: order.total.currency },
     payment: {
       status: order.payment.status,
       authorized: order.payment.authorized,
       captured: order.payment.captured,
       refunded: order.payment.refunded,
+      voided: order.payment.voided ?? 0,
+      reauthorizations: order.payment.reauthorizations ?? 0,
+      ...(order.payment.authorizedAt ? { authorizedAt: order.payment.authorizedAt } : {}),
     },
     allocations: order.allocations.map(({ sku, warehouseId, quantity }) => ({ sku, warehouseId, quantity })),
     unallocated: (order.unallocated ?? []).map(({ sku, quantity }) => ({ sku, quantity })),
     ...(order.backorderDeadline ? { backorderDeadline: order.backorderDeadline } : {}),
+    ...(order.lateSince ? { lateSince: order.lateSince } : {}),
     allowPartialShipment: order.policy?.allowPartialShipment ?? false,
     ...(order.review ? { review: stripEmpty(order.review) } : {}),
     shipments: order.shipments.map((s) => ({
@@ -64,7 +74,22 @@ export function toOrderView(order: OrderState): OrderView {
       trackingNumber: s.trackingNumber,
       lines: s.lines.map(({ sku, quantity }) => ({ sku, quantity })),
     })),
-    timeline: order.timeline.map(({ at, type, message }) => ({ at, type, message })),
+    ...(order.returnsAcceptedUntil ? { returnsAcceptedUntil: order.returnsAcceptedUntil } : {}),
+    // Orders stored before returns existed have none.
+    returns: (order.returns ?? []).map(({ lines, receipt, ...rest }) => ({
+      ...stripEmpty(rest),
+      lines: lines.map(({ sku, quantity }) => ({ sku, quantity })),
+      ...(receipt
+        ? { receipt: { ...stripEmpty(receipt), lines: receipt.lines.map(({ sku, quantity }) => ({ sku, quantity })) } }
+        : {}),
+    })),
+    timeline: order.timeline.map(({ id, at, type, message, webhook }) => ({
+      id,
+      at,
+      type,
+      message,
+      ...(webhook ? { webhook: { deliveredAt: webhook.deliveredAt, attempts: webhook.attempts } } : {}),
+    })),
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
   };

@@ -7,5 +7,7 @@ export const FailureType = {
   NotCancellable: 'NotCancellable',
   InvalidShipmentEvent: 'InvalidShipmentEvent',
   UnknownShipment: 'UnknownShipment',
+  /** The provider refused a refund, or nothing captured is left to refund. */
+  RefundRefused: 'RefundRefused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -7,9 +7,12 @@ export const NOTIFICATION_EVENTS = [
   'payment_declined',
   'order_failed',
   'order_cancelled',
+  'lines_cancelled',
   'review_rejected',
   'shipment_shipped',
   'shipment_delivered',
+  'order_refunded',
+  'return_expired',
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -24,6 +27,8 @@ export interface NotificationRequest {
   detail?: string;
   trackingNumber?: string;
   carrier?: string;
+  /** What a refund paid back. */
+  refund?: Money;
 }
 
 export function renderNotification(request: NotificationRequest): { subject: string; body: string } {
@@ -53,6 +58,14 @@ export function renderNotification(request: NotificationRequest): { subject: str
         subject: `Your ${ref} was cancelled`,
         body: lines(`Your ${ref} was cancelled${request.detail ? `: ${request.detail}` : ''}. Your payment authorization was released.`),
       };
+    case 'lines_cancelled':
+      return {
+        subject: `Part of your ${ref} was cancelled`,
+        body: lines(
+          `As requested, we cancelled part of your ${ref}${request.detail ? ` (${request.detail})` : ''}.`,
+          'That amount was released on your card and will not be charged. The rest of your order goes ahead.',
+        ),
+      };
     case 'review_rejected':
       return {
         subject: `We could not accept your ${ref}`,
@@ -65,6 +78,22 @@ export function renderNotification(request: NotificationRequest): { subject: str
       };
     case 'shipment_delivered':
       return { subject: `Delivered: ${ref}`, body: lines(`Your parcel with tracking number ${request.trackingNumber} was delivered.`) };
+    case 'order_refunded':
+      return {
+        subject: `Refund of ${formatMoney(request.refund!)} for your ${ref}`,
+        body: lines(
+          `We received your return${request.detail ? ` (${request.detail})` : ''} and refunded ${formatMoney(request.refund!)} to the card you paid with.`,
+          'Depending on your bank, it can take a few days to show on your statement.',
+        ),
+      };
+    case 'return_expired':
+      return {
+        subject: `Your return for ${ref} was closed`,
+        body: lines(
+          `We did not receive your return${request.detail ? ` (${request.detail})` : ''} by the deadline, so it was closed and nothing was refunded.`,
+          "If you have sent it, please contact us with the parcel's tracking number.",
+        ),
+      };
   }
 }
 

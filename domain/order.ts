@@ -13,13 +13,19 @@ export const ORDER_STATUSES = [
   'partially_shipped',
   'shipped',
   'delivered',
+  'partially_returned',
+  'returned',
   'cancelled',
   'failed',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** Statuses after which the order's workflow has ended and nothing more can happen to it. */
-export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['payment_declined', 'delivered', 'cancelled', 'failed'];
+/**
+ * Statuses in which the order's fulfilment is over: no shipment event, cancellation, change or reservation
+ * applies any more. The workflow of a delivered order stays open for its return window, in which only
+ * returns change it (`partially_returned`, `returned`); every other final status ends the workflow.
+ */
+export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ['payment_declined', 'delivered', 'partially_returned', 'returned', 'cancelled', 'failed'];
 
 export const SHIPMENT_STATUSES = ['pending', 'shipped', 'delivered', 'cancelled'] as const;
 export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
@@ -30,6 +36,7 @@ export const PAYMENT_STATUSES = [
   'partially_captured',
   'captured',
   'voided',
+  'partially_refunded',
   'refunded',
   'declined',
 ] as const;
@@ -63,6 +70,8 @@ export interface OrderLine {
   quantity: number;
   /** Minor units of the order currency. */
   unitPrice: number;
+  /** Units of this line cancelled while the order ran; they are neither shipped nor charged. */
+  cancelledQuantity?: number;
 }
 
 /** What a channel submitted, as the workflow receives it. */
@@ -106,6 +115,8 @@ export interface FulfillmentPolicy {
   shipWithinMs: number;
   /** How long after delivery the customer may open a return; 0 accepts no returns (ms). */
   returnWindowMs: number;
+  /** How long an opened return waits for its goods to arrive before it expires (ms). */
+  returnReceiptTimeoutMs: number;
   /** How long a payment authorization is trusted; a capture due later re-authorizes first (ms). */
   authorizationValidityMs: number;
 }
@@ -142,12 +153,60 @@ export interface PaymentSummary {
   authorized: number;
   captured: number;
   refunded: number;
+  /** Released back to the customer's card without charging: cancelled lines, a cancelled rest. */
+  voided: number;
+  /** The authorization captures go against: the latest, after any re-authorization. */
+  authorizationId?: string;
+  authorizedAt?: string;
+  /** How often the authorization was renewed because it grew older than the policy trusts. */
+  reauthorizations: number;
 }
 
 export interface TimelineEntry {
+  /** `<orderId>-<n>` for the order's n-th entry; the event id its channel's webhook receives. */
+  id: string;
   at: string;
   type: string;
   message: string;
+  /** Set once the channel's webhook accepted this entry as an event. */
+  webhook?: { deliveredAt: string; attempts: number };
+}
+
+export const RETURN_STATUSES = ['requested', 'received', 'refunded', 'refund_failed', 'expired', 'failed'] as const;
+/**
+ * `requested`: waiting for the goods; `received`: the warehouse recorded what arrived and it is back in
+ * stock; then `refunded`, or `refund_failed` (support settles it by hand). `expired`: nothing arrived by the
+ * receipt deadline, so nothing is restocked or refunded. `failed`: its workflow ended unexpectedly.
+ */
+export type ReturnStatus = (typeof RETURN_STATUSES)[number];
+
+/** What the warehouse recorded when a return arrived. */
+export interface ReturnReceipt {
+  warehouseId: string;
+  lines: OrderQuantity[];
+  receivedAt: string;
+  recordedBy: string;
+}
+
+/** A return of delivered units, run by its own child workflow (`return-<returnId>`). */
+export interface OrderReturn {
+  /** `<orderId>-<n>` for the order's n-th return. */
+  returnId: string;
+  /** What the customer said they send back. */
+  lines: OrderQuantity[];
+  reason: string;
+  requestedBy: string;
+  status: ReturnStatus;
+  requestedAt: string;
+  /** When the return expires if nothing has arrived (ISO 8601). */
+  receiptDeadline: string;
+  receipt?: ReturnReceipt;
+  /** Minor units refunded, once settled. */
+  amount?: number;
+  /** When it was refunded, expired or failed. */
+  settledAt?: string;
+  /** Why the refund or the return failed. */
+  detail?: string;
 }
 
 /** The order's live state: what the workflow answers to a query and writes to the order read model. */
@@ -176,12 +235,20 @@ export interface OrderState {
   backorderDeadline?: string;
   policy: FulfillmentPolicy;
   shipments: Shipment[];
+  /** Until when returns are accepted: set at delivery when the policy has a return window. */
+  returnsAcceptedUntil?: string;
+  returns: OrderReturn[];
   timeline: TimelineEntry[];
   requestHash: string;
   createdAt: string;
   updatedAt: string;
   /** Grows with every change, so the read model never goes back to an older state. */
   revision: number;
+}
+
+/** The units of a line still wanted: ordered minus cancelled. */
+export function activeQuantity(line: OrderLine): number {
+  return line.quantity - (line.cancelledQuantity ?? 0);
 }
 
 /** `2 x TSHIRT, 1 x MUG`: quantities as timelines, summaries and emails show them. */
@@ -191,6 +258,10 @@ export function describeQuantities(quantities: readonly OrderQuantity[]): string
 
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
+}
+
+export function returnWorkflowId(returnId: string): string {
+  return `return-${returnId}`;
 }
 
 export function restockWorkflowId(sku: string): string {

@@ -46,6 +46,11 @@ export function quantitiesBySku(lines: ReadonlyArray<OrderQuantity>): Map<string
   return totals;
 }
 
+/** Sums quantities per SKU, in the order SKUs first appear. */
+export function sumQuantities(quantities: ReadonlyArray<OrderQuantity>): OrderQuantity[] {
+  return [...quantitiesBySku(quantities)].map(([sku, quantity]) => ({ sku, quantity }));
+}
+
 /**
  * Allocations from the single best warehouse that holds every line, or `undefined` when none does.
  * Best: see `compareRankings` (nearest, or same country; then priority; then warehouse id).

@@ -4,7 +4,7 @@
  */
 import 'zod-openapi';
 import { z } from 'zod';
-import { ORDER_STATUSES, PAYMENT_STATUSES, SHIPMENT_STATUSES } from './order.js';
+import { ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES } from './order.js';
 import { SHIPMENT_EVENT_TYPES } from './shipment-events.js';
 import { STOCK_MOVEMENT_KINDS } from './stock.js';
 
@@ -77,6 +77,38 @@ export const OrderAccepted = z
   .object({ orderId: OrderId, status: z.enum(ORDER_STATUSES) })
   .meta({ id: 'OrderAccepted' });
 
+export const ReturnId = z.string().min(1).max(80).meta({ id: 'ReturnId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3-1' });
+
+const ReturnLine = z.strictObject({ sku: Sku, quantity: z.number().int().min(1).max(10_000) });
+
+export const OrderReturnView = z
+  .object({
+    returnId: ReturnId,
+    status: z.enum(RETURN_STATUSES).meta({
+      description:
+        'requested: waiting for the goods; received: back in stock, refund under way; refunded; refund_failed: support settles it; ' +
+        'expired: nothing arrived by the receipt deadline (nothing restocked or refunded); failed: ended unexpectedly',
+    }),
+    lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })).meta({ description: 'What the customer announced' }),
+    reason: z.string(),
+    requestedBy: z.string(),
+    requestedAt: Timestamp,
+    receiptDeadline: Timestamp.meta({ description: 'The return expires if nothing has arrived by then' }),
+    receipt: z
+      .object({
+        warehouseId: WarehouseId,
+        lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })),
+        receivedAt: Timestamp,
+        recordedBy: z.string(),
+      })
+      .optional()
+      .meta({ description: 'What arrived, where: these units went back into stock and are refunded' }),
+    amount: MinorUnits.optional().meta({ description: 'Refunded, once settled' }),
+    settledAt: Timestamp.optional(),
+    detail: z.string().optional().meta({ description: 'Why the refund or the return failed' }),
+  })
+  .meta({ id: 'OrderReturn' });
+
 export const OrderView = z
   .object({
     orderId: OrderId,
@@ -85,19 +117,31 @@ export const OrderView = z
     status: z.enum(ORDER_STATUSES),
     customer: Customer,
     shippingAddress: Address,
-    lines: z.array(z.object({ lineId: z.string(), sku: Sku, quantity: z.number().int(), unitPrice: MinorUnits })),
+    lines: z.array(
+      z.object({
+        lineId: z.string(),
+        sku: Sku,
+        quantity: z.number().int(),
+        unitPrice: MinorUnits,
+        cancelledQuantity: z.number().int().meta({ description: 'Units of the line cancelled while the order ran' }),
+      }),
+    ),
     total: Money,
     payment: z.object({
       status: z.enum(PAYMENT_STATUSES),
-      authorized: MinorUnits,
+      authorized: MinorUnits.meta({ description: 'Held by the current authorization when it was made' }),
       captured: MinorUnits,
       refunded: MinorUnits,
+      voided: MinorUnits.meta({ description: 'Released without charging: cancelled lines, a cancelled rest' }),
+      reauthorizations: z.number().int().meta({ description: 'Times the authorization was renewed because it grew too old' }),
+      authorizedAt: Timestamp.optional(),
     }),
     allocations: z.array(z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int() })),
     unallocated: z
       .array(z.object({ sku: Sku, quantity: z.number().int() }))
       .meta({ description: 'What the order still waits for (backordered)' }),
     backorderDeadline: Timestamp.optional().meta({ description: 'When a backordered order is cancelled if stock has not arrived' }),
+    lateSince: Timestamp.optional().meta({ description: 'When the order was marked late: nothing shipped within the shipping SLA' }),
     review: z
       .object({
         reason: z.string(),
@@ -119,7 +163,20 @@ export const OrderView = z
         lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })),
       }),
     ),
-    timeline: z.array(z.object({ at: Timestamp, type: z.string(), message: z.string() })),
+    returnsAcceptedUntil: Timestamp.optional().meta({ description: 'Set at delivery: returns are accepted until then' }),
+    returns: z.array(OrderReturnView),
+    timeline: z.array(
+      z.object({
+        id: z.string().meta({ description: "`<orderId>-<n>`: the order's n-th event; webhooks send it as the event id" }),
+        at: Timestamp,
+        type: z.string(),
+        message: z.string(),
+        webhook: z
+          .object({ deliveredAt: Timestamp, attempts: z.number().int().min(1) })
+          .optional()
+          .meta({ description: "Present once the channel's webhook accepted this event" }),
+      }),
+    ),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -143,10 +200,56 @@ export const ReviewOrderRequest = z
   .meta({ id: 'ReviewOrderRequest' });
 
 export const CancelOrderRequest = z
-  .strictObject({ reason: z.string().min(1).max(500) })
+  .strictObject({
+    reason: z.string().min(1).max(500),
+    lines: z
+      .array(z.strictObject({ lineId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) }))
+      .min(1)
+      .max(100)
+      .refine((lines) => new Set(lines.map((l) => l.lineId)).size === lines.length, 'each line may be listed once')
+      .optional()
+      .meta({ description: 'Cancel only these units of these lines (what has not shipped); without it, the whole order' }),
+  })
   .meta({ id: 'CancelOrderRequest' });
 
+export const ChangeShippingAddressResponse = z
+  .object({
+    orderId: OrderId,
+    status: z.enum(ORDER_STATUSES),
+    rerouted: z.boolean().meta({ description: 'The order moved to warehouses that serve the new address better' }),
+    warehouseIds: z.array(WarehouseId),
+  })
+  .meta({ id: 'ChangeShippingAddressResponse' });
+
 export const CancelOrderResponse = z.object({ orderId: OrderId, status: z.enum(ORDER_STATUSES) });
+
+export const ReturnRequest = z
+  .strictObject({
+    lines: z.array(ReturnLine).min(1).max(100).meta({ description: 'Delivered units to send back; the same SKU twice adds up' }),
+    reason: z.string().min(1).max(500),
+  })
+  .meta({ id: 'ReturnRequest' });
+
+export const ReturnAccepted = z
+  .object({
+    orderId: OrderId,
+    returnId: ReturnId.optional().meta({ description: 'Absent when the order is still opening the return; it shows on the order' }),
+    status: z.enum(RETURN_STATUSES),
+    receiptDeadline: Timestamp.optional(),
+    orderStatus: z.enum(ORDER_STATUSES).optional(),
+  })
+  .meta({ id: 'ReturnAccepted' });
+
+export const ReturnReceiptRequest = z
+  .strictObject({
+    warehouseId: WarehouseId.meta({ description: 'The warehouse that received the goods: they go back into its stock' }),
+    lines: z.array(ReturnLine).min(1).max(100).meta({ description: 'What arrived: at most what the return announced' }),
+  })
+  .meta({ id: 'ReturnReceiptRequest' });
+
+export const ReturnReceiptAccepted = z
+  .object({ orderId: OrderId, returnId: ReturnId, status: z.enum(RETURN_STATUSES) })
+  .meta({ id: 'ReturnReceiptAccepted' });
 
 export const ShipmentEventRequest = z
   .strictObject({ type: z.enum(SHIPMENT_EVENT_TYPES), trackingNumber: z.string().min(1).max(64).optional() })
@@ -336,6 +439,59 @@ export const ReconciliationReport = z
     ),
   })
   .meta({ id: 'ReconciliationReport' });
+
+/** Channel names as API keys declare them (`API_KEYS`: `<key>=channel:<name>`). */
+export const ChannelName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'a channel name holds 1 to 64 letters, digits, _ and -')
+  .meta({ id: 'ChannelName', example: 'web' });
+
+export const ChannelWebhookPath = z.object({ channel: ChannelName });
+
+export const WebhookSettingsRequest = z
+  .strictObject({
+    url: z
+      // `abort`: the refinement below parses the URL, so it runs only on one that passed.
+      .url({ protocol: /^https?$/, normalize: true, error: 'must be an absolute http:// or https:// URL', abort: true })
+      .max(2048)
+      .refine((url) => {
+        const { username, password } = new URL(url);
+        return !username && !password;
+      }, 'must not hold credentials; the secret signs each request')
+      .meta({ example: 'https://shop.example.com/oms/events' }),
+    secret: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .max(256, 'must be at most 256 characters')
+      .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces')
+      .meta({ description: 'Keys the HMAC-SHA256 signature of every request; stored, never shown again', writeOnly: true }),
+  })
+  .meta({ id: 'WebhookSettingsRequest' });
+
+export const WebhookSettings = z
+  .object({
+    channel: ChannelName,
+    url: z.string(),
+    secretSet: z.literal(true).meta({ description: 'The secret itself is never returned' }),
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'WebhookSettings' });
+
+/** What a channel's webhook receives for each order event (the body of the POST, version 1). */
+export const OrderEvent = z
+  .object({
+    version: z.literal(1),
+    id: z.string().meta({ description: '`<orderId>-<n>`, the same on every retry: deduplicate by it', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3-3' }),
+    type: z.string().meta({ description: 'The timeline entry type: received, allocated, shipment_shipped, cancelled, ...', example: 'allocated' }),
+    orderId: OrderId,
+    externalId: z.string(),
+    channel: ChannelName,
+    status: z.enum(ORDER_STATUSES).meta({ description: 'The order status right after the event' }),
+    occurredAt: Timestamp,
+    message: z.string(),
+  })
+  .meta({ id: 'OrderEvent' });
+export type OrderEvent = z.infer<typeof OrderEvent>;
 
 export const Problem = z
   .object({

@@ -3,7 +3,7 @@
  * (`order:<id>:authorize`, ...) so that a retried activity finds its earlier write instead of repeating it.
  */
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
-import { ORDER_STATUSES, PAYMENT_STATUSES, SHIPMENT_STATUSES } from '../domain/order.js';
+import { ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES } from '../domain/order.js';
 import { STOCK_MOVEMENT_KINDS, type StockMovementKind } from '../domain/stock.js';
 
 const geoPoint = new Schema({ lat: { type: Number, required: true }, lng: { type: Number, required: true } }, { _id: false });
@@ -139,13 +139,17 @@ const orderSchema = new Schema(
       country: String,
       location: { type: geoPoint, required: false },
     },
-    lines: [{ _id: false, lineId: String, sku: String, quantity: Number, unitPrice: Number }],
+    lines: [{ _id: false, lineId: String, sku: String, quantity: Number, unitPrice: Number, cancelledQuantity: Number }],
     total: moneyFields,
     payment: {
       status: { type: String, enum: PAYMENT_STATUSES },
       authorized: Number,
       captured: Number,
       refunded: Number,
+      voided: Number,
+      authorizationId: String,
+      authorizedAt: String,
+      reauthorizations: Number,
     },
     flaggedForReview: Boolean,
     allocations: [{ _id: false, sku: String, warehouseId: String, quantity: Number }],
@@ -153,7 +157,18 @@ const orderSchema = new Schema(
     waitingSkus: [String],
     backorderDeadline: String,
     review: { reason: String, deadline: String, decision: String, note: String, reviewer: String },
-    policy: { allowPartialShipment: Boolean, backorderTimeoutMs: Number },
+    lateSince: String,
+    // The whole policy the order runs under, so support sees its windows.
+    policy: {
+      allowPartialShipment: Boolean,
+      backorderTimeoutMs: Number,
+      reviewAboveAmount: Number,
+      reviewTimeoutMs: Number,
+      shipWithinMs: Number,
+      returnWindowMs: Number,
+      returnReceiptTimeoutMs: Number,
+      authorizationValidityMs: Number,
+    },
     shipments: [
       {
         _id: false,
@@ -165,7 +180,39 @@ const orderSchema = new Schema(
         lines: [{ _id: false, sku: String, quantity: Number }],
       },
     ],
-    timeline: [{ _id: false, at: String, type: { type: String }, message: String }],
+    returnsAcceptedUntil: String,
+    returns: [
+      {
+        _id: false,
+        returnId: String,
+        lines: [{ _id: false, sku: String, quantity: Number }],
+        reason: String,
+        requestedBy: String,
+        status: { type: String, enum: RETURN_STATUSES },
+        requestedAt: String,
+        receiptDeadline: String,
+        receipt: {
+          type: new Schema(
+            { warehouseId: String, lines: [{ _id: false, sku: String, quantity: Number }], receivedAt: String, recordedBy: String },
+            { _id: false },
+          ),
+          required: false,
+        },
+        amount: Number,
+        settledAt: String,
+        detail: String,
+      },
+    ],
+    timeline: [
+      {
+        _id: false,
+        id: String,
+        at: String,
+        type: { type: String },
+        message: String,
+        webhook: { type: new Schema({ deliveredAt: String, attempts: Number }, { _id: false }), required: false },
+      },
+    ],
     requestHash: String,
     createdAt: { type: String, required: true },
     updatedAt: { type: String, required: true },
@@ -252,6 +299,52 @@ notificationSchema.index({ key: 1 }, { unique: true });
 notificationSchema.index({ orderId: 1 });
 export const NotificationModel = mongoose.model('Notification', notificationSchema, 'notifications');
 
+/**
+ * Per-channel settings, `_id` the channel name: its webhook, which gets every order event of the channel.
+ * The secret is `select: false`, so only the delivery activity, which asks for it, ever reads it. (Write
+ * with `updateOne`: `findOneAndUpdate` would send a projection, which FerretDB v1 refuses.)
+ */
+const channelSettingSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    webhook: {
+      url: { type: String },
+      secret: { type: String, select: false },
+      updatedAt: { type: Date },
+    },
+  },
+  { timestamps: true, versionKey: false },
+);
+export const ChannelSettingModel = mongoose.model('ChannelSetting', channelSettingSchema, 'channel_settings');
+
+/** `<channel>/<eventId>`: the id of a webhook delivery record (channel names hold no `/`). */
+export function webhookDeliveryId(channel: string, eventId: string): string {
+  return `${channel}/${eventId}`;
+}
+
+/**
+ * One record per event a channel's webhook accepted (activities/webhooks.ts), so a retried or repeated
+ * delivery finds it and sends nothing. Keyed by `webhookDeliveryId`, since FerretDB v1 looks up only
+ * `_id` filters without a scan; the unique (channel, eventId) index states the rule on any server.
+ */
+const webhookDeliverySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    channel: { type: String, required: true },
+    eventId: { type: String, required: true },
+    orderId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    /** The 2xx the webhook answered, and on which attempt of the activity. */
+    statusCode: { type: Number, required: true },
+    attempts: { type: Number, required: true },
+    deliveredAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+webhookDeliverySchema.index({ channel: 1, eventId: 1 }, { unique: true });
+webhookDeliverySchema.index({ orderId: 1 });
+export const WebhookDeliveryModel = mongoose.model('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries');
+
 /** The sandbox payment provider's own books, kept apart from ours the way a real provider's would be. */
 const sandboxPaymentSchema = new Schema(
   {
@@ -292,4 +385,6 @@ export const allModels = [
   NotificationModel,
   SandboxPaymentModel,
   SandboxAttemptModel,
+  ChannelSettingModel,
+  WebhookDeliveryModel,
 ];

@@ -2,7 +2,8 @@
  * The order workflow's messages, defined once and shared by the workflow and its clients (API, tests).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderQuantity, OrderState, OrderStatus, ShipmentStatus } from '../domain/order.js';
+import type { LineCancellation } from '../domain/line-changes.js';
+import type { Address, OrderQuantity, OrderState, OrderStatus, ReturnReceipt, ReturnStatus, ShipmentStatus } from '../domain/order.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
 
 /** The order's live state. */
@@ -25,6 +26,8 @@ export const shipmentEventUpdate = defineUpdate<ShipmentEventResult, [ShipmentEv
 export interface CancelOrderRequest {
   reason: string;
   requestedBy: string;
+  /** Cancel only these units; without them, the whole order. */
+  lines?: LineCancellation[];
 }
 export interface CancelOrderResult {
   status: OrderStatus;
@@ -37,8 +40,25 @@ export interface ReviewDecision {
 /** Support decides on an order held for review; rejected at once unless the order awaits review. */
 export const reviewOrderUpdate = defineUpdate<{ status: OrderStatus }, [ReviewDecision]>('reviewOrder');
 
-/** Cancel the whole order; rejected at once when something has shipped or the order has ended. */
+/**
+ * Cancel the whole order, or some units of some lines; rejected at once for anything that has shipped, or
+ * when the order has ended. The answer comes once the stock is released and the amount voided.
+ */
 export const cancelOrderUpdate = defineUpdate<CancelOrderResult, [CancelOrderRequest]>('cancelOrder');
+
+export interface ChangeShippingAddressRequest {
+  address: Address;
+  requestedBy: string;
+}
+export interface ChangeShippingAddressResult {
+  status: OrderStatus;
+  /** The order moved to other warehouses that serve the new address better. */
+  rerouted: boolean;
+  /** Where the order is allocated after the change. */
+  warehouseIds: string[];
+}
+/** Change where the order goes; rejected at once once anything has shipped. Re-routes when that serves the new address better. */
+export const changeShippingAddressUpdate = defineUpdate<ChangeShippingAddressResult, [ChangeShippingAddressRequest]>('changeShippingAddress');
 
 export interface RetryReservationResult {
   status: OrderStatus;
@@ -50,3 +70,27 @@ export const retryReservationUpdate = defineUpdate<RetryReservationResult, []>('
 
 /** Stock of the dispatcher's SKU went up (received, adjusted, released): wake its backordered orders. */
 export const stockReplenishedSignal = defineSignal<[]>('stockReplenished');
+
+export interface ReturnRequest {
+  lines: OrderQuantity[];
+  reason: string;
+  requestedBy: string;
+}
+export interface ReturnOpened {
+  returnId: string;
+  status: ReturnStatus;
+  receiptDeadline: string;
+  orderStatus: OrderStatus;
+}
+/**
+ * The customer sends delivered units back; rejected at once before delivery, after the return window, or
+ * for units that were not delivered or are already on a return. Starts the return's own workflow.
+ */
+export const requestReturnUpdate = defineUpdate<ReturnOpened, [ReturnRequest]>('requestReturn');
+
+/** To the order, from its return's workflow: the goods arrived and are back in stock. */
+export const returnReceivedSignal = defineSignal<[{ returnId: string; receipt: ReturnReceipt }]>('returnReceived');
+
+export type ReturnReceiptRequest = Omit<ReturnReceipt, 'receivedAt'>;
+/** To a return's workflow: the warehouse records what arrived; rejected at once when it does not fit the return or came before. */
+export const returnReceiptUpdate = defineUpdate<{ returnId: string; status: ReturnStatus }, [ReturnReceiptRequest]>('recordReturnReceipt');

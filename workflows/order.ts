@@ -4,56 +4,81 @@
  * Stock that cannot be reserved puts the order on backorder: it waits (up to its deadline) for the restock
  * dispatcher to wake it, and ships complete, or ships what it has first when the channel allows partial
  * shipment. Each failure path unwinds what was done, in reverse order, in a non-cancellable scope.
+ * With a return window, a delivered order stays open for it: each return runs as a child workflow
+ * (workflows/return.ts), and the order ends once the window is over and its returns are settled.
  */
 import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
   condition,
   isCancellation,
   log,
-  proxyActivities,
   setHandler,
+  sleep,
+  startChild,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
+import {
+  allocationDifference,
+  applyLineCancellations,
+  lineCancellationProblem,
+  mergeAllocations,
+  subtractAllocations,
+  takeBackCancelledUnits,
+  type LineCancellation,
+} from '../domain/line-changes.js';
 import { formatMoney } from '../domain/money.js';
 import { captureForShipment, paymentStatusAfterCapture } from '../domain/payments.js';
 import type { NotificationEvent } from '../domain/notifications.js';
 import {
+  activeQuantity,
   describeQuantities,
   FINAL_ORDER_STATUSES,
   type Allocation,
   type OrderInput,
+  returnWorkflowId,
   type OrderQuantity,
+  type OrderReturn,
   type OrderState,
   type OrderStatus,
   type Shipment,
+  type TimelineEntry,
 } from '../domain/order.js';
-import { quantitiesBySku, routeOrder } from '../domain/routing.js';
+import { describeSettledReturn, isSettled, orderStatusWithReturns, paymentStatusAfterRefund, returnLinesProblem, unitsOfReturn } from '../domain/returns.js';
+import { routeOrder, sumQuantities } from '../domain/routing.js';
 import { fulfillmentStatus, hasLeftWarehouse, nextShipmentStatus } from '../domain/shipment-events.js';
+import { orderEvent, timelineEntryId } from '../domain/webhooks.js';
+import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import {
   cancelOrderUpdate,
+  changeShippingAddressUpdate,
   getOrderQuery,
+  requestReturnUpdate,
   retryReservationUpdate,
+  returnReceivedSignal,
   reviewOrderUpdate,
   shipmentEventUpdate,
   type CancelOrderRequest,
+  type ChangeShippingAddressRequest,
+  type ChangeShippingAddressResult,
   type ReviewDecision,
 } from './messages.js';
+import type { returnWorkflow } from './return.js';
 import { LateKey, orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
 
 /** Our own database: quick, retried until it answers (an outage pauses orders, it does not fail them). */
-const db = proxyActivities<OrderActivities>({
+const db = proxyActivitiesWithSummaries({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
 /** The payment provider: slower, retried with backoff, a decline is final. */
-const payments = proxyActivities<OrderActivities>({
+const payments = proxyActivitiesWithSummaries({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
@@ -65,9 +90,18 @@ const payments = proxyActivities<OrderActivities>({
 });
 
 /** Carrier and notifications: external, retried with backoff. */
-const external = proxyActivities<OrderActivities>({
+const external = proxyActivitiesWithSummaries({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
+ * Channel webhooks: retried without limit until the channel's endpoint accepts, backing off to one attempt
+ * every 10 minutes, so an endpoint that is down for a while still receives every event.
+ */
+const webhooks = proxyActivitiesWithSummaries({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
 export interface OrderOutcome {
@@ -91,13 +125,14 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     shippingAddress: input.shippingAddress,
     lines: input.lines,
     total: input.total,
-    payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0 },
+    payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0, voided: 0, reauthorizations: 0 },
     flaggedForReview: false,
     allocations: [],
     unallocated: [],
     waitingSkus: [],
     policy: input.policy,
     shipments: [],
+    returns: [],
     timeline: [],
     requestHash: input.requestHash,
     createdAt: input.receivedAt,
@@ -113,22 +148,76 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   let unshipped: Allocation[] = [];
   /** Numbers each reservation and shipment round, so their business keys stay unique across rounds. */
   let round = 0;
+  /** Numbers partial cancellations, so each releases and voids under its own key. */
+  let lineCancellations = 0;
   const isFinal = () => FINAL_ORDER_STATUSES.includes(state.status);
+
+  /**
+   * Steps that change reservations, shipments or the payment run one at a time: a line cancellation or an
+   * address change arriving while stock is being reserved waits for that step instead of racing it.
+   * Long waits (review, backorder, shipment events) happen outside, so a change never waits on them.
+   */
+  let busy = false;
+  async function exclusively<T>(step: () => Promise<T>): Promise<T> {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      return await step();
+    } finally {
+      busy = false;
+    }
+  }
 
   // Read-model writes go out one after another, so the stored order never goes back in time.
   let viewWrites: Promise<void> = Promise.resolve();
+  function saveView(): Promise<void> {
+    state.revision += 1;
+    const snapshot: OrderState = JSON.parse(JSON.stringify(state));
+    viewWrites = viewWrites.then(() => db.saveOrderView(snapshot));
+    return viewWrites;
+  }
+
   function record(type: string, message: string, status?: OrderStatus): Promise<void> {
     const now = new Date().toISOString();
     if (status && status !== state.status) {
       state.status = status;
       upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
     }
-    state.timeline.push({ at: now, type, message });
+    const entry: TimelineEntry = { id: timelineEntryId(state.orderId, state.timeline.length + 1), at: now, type, message };
+    state.timeline.push(entry);
     state.updatedAt = now;
-    state.revision += 1;
-    const snapshot: OrderState = JSON.parse(JSON.stringify(state));
-    viewWrites = viewWrites.then(() => db.saveOrderView(snapshot));
-    return viewWrites;
+    sendToWebhook(entry);
+    return saveView();
+  }
+
+  // Webhook deliveries run in the background, one after another: the channel receives the order's events
+  // in order, each retried until its webhook accepts it, while the order goes on without waiting.
+  let webhookDeliveries: Promise<void> = Promise.resolve();
+  let webhookConfigured = true;
+  function sendToWebhook(entry: TimelineEntry): void {
+    const event = orderEvent(state, entry);
+    webhookDeliveries = webhookDeliveries
+      .then(() =>
+        // Not cancelled with the workflow, so the order's `cancelled` event still goes out.
+        CancellationScope.nonCancellable(async () => {
+          // Once a delivery finds no webhook for the channel (normally the first event's), the order sends
+          // no more: a channel without a webhook costs one activity per order, and a webhook configured
+          // later serves the orders received after it.
+          if (!webhookConfigured) return;
+          const outcome = await webhooks.deliverOrderEvent(event);
+          if (outcome.status === 'not_configured') {
+            webhookConfigured = false;
+            return;
+          }
+          // Shown on the entry itself: a timeline entry of its own would be one more event to deliver.
+          entry.webhook = { deliveredAt: outcome.deliveredAt, attempts: outcome.attempts };
+          await saveView();
+        }),
+      )
+      .catch((error) => {
+        // Delivery retries without limit, so this is a bug; a rejected chain would stall the order's workflow.
+        log.error('webhook delivery failed', { orderId: state.orderId, eventId: event.id, error: String(error) });
+      });
   }
 
   function notify(event: NotificationEvent, extra: { subjectId?: string; detail?: string; shipment?: Shipment } = {}) {
@@ -155,13 +244,16 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       shipment.status = (nextShipmentStatus(shipment.status, event.type) as { status: Shipment['status'] }).status;
       if (event.trackingNumber) shipment.trackingNumber = event.trackingNumber;
       const orderStatus = fulfillmentStatus(state.shipments, state.unallocated);
-      await db.recordShipmentEvent({ orderId: state.orderId, ...event });
-      await record(
-        `shipment_${event.type}`,
-        `Shipment ${shipment.shipmentId} from ${shipment.warehouseId} ${event.type} (${shipment.carrier} ${shipment.trackingNumber})`,
-        orderStatus,
-      );
-      if (event.type === 'shipped') await captureShipment(shipment);
+      // After a line cancellation that is amending this shipment, so the ledger ships what the shipment holds.
+      await exclusively(async () => {
+        await db.recordShipmentEvent({ orderId: state.orderId, ...event });
+        await record(
+          `shipment_${event.type}`,
+          `Shipment ${shipment.shipmentId} from ${shipment.warehouseId} ${event.type} (${shipment.carrier} ${shipment.trackingNumber})`,
+          orderStatus,
+        );
+        if (event.type === 'shipped') await captureShipment(shipment);
+      });
       await notify(event.type === 'shipped' ? 'shipment_shipped' : 'shipment_delivered', { subjectId: shipment.shipmentId, shipment });
       return { shipmentStatus: shipment.status, orderStatus: state.status };
     },
@@ -179,15 +271,41 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   setHandler(
     cancelOrderUpdate,
     async (request) => {
+      if (request.lines && !cancelsEverything(request.lines)) {
+        await exclusively(() => cancelLines(request, request.lines!));
+        return { status: state.status };
+      }
       cancelRequest ??= request;
       await condition(isFinal);
       return { status: state.status };
     },
     {
-      validator: (_request) => {
+      validator: (request) => {
         if (isFinal()) throw new Error(`order has already ended (${state.status})`);
+        if (cancelRequest) throw new Error('the order is already being cancelled');
+        if (request.lines) {
+          const problem = lineCancellationProblem(state.lines, state.shipments, request.lines);
+          if (problem) throw new Error(problem);
+          if (!cancelsEverything(request.lines)) return;
+        }
         const shipped = state.shipments.find(hasLeftWarehouse);
-        if (shipped) throw new Error(`shipment ${shipped.shipmentId} has already ${shipped.status === 'shipped' ? 'shipped' : 'been delivered'}`);
+        if (shipped) {
+          throw new Error(
+            `shipment ${shipped.shipmentId} has already ${shipped.status === 'shipped' ? 'shipped' : 'been delivered'}; cancel the lines that have not shipped instead`,
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    changeShippingAddressUpdate,
+    (request) => exclusively(() => changeShippingAddress(request)),
+    {
+      validator: (_request) => {
+        if (isFinal() || cancelRequest) throw new Error(`the order is ${cancelRequest ? 'being cancelled' : state.status}`);
+        const shipped = state.shipments.find(hasLeftWarehouse);
+        if (shipped) throw new Error(`shipment ${shipped.shipmentId} has already left the warehouse`);
       },
     },
   );
@@ -211,7 +329,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     async () => {
       retryRequested = true;
       const attemptsBefore = reservationAttempts;
-      await condition(() => reservationAttempts > attemptsBefore || isFinal());
+      await condition(() => reservationAttempts > attemptsBefore || isFinal() || state.unallocated.length === 0);
       return { status: state.status, unallocated: state.unallocated };
     },
     {
@@ -222,6 +340,61 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     },
   );
 
+  setHandler(
+    requestReturnUpdate,
+    async (request) => {
+      const returnId = `${state.orderId}-${state.returns.length + 1}`;
+      const returnedBefore = state.returns.flatMap(unitsOfReturn);
+      const opened: OrderReturn = {
+        returnId,
+        lines: sumQuantities(request.lines),
+        reason: request.reason,
+        requestedBy: request.requestedBy,
+        status: 'requested',
+        requestedAt: new Date().toISOString(),
+        receiptDeadline: new Date(Date.now() + state.policy.returnReceiptTimeoutMs).toISOString(),
+      };
+      // Tracked before any await, so a concurrent request is validated against it.
+      state.returns.push(opened);
+      const { orderId, externalId, customer, lines, total } = state;
+      const child = await startChild<typeof returnWorkflow>('returnWorkflow', {
+        workflowId: returnWorkflowId(returnId),
+        args: [
+          { returnId, order: { orderId, externalId, customer, lines, total }, lines: opened.lines, returnedBefore, receiptDeadline: opened.receiptDeadline },
+        ],
+      });
+      void child.result().then(settleReturn, (error) => settleReturn({ returnId, status: 'failed', amount: 0, detail: failureMessage(error) }));
+      await record(
+        'return_requested',
+        `Return ${returnId} of ${describeQuantities(opened.lines)} requested by ${request.requestedBy}: ${request.reason}; to arrive by ${opened.receiptDeadline}`,
+        orderStatusWithReturns(state.shipments, state.returns),
+      );
+      return { returnId, status: opened.status, receiptDeadline: opened.receiptDeadline, orderStatus: state.status };
+    },
+    {
+      validator: (request) => {
+        if (!state.returnsAcceptedUntil) {
+          throw new Error(state.policy.returnWindowMs > 0 ? `only a delivered order takes returns (this one is ${state.status})` : 'this order takes no returns');
+        }
+        if (Date.now() >= Date.parse(state.returnsAcceptedUntil)) throw new Error(`the return window closed at ${state.returnsAcceptedUntil}`);
+        const problem = returnLinesProblem(state.shipments, state.returns, request.lines);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+
+  setHandler(returnReceivedSignal, ({ returnId, receipt }) => {
+    const received = state.returns.find((r) => r.returnId === returnId && r.status === 'requested');
+    if (!received) return; // a repeated signal
+    received.status = 'received';
+    received.receipt = receipt;
+    void record(
+      'return_received',
+      `Return ${returnId} received at ${receipt.warehouseId}: ${describeQuantities(receipt.lines)}, back in stock`,
+      orderStatusWithReturns(state.shipments, state.returns),
+    );
+  });
+
   function checkNotCancelled() {
     if (cancelRequest) throw new CancelRequested();
   }
@@ -229,7 +402,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   // Each step pushes the compensation that undoes it; failure paths run them newest first.
   const compensations: Array<{ name: string; run: () => Promise<unknown> }> = [];
   async function compensate() {
-    await CancellationScope.nonCancellable(async () => {
+    // After any change in flight (a line cancellation voiding part of the amount), never alongside it.
+    await CancellationScope.nonCancellable(() => exclusively(async () => {
       for (const { name, run } of compensations.reverse()) {
         try {
           await run();
@@ -237,7 +411,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
           log.error('compensation failed', { orderId: state.orderId, compensation: name, error: String(error) });
         }
       }
-    });
+    }));
   }
 
   // Also set here, not only at start, so an order started by any client is findable in the UI.
@@ -249,16 +423,32 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     compensations.push({
       name: 'voidAuthorization',
       run: async () => {
-        if ((await db.voidAuthorization({ orderId: state.orderId })).voided) state.payment.status = 'voided';
+        const rest = uncapturedValue();
+        const { voided } = await db.voidAuthorization({
+          orderId: state.orderId,
+          authorizationId: state.payment.authorizationId,
+          // The amount is known only once the authorization came back; otherwise all of it.
+          amount: state.payment.authorizationId ? money(rest) : undefined,
+        });
+        if (voided) state.payment = { ...state.payment, status: 'voided', voided: state.payment.voided + rest };
       },
     });
-    const authorization = await payments.authorizePayment({ orderId: state.orderId, amount: state.total, token: input.paymentToken });
-    state.payment = { ...state.payment, status: 'authorized', authorized: authorization.amount };
+    const authorization = await exclusively(() =>
+      payments.authorizePayment({ orderId: state.orderId, amount: state.total, token: input.paymentToken }),
+    );
+    state.payment = {
+      ...state.payment,
+      status: 'authorized',
+      authorized: authorization.amount,
+      authorizationId: authorization.authorizationId,
+      authorizedAt: new Date().toISOString(),
+    };
     state.flaggedForReview = authorization.reviewRequested;
     await record(
       'payment_authorized',
       `Payment of ${formatMoney(state.total)} authorized${authorization.reviewRequested ? '; provider flagged it for review' : ''}`,
     );
+    keepAuthorizationFresh();
     checkNotCancelled();
     const holdReason = authorization.reviewRequested
       ? 'the payment provider asked for a review'
@@ -276,17 +466,18 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         for (const shipment of state.shipments) if (shipment.status === 'pending') shipment.status = 'cancelled';
       },
     });
-    await reserveWhatIsAvailable(mergeQuantities(state.lines));
-    checkNotCancelled();
-
-    // 3. Shipments now, or a backorder first.
-    if (state.unallocated.length === 0) {
+    const allocatedAtOnce = await exclusively(async () => {
+      checkNotCancelled();
+      await reserveWhatIsAvailable(activeQuantities());
+      checkNotCancelled();
+      // 3. Shipments now, or a backorder first.
+      if (state.unallocated.length > 0) return false;
       await shipAllocated();
       await record('allocated', `Allocated to ${describeShipments(state.shipments)}`, 'allocated');
-      await notify('order_confirmed');
-    } else {
-      await waitForStock();
-    }
+      return true;
+    });
+    if (allocatedAtOnce) await notify('order_confirmed');
+    else await waitForStock();
 
     // 4. Wait for the warehouses until everything is delivered, or a cancel arrives first.
     await condition(() => state.status === 'delivered' || cancelRequest !== undefined);
@@ -295,9 +486,34 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     await CancellationScope.nonCancellable(() => handleFailure(error));
   }
 
+  // 5. A delivered order takes returns for its window, and ends once they are settled.
+  if (state.status === 'delivered') await acceptReturns();
+
   await condition(allHandlersFinished);
+  // Before the last view write: each delivery the webhook accepts is saved to the view.
+  await webhookDeliveries;
   await viewWrites;
   return { orderId: state.orderId, status: state.status };
+
+  /** Takes returns for the policy's window after delivery, then waits until every return is settled. */
+  async function acceptReturns(): Promise<void> {
+    if (state.policy.returnWindowMs <= 0) return; // no returns: the order ends at delivery
+    state.returnsAcceptedUntil = new Date(Date.now() + state.policy.returnWindowMs).toISOString();
+    await record('returns_open', `Returns accepted until ${state.returnsAcceptedUntil}`);
+    await sleep(state.policy.returnWindowMs);
+    await condition(() => state.returns.every(isSettled));
+    await record('returns_closed', `The return window closed at ${state.returnsAcceptedUntil}; every return is settled`);
+  }
+
+  /** A return's workflow ended: its refund counts on the payment, and the order's status follows its returns. */
+  function settleReturn(outcome: Pick<OrderReturn, 'returnId' | 'status' | 'amount' | 'detail'>): Promise<void> {
+    const settled = Object.assign(state.returns.find((r) => r.returnId === outcome.returnId)!, outcome, { settledAt: new Date().toISOString() });
+    if (settled.amount) {
+      state.payment.refunded += settled.amount;
+      state.payment.status = paymentStatusAfterRefund(state.payment.refunded, state.payment.captured);
+    }
+    return record(`return_${settled.status}`, describeSettledReturn(settled, state.total.currency), orderStatusWithReturns(state.shipments, state.returns));
+  }
 
   /** Holds the order before any stock is reserved until support decides, or rejects it at the deadline. */
   async function holdForReview(reason: string): Promise<void> {
@@ -315,21 +531,196 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     await record('review_approved', `Approved in review by ${reviewer}${note ? `: ${note}` : ''}`, 'received');
   }
 
+  /** The order's lines as they stand, cancelled units taken out. */
+  function activeLines() {
+    return state.lines.map((line) => ({ ...line, quantity: activeQuantity(line) })).filter((line) => line.quantity > 0);
+  }
+
+  function activeQuantities(): OrderQuantity[] {
+    return sumQuantities(activeLines());
+  }
+
+  /** True when these cancellations take every unit still wanted and nothing has shipped: that is a whole-order cancel. */
+  function cancelsEverything(cancellations: LineCancellation[]): boolean {
+    if (state.shipments.some(hasLeftWarehouse)) return false;
+    return state.lines.every((line) => activeQuantity(line) === (cancellations.find((c) => c.lineId === line.lineId)?.quantity ?? 0));
+  }
+
+  function money(amount: number) {
+    return { amount, currency: state.total.currency };
+  }
+
+  /** What the authorization must still cover: the value of the units still wanted, less what was captured. */
+  function uncapturedValue(): number {
+    return activeLines().reduce((sum, line) => sum + line.quantity * line.unitPrice, 0) - state.payment.captured;
+  }
+
+  function authorizationExpired(): boolean {
+    const authorizedAt = state.payment.authorizedAt;
+    return authorizedAt !== undefined && Date.now() - Date.parse(authorizedAt) >= state.policy.authorizationValidityMs;
+  }
+
+  /**
+   * A durable timer per authorization: when it grows older than the policy trusts while money is still to be
+   * captured, the order re-authorizes what is left and voids the old one, so a capture never hits an expired hold.
+   */
+  function keepAuthorizationFresh(): void {
+    const settled = () => isFinal() || uncapturedValue() <= 0;
+    void (async () => {
+      while (!settled()) {
+        const expiresIn = Date.parse(state.payment.authorizedAt!) + state.policy.authorizationValidityMs - Date.now();
+        if (await condition(settled, Math.max(1, expiresIn))) return;
+        await exclusively(async () => {
+          if (!settled() && authorizationExpired()) await renewAuthorization();
+        });
+      }
+    })();
+  }
+
+  /** Authorizes what is left to capture anew, then voids the old authorization; a decline keeps the old one. */
+  async function renewAuthorization(): Promise<void> {
+    const amount = uncapturedValue();
+    const previous = state.payment.authorizationId!;
+    const attempt = state.payment.reauthorizations + 1;
+    try {
+      const renewed = await payments.authorizePayment({ orderId: state.orderId, amount: money(amount), token: input.paymentToken, reauthorization: attempt });
+      state.payment = {
+        ...state.payment,
+        authorized: renewed.amount,
+        authorizationId: renewed.authorizationId,
+        authorizedAt: new Date().toISOString(),
+        reauthorizations: attempt,
+      };
+      await db.voidAuthorization({ orderId: state.orderId, authorizationId: previous, amount: money(amount), purpose: `reauthorization:${attempt}` });
+      await record('payment_reauthorized', `Authorization renewed for ${formatMoney(money(amount))}: the previous one was older than the policy allows`);
+    } catch (error) {
+      state.payment = { ...state.payment, authorizedAt: new Date().toISOString(), reauthorizations: attempt };
+      // Support decides; the next capture still tries the old authorization.
+      await record('reauthorization_failed', `Renewing the authorization for ${formatMoney(money(amount))} failed: ${failureMessage(error)}`);
+    }
+  }
+
   /** Captures the value of a shipment that left the warehouse (partial captures add up to the total). */
   async function captureShipment(shipment: Shipment): Promise<void> {
     const shippedBefore = state.shipments
       .filter((s) => s !== shipment && hasLeftWarehouse(s))
       .flatMap((s) => s.lines);
-    const amount = captureForShipment(state.lines, shippedBefore, shipment.lines);
+    const amount = captureForShipment(activeLines(), shippedBefore, shipment.lines);
+    if (authorizationExpired()) await renewAuthorization();
     try {
-      await payments.capturePayment({ orderId: state.orderId, shipmentId: shipment.shipmentId, amount });
+      await payments.capturePayment({
+        orderId: state.orderId,
+        shipmentId: shipment.shipmentId,
+        authorizationId: state.payment.authorizationId!,
+        amount: money(amount),
+      });
       state.payment.captured += amount;
-      state.payment.status = paymentStatusAfterCapture(state.payment.captured, state.total.amount);
+      state.payment.status = paymentStatusAfterCapture(state.payment.captured, state.payment.captured + uncapturedValue());
       await record('payment_captured', `Captured ${formatMoney({ amount, currency: state.total.currency })} for shipment ${shipment.shipmentId}`);
     } catch (error) {
       // The goods are on their way; support settles the payment by hand.
       await record('capture_failed', `Capture of ${formatMoney({ amount, currency: state.total.currency })} for shipment ${shipment.shipmentId} failed: ${failureMessage(error)}`);
     }
+  }
+
+  /**
+   * Cancels some units that have not shipped: takes them back from the backorder, the reserved stock or the
+   * pending shipments, releases that stock, voids exactly their value, and tells the customer.
+   */
+  async function cancelLines(request: CancelOrderRequest, cancellations: LineCancellation[]): Promise<void> {
+    if (isFinal() || cancelRequest) return;
+    const number = ++lineCancellations;
+    const wasWaiting = state.unallocated.length > 0;
+    const { lines, cancelledValue, cancelled } = applyLineCancellations(state.lines, cancellations);
+    const taken = takeBackCancelledUnits({ unallocated: state.unallocated, held: unshipped, shipments: state.shipments }, cancelled);
+    state.lines = lines;
+    state.unallocated = taken.unallocated;
+    state.waitingSkus = taken.unallocated.map((q) => q.sku);
+    state.shipments = taken.shipments;
+    state.allocations = subtractAllocations(state.allocations, taken.released);
+    unshipped = taken.held;
+    for (const { shipmentId, lines: remaining } of taken.amendedShipments) {
+      await db.amendPendingShipment({ orderId: state.orderId, shipmentId, lines: remaining });
+    }
+    if (taken.released.length > 0) {
+      await db.releaseStock({ orderId: state.orderId, reason: `lines cancelled: ${request.reason}`, allocations: taken.released, releaseKey: `cancel-${number}` });
+    }
+    if (cancelledValue > 0 && state.payment.authorizationId) {
+      await db.voidAuthorization({
+        orderId: state.orderId,
+        authorizationId: state.payment.authorizationId,
+        amount: money(cancelledValue),
+        purpose: `cancel:${number}`,
+      });
+      state.payment.voided += cancelledValue;
+    }
+    const what = describeQuantities(cancelled);
+    await record(
+      'lines_cancelled',
+      `Cancelled ${what} (${formatMoney(money(cancelledValue))} released) by ${request.requestedBy}: ${request.reason}`,
+      state.allocations.length + state.unallocated.length > 0 || state.shipments.some(hasLeftWarehouse)
+        ? fulfillmentStatus(state.shipments, state.unallocated)
+        : undefined,
+    );
+    await notify('lines_cancelled', { subjectId: `cancel-${number}`, detail: `${what}, ${formatMoney(money(cancelledValue))}` });
+    // What was missing is no longer wanted: ship what the order holds now.
+    if (wasWaiting && state.unallocated.length === 0) {
+      await shipAllocated();
+      await record('allocated', `Nothing left to wait for; allocated to ${describeShipments(state.shipments)}`, fulfillmentStatus(state.shipments, []));
+      await notify('order_confirmed');
+    }
+  }
+
+  /**
+   * Changes where the order goes. Once stock is reserved, it is routed again for the new address; when other
+   * warehouses serve it better, the difference is reserved first and only then released where it was (so a
+   * concurrent order cannot take the stock in between), and pending shipments are booked anew.
+   */
+  async function changeShippingAddress(request: ChangeShippingAddressRequest): Promise<ChangeShippingAddressResult> {
+    if (isFinal() || cancelRequest) return { status: state.status, rerouted: false, warehouseIds: [] };
+    state.shippingAddress = request.address;
+    let rerouted = false;
+    if (state.allocations.length > 0) {
+      // The order's own reservations are available to it.
+      const stock = (await db.loadStock({ skus: [...new Set(state.allocations.map((a) => a.sku))] })).map((warehouse) => {
+        const available = { ...warehouse.available };
+        for (const { sku, warehouseId, quantity } of state.allocations) {
+          if (warehouseId === warehouse.warehouseId) available[sku] = (available[sku] ?? 0) + quantity;
+        }
+        return { ...warehouse, available };
+      });
+      const plan = routeOrder(sumQuantities(state.allocations), stock, request.address);
+      const { reserve, release } = allocationDifference(state.allocations, plan.allocations);
+      if (plan.unallocated.length === 0 && reserve.length > 0) {
+        round += 1;
+        const { reserved, short } = await db.reserveStock({ orderId: state.orderId, round, allocations: reserve });
+        const releaseKey = `reroute-${round}`;
+        if (short.length === 0) {
+          await db.releaseStock({ orderId: state.orderId, reason: 'shipping address changed', allocations: release, releaseKey });
+          state.allocations = plan.allocations;
+          rerouted = true;
+        } else if (reserved.length > 0) {
+          await db.releaseStock({ orderId: state.orderId, reason: 'the re-route lost stock to another order', allocations: reserved, releaseKey });
+        }
+      }
+      // Nothing has shipped, so every allocation is held or on a pending shipment: book those anew.
+      if (state.shipments.some((s) => s.status === 'pending')) {
+        await db.cancelPendingShipments({ orderId: state.orderId });
+        for (const shipment of state.shipments) if (shipment.status === 'pending') shipment.status = 'cancelled';
+        unshipped = state.allocations;
+        round += 1;
+        await shipAllocated();
+      } else {
+        unshipped = state.allocations;
+      }
+    }
+    const warehouseIds = [...new Set(state.allocations.map((a) => a.warehouseId))];
+    await record(
+      'shipping_address_changed',
+      `Shipping address changed by ${request.requestedBy} to ${request.address.city}, ${request.address.country}` +
+        (state.allocations.length === 0 ? '' : rerouted ? `; re-routed to ${warehouseIds.join(', ')}` : `; still served from ${warehouseIds.join(', ')}`),
+    );
+    return { status: state.status, rerouted, warehouseIds };
   }
 
   /**
@@ -346,7 +737,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       const { reserved, short } = await db.reserveStock({ orderId: state.orderId, round, allocations });
       state.allocations = mergeAllocations(state.allocations, reserved);
       unshipped = mergeAllocations(unshipped, reserved);
-      remaining = mergeQuantities(unallocated, short);
+      remaining = sumQuantities([...unallocated, ...short]);
       if (short.length === 0) break; // nothing was lost to a race: the rest is simply not in stock
     }
     state.unallocated = remaining;
@@ -402,7 +793,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     const deadline = Date.now() + state.policy.backorderTimeoutMs;
     state.backorderDeadline = new Date(deadline).toISOString();
     const partial = state.policy.allowPartialShipment && unshipped.length > 0;
-    if (partial) await shipAllocated();
+    if (partial) await exclusively(shipAllocated);
     await record(
       'backordered',
       `Waiting for stock of ${describeQuantities(state.unallocated)} until ${state.backorderDeadline}` +
@@ -412,8 +803,13 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     await notify('order_backordered', { detail: describeQuantities(state.unallocated) });
 
     while (state.unallocated.length > 0) {
-      const woken = await condition(() => retryRequested || cancelRequest !== undefined, Math.max(1, deadline - Date.now()));
+      const woken = await condition(
+        () => retryRequested || cancelRequest !== undefined || state.unallocated.length === 0,
+        Math.max(1, deadline - Date.now()),
+      );
       checkNotCancelled();
+      // A line cancellation took away what was missing (and shipped the rest).
+      if (state.unallocated.length === 0) break;
       if (!woken) {
         cancelRequest = {
           reason: `no stock arrived for ${describeQuantities(state.unallocated)} by ${state.backorderDeadline}`,
@@ -422,17 +818,21 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         throw new CancelRequested();
       }
       retryRequested = false;
-      const before = describeQuantities(state.unallocated);
-      await reserveWhatIsAvailable(state.unallocated);
-      const complete = state.unallocated.length === 0;
-      if (complete || state.policy.allowPartialShipment) await shipAllocated();
-      await record(
-        complete ? 'allocated' : 'backorder_retried',
-        complete
-          ? `Stock arrived for ${before}; allocated to ${describeShipments(state.shipments)}`
-          : `Stock arrived; still waiting for ${describeQuantities(state.unallocated)}`,
-        fulfillmentStatus(state.shipments, state.unallocated),
-      );
+      const complete = await exclusively(async () => {
+        if (state.unallocated.length === 0 || cancelRequest) return false;
+        const before = describeQuantities(state.unallocated);
+        await reserveWhatIsAvailable(state.unallocated);
+        const allReserved = state.unallocated.length === 0;
+        if (allReserved || state.policy.allowPartialShipment) await shipAllocated();
+        await record(
+          allReserved ? 'allocated' : 'backorder_retried',
+          allReserved
+            ? `Stock arrived for ${before}; allocated to ${describeShipments(state.shipments)}`
+            : `Stock arrived; still waiting for ${describeQuantities(state.unallocated)}`,
+          fulfillmentStatus(state.shipments, state.unallocated),
+        );
+        return allReserved;
+      });
       if (complete) await notify('order_confirmed');
     }
   }
@@ -465,23 +865,9 @@ function failureTypeOf(error: unknown): string | undefined {
   return failure instanceof ApplicationFailure ? failure.type ?? undefined : undefined;
 }
 
-function failureMessage(error: unknown): string {
-  const failure = error instanceof ActivityFailure && error.cause ? error.cause : error;
+export function failureMessage(error: unknown): string {
+  const failure = (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause ? error.cause : error;
   return failure instanceof Error ? failure.message : String(failure);
-}
-
-function mergeAllocations(into: Allocation[], more: Allocation[]): Allocation[] {
-  const merged = into.map((a) => ({ ...a }));
-  for (const { sku, warehouseId, quantity } of more) {
-    const existing = merged.find((a) => a.sku === sku && a.warehouseId === warehouseId);
-    if (existing) existing.quantity += quantity;
-    else merged.push({ sku, warehouseId, quantity });
-  }
-  return merged;
-}
-
-function mergeQuantities(...lists: OrderQuantity[][]): OrderQuantity[] {
-  return [...quantitiesBySku(lists.flat())].map(([sku, quantity]) => ({ sku, quantity }));
 }
 
 function describeShipments(shipments: Shipment[]): string {

@@ -2,9 +2,9 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { FINAL_ORDER_STATUSES, type OrderState } from '../../domain/order.js';
-import { CancelOrderRequest, CreateOrderRequest, OrderId, OrderListQuery, ReviewOrderRequest } from '../../domain/schemas.js';
+import { Address, CancelOrderRequest, CreateOrderRequest, OrderId, OrderListQuery, ReviewOrderRequest } from '../../domain/schemas.js';
 import { OrderModel } from '../../persistence/models.js';
-import { cancelOrderUpdate, reviewOrderUpdate } from '../../workflows/messages.js';
+import { cancelOrderUpdate, changeShippingAddressUpdate, reviewOrderUpdate } from '../../workflows/messages.js';
 import { principalOf, requireRole } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { loadOrder, toOrderView } from '../order-access.js';
@@ -53,15 +53,30 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
 
   router.post('/v1/orders/:orderId/cancel', requireRole('channel', 'support'), async (req, res) => {
     const orderId = parseWith(OrderId, req.params.orderId, 'path');
-    const { reason } = parseWith(CancelOrderRequest, req.body, 'body');
+    const { reason, lines } = parseWith(CancelOrderRequest, req.body, 'body');
     const principal = principalOf(req);
     const order = await loadOrder(temporal, principal, orderId);
     if (FINAL_ORDER_STATUSES.includes(order.status)) {
       throw problems.conflict(`Order ${orderId} can no longer be cancelled: it has already ended (${order.status}).`);
     }
-    const outcome = await updateOrder(temporal, orderId, cancelOrderUpdate, [{ reason, requestedBy: principal.label }], 10_000);
+    const outcome = await updateOrder(temporal, orderId, cancelOrderUpdate, [{ reason, lines, requestedBy: principal.label }], 10_000);
     if (!outcome.accepted) throw problems.conflict(`Order ${orderId} can no longer be cancelled: ${outcome.reason}.`);
     res.status(202).json({ orderId, status: outcome.result?.status ?? order.status });
+  });
+
+  router.patch('/v1/orders/:orderId/shipping-address', requireRole('channel', 'support'), async (req, res) => {
+    const orderId = parseWith(OrderId, req.params.orderId, 'path');
+    const address = parseWith(Address, req.body, 'body');
+    const principal = principalOf(req);
+    const order = await loadOrder(temporal, principal, orderId);
+    const outcome = await updateOrder(temporal, orderId, changeShippingAddressUpdate, [{ address, requestedBy: principal.label }], 10_000);
+    if (!outcome.accepted) throw problems.conflict(`The shipping address of order ${orderId} can no longer change: ${outcome.reason}.`);
+    res.status(202).json({
+      orderId,
+      status: outcome.result?.status ?? order.status,
+      rerouted: outcome.result?.rerouted ?? false,
+      warehouseIds: outcome.result?.warehouseIds ?? [...new Set(order.allocations.map((a) => a.warehouseId))],
+    });
   });
 
   router.post('/v1/orders/:orderId/review', requireRole('support', 'admin'), async (req, res) => {

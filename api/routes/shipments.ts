@@ -23,7 +23,7 @@ export function shipmentsRouter(temporal: Client): Router {
     ]);
     if (!outcome.accepted) {
       const next = nextShipmentStatus(shipment.status, event.type);
-      const why = outcome.orderEnded && !next.ok ? next.reason : outcome.reason;
+      const why = outcome.ended && !next.ok ? next.reason : outcome.reason;
       throw problems.conflict(`Event "${event.type}" rejected for shipment ${shipmentId}: ${why}.`);
     }
     res.status(202).json({

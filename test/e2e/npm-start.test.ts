@@ -215,8 +215,9 @@ describe('npm start', () => {
       try {
         const temporal = new Client({ connection });
         const workflow = await waitFor('the workflow in Temporal visibility', 15_000, async () => {
-          for await (const info of temporal.workflow.list({ query: `OrderId = '${orderId}'` })) {
-            if (info.status.name === 'COMPLETED') return info;
+          // Delivered, and still running: the order takes returns for RETURN_WINDOW after delivery.
+          for await (const info of temporal.workflow.list({ query: `OrderId = '${orderId}' AND OrderStatus = 'delivered'` })) {
+            if (info.status.name === 'RUNNING') return info;
           }
           return undefined;
         });

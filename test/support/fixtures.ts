@@ -90,6 +90,7 @@ export const TEST_ORDER_POLICY = {
   shipWithinMs: 14 * 86_400_000,
   // No return window: the order's workflow ends at delivery unless a test opens one.
   returnWindowMs: 0,
+  returnReceiptTimeoutMs: 14 * 86_400_000,
   authorizationValidityMs: 30 * 86_400_000,
 };
 

@@ -3,16 +3,21 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities, type OrderActivities } from '../../activities/index.js';
 import { orderWorkflowId, type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
-import { workflowsPath } from '../../worker/create-worker.js';
-import { getOrderQuery } from '../../workflows/messages.js';
+import type { ShipmentEventType } from '../../domain/shipment-events.js';
+import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+import { getOrderQuery, shipmentEventUpdate, type ShipmentEventResult } from '../../workflows/messages.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+import { TEST_INVENTORY } from './fixtures.js';
+import { testSmtpUrl } from './mail.js';
 
 export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 
-function installQuietRuntime(): void {
+/** The SDK's runtime logging at ERROR only, once per process. */
+export function installQuietRuntime(): void {
   try {
     // Expected activity failures (declined cards, the flaky token) would fill the output at WARN.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -59,7 +64,7 @@ export function uniqueTaskQueue(): string {
   return `orders-${randomUUID()}`;
 }
 
-export function startOrder(env: TestWorkflowEnvironment, input: OrderInput, taskQueue: string): Promise<WorkflowHandle<typeof orderWorkflow>> {
+export function startOrder(env: Pick<TestWorkflowEnvironment, 'client'>, input: OrderInput, taskQueue: string): Promise<WorkflowHandle<typeof orderWorkflow>> {
   return env.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
     taskQueue,
     workflowId: orderWorkflowId(input.orderId),
@@ -76,4 +81,25 @@ export async function waitForStatus(handle: WorkflowHandle, status: OrderStatus,
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`order never reached ${status} (last: ${state?.status})`);
+}
+
+/** A warehouse reports a shipment event, delivered as the API delivers it: as the order's Update. */
+export function reportShipmentEvent(handle: WorkflowHandle, shipmentId: string, type: ShipmentEventType): Promise<ShipmentEventResult> {
+  return handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId, type, occurredAt: new Date().toISOString() }] });
+}
+
+/**
+ * Runs `fn` while a worker with the real activities polls `taskQueue`. With activity overrides, a worker of
+ * its own on a task queue of its own runs them (orders of that call must be started on the queue `fn` gets).
+ */
+export function workerRunner(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundle, taskQueue: string) {
+  return async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, activityOverrides?: Partial<OrderActivities>): Promise<T> {
+    const queue = activityOverrides ? `${taskQueue}-${randomUUID().slice(0, 6)}` : taskQueue;
+    const dependencies = sandboxDependencies({ temporal: env.client, taskQueue: queue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() });
+    const options = { connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: queue, workflowBundle };
+    const worker = activityOverrides
+      ? await Worker.create({ ...options, activities: { ...createActivities(dependencies), ...activityOverrides } })
+      : await createOrderWorker({ ...options, dependencies });
+    return worker.runUntil(fn(queue));
+  };
 }

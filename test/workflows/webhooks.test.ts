@@ -1,0 +1,293 @@
+/**
+ * Channel webhooks end to end: the order workflow on the real Temporal dev server with the real activities,
+ * POSTing to a local HTTP receiver (node:http on a free port) that records what it got and can refuse it.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { temporal as proto } from '@temporalio/proto';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookActivities } from '../../activities/webhooks.js';
+import { toOrderView } from '../../api/order-access.js';
+import type { OrderState } from '../../domain/order.js';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../domain/webhook-signature.js';
+import type { OrderEvent } from '../../domain/webhooks.js';
+import { ChannelSettingModel, OrderModel, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/models.js';
+import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
+import { cancelOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
+import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { testSmtpUrl } from '../support/mail.js';
+import { bundleOrderWorkflows, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
+
+const SECRET = `whsec-${randomUUID()}`;
+
+interface ReceivedRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The status code the receiver answered. */
+  answered: number;
+}
+
+/** A channel's webhook endpoint: one path per channel; answers 200, or 500 while the channel is refused. */
+async function startReceiver() {
+  const received: ReceivedRequest[] = [];
+  const refused = new Set<string>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const answered = refused.has(req.url!) ? 500 : 200;
+      received.push({ path: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered });
+      res.writeHead(answered).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    urlFor: (channel: string) => `${base}/${channel}`,
+    requestsFor: (channel: string) => received.filter((r) => r.path === `/${channel}`),
+    refuse: (channel: string) => refused.add(`/${channel}`),
+    accept: (channel: string) => refused.delete(`/${channel}`),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let workerRun: Promise<void>;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let closeDb: () => Promise<void>;
+const taskQueue = uniqueTaskQueue();
+
+beforeAll(async () => {
+  const [environment, workflowBundle] = await Promise.all([startLocalEnvironment(), bundleOrderWorkflows()]);
+  env = environment;
+  ({ close: closeDb } = await useTestDatabase('webhooks'));
+  await seedWarehouse('wh-berlin', PLACES.berlin);
+  receiver = await startReceiver();
+  worker = await createOrderWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
+  });
+  workerRun = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await receiver?.close();
+  await closeDb?.();
+  await env?.teardown();
+});
+
+/** A channel of its own with a webhook at the receiver, as `PUT /v1/channels/{channel}/webhook` stores it. */
+async function channelWithWebhook(): Promise<string> {
+  const channel = uniqueId('shop');
+  await ChannelSettingModel.updateOne(
+    { _id: channel },
+    { $set: { webhook: { url: receiver.urlFor(channel), secret: SECRET, updatedAt: new Date() } } },
+    { upsert: true },
+  );
+  return channel;
+}
+
+async function stockedOrder(channel: string) {
+  const sku = uniqueId('SKU');
+  await setStock(sku, 'wh-berlin', 5);
+  return orderInput([{ sku, quantity: 1 }], { channel });
+}
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !predicate(); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const eventOf = (request: ReceivedRequest) => JSON.parse(request.body) as OrderEvent;
+const validlySigned = (request: ReceivedRequest) =>
+  verifyWebhookSignature({ secret: SECRET, body: request.body, header: request.headers[SIGNATURE_HEADER.toLowerCase()] as string });
+
+async function storedOrder(orderId: string): Promise<OrderState> {
+  const stored = await OrderModel.findById(orderId).lean();
+  return { ...(stored as unknown as OrderState), orderId };
+}
+
+describe('channel webhooks on the order workflow', () => {
+  it('delivers every event of an order in order, signed, once each, and the timeline shows each delivery', async () => {
+    const channel = await channelWithWebhook();
+    const input = await stockedOrder(channel);
+
+    const handle = await startOrder(env, input, taskQueue);
+    const [shipment] = (await waitForStatus(handle, 'allocated')).shipments;
+    for (const type of ['shipped', 'delivered'] as const) {
+      await handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId: shipment.shipmentId, type, occurredAt: new Date().toISOString() }] });
+    }
+    expect(await handle.result()).toMatchObject({ status: 'delivered' });
+
+    const view = await storedOrder(input.orderId);
+    const requests = receiver.requestsFor(channel);
+    expect(requests.map((r) => eventOf(r).id)).toEqual(view.timeline.map((entry) => entry.id));
+    expect(view.timeline.map((entry) => entry.id)).toEqual(view.timeline.map((_, index) => `${input.orderId}-${index + 1}`));
+    expect(requests.map((r) => eventOf(r).type)).toEqual(['received', 'payment_authorized', 'allocated', 'shipment_shipped', 'payment_captured', 'shipment_delivered']);
+    for (const request of requests) {
+      expect(validlySigned(request)).toBe(true);
+      expect(request.headers[EVENT_ID_HEADER.toLowerCase()]).toBe(eventOf(request).id);
+      expect(request.headers['content-type']).toBe('application/json');
+    }
+    const entryOf = (id: string) => view.timeline.find((entry) => entry.id === id)!;
+    expect(eventOf(requests[2])).toEqual({
+      version: 1,
+      id: `${input.orderId}-3`,
+      type: 'allocated',
+      orderId: input.orderId,
+      externalId: input.externalId,
+      channel,
+      status: 'allocated',
+      occurredAt: entryOf(`${input.orderId}-3`).at,
+      message: entryOf(`${input.orderId}-3`).message,
+    });
+    expect(eventOf(requests.at(-1)!).status).toBe('delivered');
+
+    // The read model and the API's view of it show each delivery on its timeline entry.
+    expect(toOrderView(view).timeline).toEqual(
+      view.timeline.map(({ id, at, type, message }) => ({ id, at, type, message, webhook: { deliveredAt: expect.any(String), attempts: 1 } })),
+    );
+    expect(await WebhookDeliveryModel.countDocuments({ orderId: input.orderId, channel, statusCode: 200 })).toBe(requests.length);
+
+    // Neither the secret nor anything derived from it is in the workflow's history (inputs, results, failures).
+    const history = Buffer.from(proto.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+    expect(history.includes(input.externalId)).toBe(true);
+    expect(history.includes(SECRET)).toBe(false);
+  });
+
+  it('retries a refused event until it is accepted, sending nothing after it meanwhile, while the order goes on', async () => {
+    const channel = await channelWithWebhook();
+    const input = await stockedOrder(channel);
+    const firstEventId = `${input.orderId}-1`;
+    receiver.refuse(channel);
+
+    const handle = await startOrder(env, input, taskQueue);
+    await waitForStatus(handle, 'allocated');
+    await waitFor('three refused attempts', () => receiver.requestsFor(channel).length >= 3);
+    expect(new Set(receiver.requestsFor(channel).map((r) => eventOf(r).id))).toEqual(new Set([firstEventId]));
+    receiver.accept(channel);
+    await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind', requestedBy: 'support' }] });
+    expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+
+    const requests = receiver.requestsFor(channel);
+    const refusals = requests.filter((r) => r.answered === 500);
+    expect(refusals.length).toBeGreaterThanOrEqual(3);
+    expect(refusals.every((r) => eventOf(r).id === firstEventId && validlySigned(r))).toBe(true);
+    // Once accepted, each event exactly once and in order.
+    const accepted = requests.filter((r) => r.answered === 200).map((r) => eventOf(r));
+    expect(accepted.map((e) => e.type)).toEqual(['received', 'payment_authorized', 'allocated', 'cancelled']);
+    expect(new Set(requests.map((r) => eventOf(r).id)).size).toBe(accepted.length);
+    const view = await storedOrder(input.orderId);
+    expect(view.timeline.map((entry) => entry.webhook?.attempts)).toEqual([refusals.length + 1, 1, 1, 1]);
+  });
+
+  it('sends nothing for a channel without a webhook, and asks only once per order', async () => {
+    const channel = uniqueId('shop');
+    const input = await stockedOrder(channel);
+
+    const handle = await startOrder(env, input, taskQueue);
+    await waitForStatus(handle, 'allocated');
+    await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind', requestedBy: 'support' }] });
+    expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+
+    expect(receiver.requestsFor(channel)).toEqual([]);
+    expect(await WebhookDeliveryModel.countDocuments({ orderId: input.orderId })).toBe(0);
+    const view = await storedOrder(input.orderId);
+    expect(view.timeline.length).toBeGreaterThan(1);
+    expect(view.timeline.some((entry) => entry.webhook)).toBe(false);
+    const { events } = await handle.fetchHistory();
+    const deliveries = events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deliverOrderEvent');
+    expect(deliveries).toHaveLength(1);
+  });
+});
+
+describe('deliverOrderEvent', () => {
+  const eventFor = (channel: string): OrderEvent => {
+    const orderId = `ord_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+    return {
+      version: 1,
+      id: `${orderId}-1`,
+      type: 'received',
+      orderId,
+      externalId: `ext-${orderId}`,
+      channel,
+      status: 'received',
+      occurredAt: new Date().toISOString(),
+      message: 'Order received',
+    };
+  };
+  // The expected failures would each be logged at WARN.
+  const deliver = (event: OrderEvent, attempt = 1) =>
+    new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(webhookActivities.deliverOrderEvent, event);
+
+  it('POSTs an event once: a repeated run for the same event sends nothing and reports the first delivery', async () => {
+    const channel = await channelWithWebhook();
+    const event = eventFor(channel);
+
+    const first = await deliver(event, 2);
+    const again = await deliver(event, 1);
+
+    expect(first).toEqual({ status: 'delivered', deliveredAt: expect.any(String), attempts: 2 });
+    expect(again).toEqual(first);
+    expect(receiver.requestsFor(channel)).toHaveLength(1);
+    expect(await WebhookDeliveryModel.findById(webhookDeliveryId(channel, event.id)).lean()).toMatchObject({
+      channel,
+      eventId: event.id,
+      orderId: event.orderId,
+      statusCode: 200,
+      attempts: 2,
+    });
+  });
+
+  it('fails retryably on a refusal, naming the status code but neither the secret nor the signature', async () => {
+    const channel = await channelWithWebhook();
+    const event = eventFor(channel);
+    receiver.refuse(channel);
+
+    const failure = await deliver(event).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ nonRetryable: false, message: `the webhook of channel ${channel} answered 500` });
+    const [refused] = receiver.requestsFor(channel);
+    expect(JSON.stringify(failure)).not.toContain(SECRET);
+    expect(String((failure as Error).stack)).not.toContain(refused.headers[SIGNATURE_HEADER.toLowerCase()] as string);
+    expect(await WebhookDeliveryModel.countDocuments({ eventId: event.id })).toBe(0);
+
+    receiver.accept(channel);
+    expect(await deliver(event, 2)).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(receiver.requestsFor(channel).map((r) => r.answered)).toEqual([500, 200]);
+  });
+
+  it('fails retryably when the webhook cannot be reached', async () => {
+    const channel = uniqueId('shop');
+    const closed = await startReceiver();
+    const url = closed.urlFor(channel);
+    await closed.close();
+    await ChannelSettingModel.updateOne({ _id: channel }, { $set: { webhook: { url, secret: SECRET, updatedAt: new Date() } } }, { upsert: true });
+
+    const failure = await deliver(eventFor(channel)).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ nonRetryable: false, message: `the webhook of channel ${channel} could not be reached: ECONNREFUSED` });
+  });
+
+  it('reports a channel without a webhook as not configured', async () => {
+    expect(await deliver(eventFor(uniqueId('shop')))).toEqual({ status: 'not_configured' });
+  });
+});
