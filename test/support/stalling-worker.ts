@@ -1,0 +1,64 @@
+/**
+ * A worker process for crash tests (test/support/worker-process.ts): the worker of worker/main.ts, except
+ * that once a side effect named by `OMS_STALL_AFTER` is done, it prints `acted: <side effect> <its key>`
+ * and its activity never returns, so the test can kill the process with that activity in flight and the
+ * effect already out in the world:
+ *
+ * - `authorize`, `capture`: the sandbox payment provider has authorized or captured, and our own payment
+ *   record is not written yet;
+ * - `confirmation-email`: the order's confirmation was emailed and its notification marked sent.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { SandboxPaymentProvider } from '../../activities/sandbox-payment-provider.js';
+import { loadConfig } from '../../config.js';
+import { notificationKey } from '../../domain/notifications.js';
+import { connectMongo } from '../../persistence/connection.js';
+import { sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+
+const STALL_POINTS = ['authorize', 'capture', 'confirmation-email'] as const;
+const stallAfter = process.env.OMS_STALL_AFTER as (typeof STALL_POINTS)[number];
+if (!STALL_POINTS.includes(stallAfter)) throw new Error(`OMS_STALL_AFTER must be one of ${STALL_POINTS.join(', ')}, got "${stallAfter}"`);
+
+/** Announces the side effect, then hangs until the process is killed. */
+function stall(sideEffect: string, key: string): Promise<never> {
+  console.log(`acted: ${sideEffect} ${key}`);
+  return new Promise(() => {});
+}
+
+class StallingPaymentProvider extends SandboxPaymentProvider {
+  override async authorize(request: Parameters<SandboxPaymentProvider['authorize']>[0]) {
+    const result = await super.authorize(request);
+    return stallAfter === 'authorize' ? stall('authorize', request.idempotencyKey) : result;
+  }
+
+  override async capture(request: Parameters<SandboxPaymentProvider['capture']>[0]) {
+    const result = await super.capture(request);
+    return stallAfter === 'capture' ? stall('capture', request.idempotencyKey) : result;
+  }
+}
+
+const config = loadConfig();
+await connectMongo(config.mongo.uri);
+const { address, namespace, taskQueue } = config.temporal;
+const client = new Client({ connection: await Connection.connect({ address }), namespace });
+const activities = createActivities({
+  ...sandboxDependencies({ temporal: client, taskQueue, inventory: config.inventory, smtpUrl: config.mail.smtpUrl }),
+  payments: new StallingPaymentProvider(),
+});
+const worker = await Worker.create({
+  connection: await NativeConnection.connect({ address }),
+  namespace,
+  taskQueue,
+  workflowsPath,
+  activities: {
+    ...activities,
+    async notifyCustomer(request: Parameters<typeof activities.notifyCustomer>[0]) {
+      await activities.notifyCustomer(request);
+      if (stallAfter === 'confirmation-email' && request.event === 'order_confirmed') await stall('confirmation-email', notificationKey(request));
+    },
+  },
+});
+// Runs until killed: the test never stops it gracefully.
+await worker.run();
