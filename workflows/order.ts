@@ -8,17 +8,12 @@
  * (workflows/return.ts), and the order ends once the window is over and its returns are settled.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   condition,
   isCancellation,
   log,
   setHandler,
-  sleep,
-  startChild,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
@@ -41,26 +36,21 @@ import {
   FINAL_ORDER_STATUSES,
   type Allocation,
   type OrderInput,
-  returnWorkflowId,
   type OrderQuantity,
-  type OrderReturn,
   type OrderState,
   type OrderStatus,
   type Shipment,
   type TimelineEntry,
 } from '../domain/order.js';
-import { describeSettledReturn, isSettled, orderStatusWithReturns, paymentStatusAfterRefund, returnLinesProblem, unitsOfReturn } from '../domain/returns.js';
 import { routeOrder, sumQuantities } from '../domain/routing.js';
 import { fulfillmentStatus, hasLeftWarehouse, nextShipmentStatus } from '../domain/shipment-events.js';
-import { orderEvent, timelineEntryId } from '../domain/webhooks.js';
-import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { timelineEntryId } from '../domain/webhooks.js';
+import { db, external, failureMessage, failureTypeOf, payments } from './activity-steps.js';
 import {
   cancelOrderUpdate,
   changeShippingAddressUpdate,
   getOrderQuery,
-  requestReturnUpdate,
   retryReservationUpdate,
-  returnReceivedSignal,
   reviewOrderUpdate,
   shipmentEventUpdate,
   type CancelOrderRequest,
@@ -68,41 +58,9 @@ import {
   type ChangeShippingAddressResult,
   type ReviewDecision,
 } from './messages.js';
-import type { returnWorkflow } from './return.js';
+import { handleReturns } from './order-returns.js';
+import { deliverToChannelWebhook } from './order-webhook.js';
 import { LateKey, orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
-
-/** Our own database: quick, retried until it answers (an outage pauses orders, it does not fail them). */
-const db = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-/** The payment provider: slower, retried with backoff, a decline is final. */
-const payments = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [FailureType.PaymentDeclined],
-  },
-});
-
-/** Carrier and notifications: external, retried with backoff. */
-const external = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-
-/**
- * Channel webhooks: retried without limit until the channel's endpoint accepts, backing off to one attempt
- * every 10 minutes, so an endpoint that is down for a while still receives every event.
- */
-const webhooks = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
 
 export interface OrderOutcome {
   orderId: string;
@@ -186,39 +144,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     const entry: TimelineEntry = { id: timelineEntryId(state.orderId, state.timeline.length + 1), at: now, type, message };
     state.timeline.push(entry);
     state.updatedAt = now;
-    sendToWebhook(entry);
+    channelWebhook.send(entry);
     return saveView();
   }
-
-  // Webhook deliveries run in the background, one after another: the channel receives the order's events
-  // in order, each retried until its webhook accepts it, while the order goes on without waiting.
-  let webhookDeliveries: Promise<void> = Promise.resolve();
-  let webhookConfigured = true;
-  function sendToWebhook(entry: TimelineEntry): void {
-    const event = orderEvent(state, entry);
-    webhookDeliveries = webhookDeliveries
-      .then(() =>
-        // Not cancelled with the workflow, so the order's `cancelled` event still goes out.
-        CancellationScope.nonCancellable(async () => {
-          // Once a delivery finds no webhook for the channel (normally the first event's), the order sends
-          // no more: a channel without a webhook costs one activity per order, and a webhook configured
-          // later serves the orders received after it.
-          if (!webhookConfigured) return;
-          const outcome = await webhooks.deliverOrderEvent(event);
-          if (outcome.status === 'not_configured') {
-            webhookConfigured = false;
-            return;
-          }
-          // Shown on the entry itself: a timeline entry of its own would be one more event to deliver.
-          entry.webhook = { deliveredAt: outcome.deliveredAt, attempts: outcome.attempts };
-          await saveView();
-        }),
-      )
-      .catch((error) => {
-        // Delivery retries without limit, so this is a bug; a rejected chain would stall the order's workflow.
-        log.error('webhook delivery failed', { orderId: state.orderId, eventId: event.id, error: String(error) });
-      });
-  }
+  const channelWebhook = deliverToChannelWebhook(state, saveView);
 
   function notify(event: NotificationEvent, extra: { subjectId?: string; detail?: string; shipment?: Shipment } = {}) {
     return external.notifyCustomer({
@@ -340,60 +269,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     },
   );
 
-  setHandler(
-    requestReturnUpdate,
-    async (request) => {
-      const returnId = `${state.orderId}-${state.returns.length + 1}`;
-      const returnedBefore = state.returns.flatMap(unitsOfReturn);
-      const opened: OrderReturn = {
-        returnId,
-        lines: sumQuantities(request.lines),
-        reason: request.reason,
-        requestedBy: request.requestedBy,
-        status: 'requested',
-        requestedAt: new Date().toISOString(),
-        receiptDeadline: new Date(Date.now() + state.policy.returnReceiptTimeoutMs).toISOString(),
-      };
-      // Tracked before any await, so a concurrent request is validated against it.
-      state.returns.push(opened);
-      const { orderId, externalId, customer, lines, total } = state;
-      const child = await startChild<typeof returnWorkflow>('returnWorkflow', {
-        workflowId: returnWorkflowId(returnId),
-        args: [
-          { returnId, order: { orderId, externalId, customer, lines, total }, lines: opened.lines, returnedBefore, receiptDeadline: opened.receiptDeadline },
-        ],
-      });
-      void child.result().then(settleReturn, (error) => settleReturn({ returnId, status: 'failed', amount: 0, detail: failureMessage(error) }));
-      await record(
-        'return_requested',
-        `Return ${returnId} of ${describeQuantities(opened.lines)} requested by ${request.requestedBy}: ${request.reason}; to arrive by ${opened.receiptDeadline}`,
-        orderStatusWithReturns(state.shipments, state.returns),
-      );
-      return { returnId, status: opened.status, receiptDeadline: opened.receiptDeadline, orderStatus: state.status };
-    },
-    {
-      validator: (request) => {
-        if (!state.returnsAcceptedUntil) {
-          throw new Error(state.policy.returnWindowMs > 0 ? `only a delivered order takes returns (this one is ${state.status})` : 'this order takes no returns');
-        }
-        if (Date.now() >= Date.parse(state.returnsAcceptedUntil)) throw new Error(`the return window closed at ${state.returnsAcceptedUntil}`);
-        const problem = returnLinesProblem(state.shipments, state.returns, request.lines);
-        if (problem) throw new Error(problem);
-      },
-    },
-  );
-
-  setHandler(returnReceivedSignal, ({ returnId, receipt }) => {
-    const received = state.returns.find((r) => r.returnId === returnId && r.status === 'requested');
-    if (!received) return; // a repeated signal
-    received.status = 'received';
-    received.receipt = receipt;
-    void record(
-      'return_received',
-      `Return ${returnId} received at ${receipt.warehouseId}: ${describeQuantities(receipt.lines)}, back in stock`,
-      orderStatusWithReturns(state.shipments, state.returns),
-    );
-  });
+  const returns = handleReturns(state, record);
 
   function checkNotCancelled() {
     if (cancelRequest) throw new CancelRequested();
@@ -487,33 +363,13 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   }
 
   // 5. A delivered order takes returns for its window, and ends once they are settled.
-  if (state.status === 'delivered') await acceptReturns();
+  if (state.status === 'delivered') await returns.acceptReturns();
 
   await condition(allHandlersFinished);
   // Before the last view write: each delivery the webhook accepts is saved to the view.
-  await webhookDeliveries;
+  await channelWebhook.allDelivered();
   await viewWrites;
   return { orderId: state.orderId, status: state.status };
-
-  /** Takes returns for the policy's window after delivery, then waits until every return is settled. */
-  async function acceptReturns(): Promise<void> {
-    if (state.policy.returnWindowMs <= 0) return; // no returns: the order ends at delivery
-    state.returnsAcceptedUntil = new Date(Date.now() + state.policy.returnWindowMs).toISOString();
-    await record('returns_open', `Returns accepted until ${state.returnsAcceptedUntil}`);
-    await sleep(state.policy.returnWindowMs);
-    await condition(() => state.returns.every(isSettled));
-    await record('returns_closed', `The return window closed at ${state.returnsAcceptedUntil}; every return is settled`);
-  }
-
-  /** A return's workflow ended: its refund counts on the payment, and the order's status follows its returns. */
-  function settleReturn(outcome: Pick<OrderReturn, 'returnId' | 'status' | 'amount' | 'detail'>): Promise<void> {
-    const settled = Object.assign(state.returns.find((r) => r.returnId === outcome.returnId)!, outcome, { settledAt: new Date().toISOString() });
-    if (settled.amount) {
-      state.payment.refunded += settled.amount;
-      state.payment.status = paymentStatusAfterRefund(state.payment.refunded, state.payment.captured);
-    }
-    return record(`return_${settled.status}`, describeSettledReturn(settled, state.total.currency), orderStatusWithReturns(state.shipments, state.returns));
-  }
 
   /** Holds the order before any stock is reserved until support decides, or rejects it at the deadline. */
   async function holdForReview(reason: string): Promise<void> {
@@ -858,16 +714,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     await notify('order_failed');
     throw error;
   }
-}
-
-function failureTypeOf(error: unknown): string | undefined {
-  const failure = error instanceof ActivityFailure ? error.cause : error;
-  return failure instanceof ApplicationFailure ? failure.type ?? undefined : undefined;
-}
-
-export function failureMessage(error: unknown): string {
-  const failure = (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause ? error.cause : error;
-  return failure instanceof Error ? failure.message : String(failure);
 }
 
 function describeShipments(shipments: Shipment[]): string {

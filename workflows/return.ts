@@ -6,15 +6,13 @@
  * The order hears of the receipt by signal, and of the end by this workflow's result.
  */
 import { ActivityFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
-import { FailureType } from '../domain/failures.js';
 import type { Money } from '../domain/money.js';
 import type { NotificationEvent } from '../domain/notifications.js';
 import { describeQuantities, orderWorkflowId, type OrderQuantity, type OrderState, type ReturnReceipt, type ReturnStatus } from '../domain/order.js';
 import { receiptLinesProblem, refundForReturn } from '../domain/returns.js';
 import { sumQuantities } from '../domain/routing.js';
-import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { db, external, failureMessage, payments } from './activity-steps.js';
 import { returnReceiptUpdate, returnReceivedSignal } from './messages.js';
-import { failureMessage } from './order.js';
 
 export interface ReturnInput {
   returnId: string;
@@ -34,30 +32,6 @@ export interface ReturnOutcome {
   amount: number;
   detail?: string;
 }
-
-/** The ledger: retried until it answers. */
-const db = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-/** The payment provider: retried with backoff, a refusal is final. */
-const payments = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [FailureType.RefundRefused],
-  },
-});
-
-/** Notifications: external, retried with backoff. */
-const external = proxyActivitiesWithSummaries({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
 
 export async function returnWorkflow(input: ReturnInput): Promise<ReturnOutcome> {
   const { returnId, order } = input;

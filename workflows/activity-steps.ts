@@ -1,9 +1,17 @@
 /**
- * A one-line summary for each activity step, shown next to the step in the Temporal UI's event history
- * ("Reserve 2 x TSHIRT at berlin (round 1)" rather than just "reserveStock"). Summaries are written from
- * the step's input, so call sites stay plain `await db.reserveStock(...)`.
+ * How the workflows call their activities: the proxies, grouped by what they talk to (and so how they are
+ * retried), and how a failed step is read. Each step carries a one-line summary, shown next to it in the
+ * Temporal UI's event history ("Reserve 2 x TSHIRT at berlin (round 1)" rather than just "reserveStock");
+ * summaries are written from the step's input, so call sites stay plain `await db.reserveStock(...)`.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { FailureType } from '../domain/failures.js';
 import type { OrderActivities } from '../activities/index.js';
 import { formatMoney } from '../domain/money.js';
 import { describeQuantities } from '../domain/order.js';
@@ -35,7 +43,7 @@ const SUMMARIES: Summaries = {
 };
 
 /** `proxyActivities` whose steps carry their summary into the workflow history. */
-export function proxyActivitiesWithSummaries(options: ActivityOptions): OrderActivities {
+function proxyActivitiesWithSummaries(options: ActivityOptions): OrderActivities {
   const activities = proxyActivities<OrderActivities>(options);
   return new Proxy(activities, {
     get(target, name: string) {
@@ -49,4 +57,49 @@ export function proxyActivitiesWithSummaries(options: ActivityOptions): OrderAct
         );
     },
   });
+}
+
+/** Our own database: retried until it answers (an outage pauses orders, it does not fail them). */
+export const db = proxyActivitiesWithSummaries({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** The payment provider: slower, retried with backoff; a decline or refusal is final. */
+export const payments = proxyActivitiesWithSummaries({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [FailureType.PaymentDeclined, FailureType.RefundRefused],
+  },
+});
+
+/** Carrier and email: external, retried with backoff. */
+export const external = proxyActivitiesWithSummaries({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+/**
+ * Channel webhooks: retried without limit until the channel's endpoint accepts, backing off to one attempt
+ * every 10 minutes, so an endpoint that is down for a while still receives every event.
+ */
+export const webhooks = proxyActivitiesWithSummaries({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/** The typed business failure (`FailureType`) behind a failed step, if it was one. */
+export function failureTypeOf(error: unknown): string | undefined {
+  const failure = error instanceof ActivityFailure ? error.cause : error;
+  return failure instanceof ApplicationFailure ? failure.type ?? undefined : undefined;
+}
+
+/** What went wrong in a failed step or child workflow, in words for the timeline. */
+export function failureMessage(error: unknown): string {
+  const failure = (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause ? error.cause : error;
+  return failure instanceof Error ? failure.message : String(failure);
 }
