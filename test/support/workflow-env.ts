@@ -1,5 +1,6 @@
 /** Shared set-up for workflow tests: the real dev server binary, the real bundle, real activities. */
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -11,7 +12,7 @@ import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../wor
 import { getOrderQuery, shipmentEventUpdate, type ShipmentEventResult } from '../../workflows/messages.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
-import { TEST_INVENTORY } from './fixtures.js';
+import { PLACES, seedWarehouse, TEST_INVENTORY, useTestDatabase } from './fixtures.js';
 import { testSmtpUrl } from './mail.js';
 
 export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
@@ -102,4 +103,32 @@ export function workerRunner(env: TestWorkflowEnvironment, workflowBundle: Workf
       : await createOrderWorker({ ...options, dependencies });
     return worker.runUntil(fn(queue));
   };
+}
+
+/**
+ * A test file's set-up for workflow tests on the dev server: the environment, the bundle, a database of
+ * its own with Berlin and Paris warehouses, and `withWorker` on a task queue of the file's own. The
+ * fields are filled in `beforeAll`.
+ */
+export function useOrderWorkflowSuite(database: string) {
+  let runWithWorker: ReturnType<typeof workerRunner> | undefined;
+  const suite = {
+    env: undefined as unknown as TestWorkflowEnvironment,
+    taskQueue: uniqueTaskQueue(),
+    withWorker: ((fn, activityOverrides) => runWithWorker!(fn, activityOverrides)) as ReturnType<typeof workerRunner>,
+  };
+  let closeDb: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const [env, workflowBundle] = await Promise.all([startLocalEnvironment(), bundleOrderWorkflows()]);
+    suite.env = env;
+    runWithWorker = workerRunner(env, workflowBundle, suite.taskQueue);
+    ({ close: closeDb } = await useTestDatabase(database));
+    await seedWarehouse('wh-berlin', PLACES.berlin);
+    await seedWarehouse('wh-paris', PLACES.paris);
+  });
+  afterAll(async () => {
+    await closeDb?.();
+    await suite.env?.teardown();
+  });
+  return suite;
 }

@@ -4,44 +4,19 @@
  * (re-routed through the ledger). Also: every activity step carries a summary for the Temporal UI.
  */
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OrderInput } from '../../domain/order.js';
 import { NotificationModel, OrderModel, SandboxPaymentModel, ShipmentModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { cancelOrderUpdate, changeShippingAddressUpdate, getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
-import { BERLIN_ADDRESS, orderInput, PLACES, seedWarehouse, setStock, useTestDatabase } from '../support/fixtures.js';
-import {
-  bundleOrderWorkflows,
-  startLocalEnvironment,
-  startOrder,
-  uniqueTaskQueue,
-  waitForStatus,
-  workerRunner,
-  type WorkflowBundle,
-} from '../support/workflow-env.js';
+import { BERLIN_ADDRESS, orderInput, setStock } from '../support/fixtures.js';
+import { startOrder, useOrderWorkflowSuite, waitForStatus } from '../support/workflow-env.js';
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundle;
-let closeDb: () => Promise<void>;
-let withWorker: ReturnType<typeof workerRunner>;
-const taskQueue = uniqueTaskQueue();
+const suite = useOrderWorkflowSuite('order_changes');
+const { withWorker } = suite;
 
-beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([startLocalEnvironment(), bundleOrderWorkflows()]);
-  withWorker = workerRunner(env, workflowBundle, taskQueue);
-  ({ close: closeDb } = await useTestDatabase('order_changes'));
-  await seedWarehouse('wh-berlin', PLACES.berlin);
-  await seedWarehouse('wh-paris', PLACES.paris);
-});
-
-afterAll(async () => {
-  await closeDb?.();
-  await env?.teardown();
-});
-
-const start = (input: OrderInput) => startOrder(env, input, taskQueue);
+const start = (input: OrderInput) => startOrder(suite.env, input, suite.taskQueue);
 const newSku = () => `SKU-${randomUUID().slice(0, 6)}`;
 const now = () => new Date().toISOString();
 const sandbox = (orderId: string, operation: string) =>

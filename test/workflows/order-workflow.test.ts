@@ -3,9 +3,8 @@
  * the `temporal` CLI from the tools cache), the real workflow bundle and the real activities on FerretDB.
  */
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { orderWorkflowId, type OrderInput } from '../../domain/order.js';
 import {
@@ -20,44 +19,20 @@ import { readBalance } from '../../persistence/stock-ledger.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
 import { cancelOrderUpdate, reviewOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
 import { CustomerIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
-import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
+import { orderInput, setStock, TEST_INVENTORY } from '../support/fixtures.js';
 import { testSmtpUrl } from '../support/mail.js';
-import {
-  bundleOrderWorkflows,
-  startLocalEnvironment,
-  startOrder,
-  uniqueTaskQueue,
-  waitForStatus,
-  workerRunner,
-  type WorkflowBundle,
-} from '../support/workflow-env.js';
+import { startOrder, useOrderWorkflowSuite, waitForStatus } from '../support/workflow-env.js';
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundle;
-let closeDb: () => Promise<void>;
-let withWorker: ReturnType<typeof workerRunner>;
-const taskQueue = uniqueTaskQueue();
+const suite = useOrderWorkflowSuite('workflows');
+const { withWorker } = suite;
 
-beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([startLocalEnvironment(), bundleOrderWorkflows()]);
-  withWorker = workerRunner(env, workflowBundle, taskQueue);
-  ({ close: closeDb } = await useTestDatabase('workflows'));
-  await seedWarehouse('wh-berlin', PLACES.berlin);
-  await seedWarehouse('wh-paris', PLACES.paris);
-});
-
-afterAll(async () => {
-  await closeDb?.();
-  await env?.teardown();
-});
-
-const start = (input: OrderInput, queue = taskQueue) => startOrder(env, input, queue);
+const start = (input: OrderInput, queue = suite.taskQueue) => startOrder(suite.env, input, queue);
 
 /** Workflow ids matching a visibility query, polled briefly since visibility is eventually consistent. */
 async function findWorkflowIds(query: string): Promise<string[]> {
   for (let i = 0; i < 50; i++) {
     const ids: string[] = [];
-    for await (const execution of env.client.workflow.list({ query })) ids.push(execution.workflowId);
+    for await (const execution of suite.env.client.workflow.list({ query })) ids.push(execution.workflowId);
     if (ids.length > 0) return ids;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -110,7 +85,7 @@ describe('orderWorkflow', () => {
     ]);
     const notifications = await NotificationModel.find({ orderId: input.orderId }).lean();
     expect(notifications.map((n) => n.event).sort()).toEqual(['order_confirmed', 'shipment_delivered', 'shipment_shipped']);
-    const description = await env.client.workflow.getHandle(orderWorkflowId(input.orderId)).describe();
+    const description = await suite.env.client.workflow.getHandle(orderWorkflowId(input.orderId)).describe();
     expect(description.typedSearchAttributes.get(OrderStatusKey)).toBe('delivered');
     expect(description.typedSearchAttributes.get(CustomerIdKey)).toBe(input.customer.id);
     expect(await findWorkflowIds(`OrderId = '${input.orderId}' AND OrderStatus = 'delivered'`)).toEqual([orderWorkflowId(input.orderId)]);
@@ -137,7 +112,7 @@ describe('orderWorkflow', () => {
     await setStock(second, 'wh-berlin', 1);
     await setStock(second, 'wh-paris', 5);
     const input = orderInput([{ sku: first, quantity: 2 }, { sku: second, quantity: 2 }]);
-    const real = createActivities(sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }));
+    const real = createActivities(sandboxDependencies({ temporal: suite.env.client, taskQueue: suite.taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }));
     let loads = 0;
 
     // The first read is stale (as when another order reserved meanwhile): Berlin seems to hold 2 of `second`.
