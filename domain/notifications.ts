@@ -8,6 +8,7 @@ export const NOTIFICATION_EVENTS = [
   'order_failed',
   'order_cancelled',
   'lines_cancelled',
+  'shipping_address_changed',
   'review_rejected',
   'shipment_shipped',
   'shipment_delivered',
@@ -57,6 +58,11 @@ export function renderNotification(request: NotificationRequest): { subject: str
       return {
         subject: `Your ${ref} was cancelled`,
         body: lines(`Your ${ref} was cancelled${request.detail ? `: ${request.detail}` : ''}. Your payment authorization was released.`),
+      };
+    case 'shipping_address_changed':
+      return {
+        subject: `New shipping address for your ${ref}`,
+        body: lines(`Your ${ref} will now go to: ${request.detail ?? 'the new address'}.`, 'If you did not ask for this change, please contact us.'),
       };
     case 'lines_cancelled':
       return {

@@ -108,6 +108,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   let round = 0;
   /** Numbers partial cancellations, so each releases and voids under its own key. */
   let lineCancellations = 0;
+  /** Numbers address changes, so each one's email goes out once. */
+  let addressChanges = 0;
   const isFinal = () => FINAL_ORDER_STATUSES.includes(state.status);
 
   /**
@@ -576,6 +578,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       `Shipping address changed by ${request.requestedBy} to ${request.address.city}, ${request.address.country}` +
         (state.allocations.length === 0 ? '' : rerouted ? `; re-routed to ${warehouseIds.join(', ')}` : `; still served from ${warehouseIds.join(', ')}`),
     );
+    const { name, line1, line2, postalCode, city, country } = request.address;
+    await notify('shipping_address_changed', {
+      subjectId: `address-${++addressChanges}`,
+      detail: [name, line1, line2, `${postalCode} ${city}`, country].filter(Boolean).join(', '),
+    });
     return { status: state.status, rerouted, warehouseIds };
   }
 

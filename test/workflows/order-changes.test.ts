@@ -181,6 +181,9 @@ describe('changing the shipping address', () => {
       ['wh-paris', 'shipped'],
     ]);
     expect(state.timeline.find((t) => t.type === 'shipping_address_changed')!.message).toContain('re-routed to wh-paris');
+    expect(await NotificationModel.find({ orderId: input.orderId, event: 'shipping_address_changed' }).lean()).toMatchObject([
+      { recipient: input.customer.email, body: expect.stringContaining('Marianne Dupont, 1 Rue de Rivoli, 75001 Paris, FR') },
+    ]);
   });
 
   it('keeps the warehouse when no other can serve the new address, and books the shipment anew', async () => {
