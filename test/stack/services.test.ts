@@ -63,6 +63,36 @@ describe('global setup', () => {
       expect(info).toMatchObject({ Version: TOOL_VERSIONS.mailpit, LatestVersion: 'disabled' });
     });
 
+    it('serves its web UI: the stylesheet, script and icon fonts the page loads (built at install, embedded)', async () => {
+      const base = `${inject('mailpitApiUrl')}/`;
+      const load = async (url: string | URL) => {
+        const response = await fetch(url);
+        return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
+      };
+      const page = await load(base);
+      expect(page.status).toBe(200);
+      const stylesheets = [...page.body.matchAll(/<link rel=stylesheet href="([^"]+)"/g)].map((match) => match[1]);
+      const scripts = [...page.body.matchAll(/<script src="([^"]+)"/g)].map((match) => match[1]);
+      expect(stylesheets).toEqual([expect.stringMatching(/^\/dist\/app\.css\b/)]);
+      expect(scripts).toEqual([expect.stringMatching(/^\/dist\/app\.js\b/)]);
+
+      const css = await load(new URL(stylesheets[0], base));
+      expect(css).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/css/) });
+      expect(css.body.length).toBeGreaterThan(100_000); // Bootstrap and all
+      const js = await load(new URL(scripts[0], base));
+      expect(js).toMatchObject({ status: 200, type: expect.stringMatching(/^application\/javascript/) });
+      expect(js.body.length).toBeGreaterThan(100_000); // Vue and the app
+
+      const fonts = [...css.body.matchAll(/url\("(\.\/[^"]+\.woff2?)[?"]/g)].map((match) => match[1]);
+      expect(fonts.length).toBeGreaterThan(0);
+      for (const font of fonts) {
+        expect(await load(new URL(font, new URL(stylesheets[0], base))), font).toMatchObject({ status: 200, type: expect.stringMatching(/^font\/woff/) });
+      }
+      // The API docs page (/api/v1/) and its viewer.
+      expect(await load(new URL('api/v1/', base))).toMatchObject({ status: 200, body: expect.stringContaining('../../dist/docs.js') });
+      expect((await load(new URL('dist/docs.js', base))).body.length).toBeGreaterThan(100_000);
+    });
+
     it('is also announced through the environment', () => {
       expect(process.env.OMS_TEST_SMTP_URL).toBe(inject('smtpUrl'));
       expect(process.env.OMS_TEST_MAILPIT_API_URL).toBe(inject('mailpitApiUrl'));
