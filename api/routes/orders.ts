@@ -60,7 +60,9 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
       throw problems.conflict(`Order ${orderId} can no longer be cancelled: it has already ended (${order.status}).`);
     }
     const outcome = await updateOrder(temporal, orderId, cancelOrderUpdate, [{ reason, lines, requestedBy: principal.label }], 10_000);
-    if (!outcome.accepted) throw problems.conflict(`Order ${orderId} can no longer be cancelled: ${outcome.reason}.`);
+    if (!outcome.accepted) {
+      throw problems.conflict(`${lines ? 'These units of order' : 'Order'} ${orderId} cannot be cancelled: ${outcome.reason}.`);
+    }
     res.status(202).json({ orderId, status: outcome.result?.status ?? order.status });
   });
 
