@@ -5,7 +5,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createActivities, type OrderActivities } from '../../activities/index.js';
+import { createActivities, type ActivityDependencies, type OrderActivities } from '../../activities/index.js';
 import { orderWorkflowId, type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
 import type { ShipmentEventType } from '../../domain/shipment-events.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
@@ -89,6 +89,27 @@ export function reportShipmentEvent(handle: WorkflowHandle, shipmentId: string, 
   return handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId, type, occurredAt: new Date().toISOString() }] });
 }
 
+/** The real activities' dependencies for tests: sandbox payment provider and carrier, the suite's Mailpit. */
+function testDependencies(env: TestWorkflowEnvironment, taskQueue: string): ActivityDependencies {
+  return sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() });
+}
+
+/** The product's order worker on `taskQueue`, with the real activities (some dependencies replaced if given). */
+export function createTestWorker(
+  env: TestWorkflowEnvironment,
+  workflowBundle: WorkflowBundle,
+  taskQueue: string,
+  replaced: Partial<ActivityDependencies> = {},
+): Promise<Worker> {
+  return createOrderWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    dependencies: { ...testDependencies(env, taskQueue), ...replaced },
+  });
+}
+
 /**
  * Runs `fn` while a worker with the real activities polls `taskQueue`. With activity overrides, a worker of
  * its own on a task queue of its own runs them (orders of that call must be started on the queue `fn` gets).
@@ -96,11 +117,15 @@ export function reportShipmentEvent(handle: WorkflowHandle, shipmentId: string, 
 export function workerRunner(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundle, taskQueue: string) {
   return async function withWorker<T>(fn: (taskQueue: string) => Promise<T>, activityOverrides?: Partial<OrderActivities>): Promise<T> {
     const queue = activityOverrides ? `${taskQueue}-${randomUUID().slice(0, 6)}` : taskQueue;
-    const dependencies = sandboxDependencies({ temporal: env.client, taskQueue: queue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() });
-    const options = { connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue: queue, workflowBundle };
     const worker = activityOverrides
-      ? await Worker.create({ ...options, activities: { ...createActivities(dependencies), ...activityOverrides } })
-      : await createOrderWorker({ ...options, dependencies });
+      ? await Worker.create({
+          connection: env.nativeConnection,
+          namespace: env.namespace ?? 'default',
+          taskQueue: queue,
+          workflowBundle,
+          activities: { ...createActivities(testDependencies(env, queue)), ...activityOverrides },
+        })
+      : await createTestWorker(env, workflowBundle, queue);
     return worker.runUntil(fn(queue));
   };
 }

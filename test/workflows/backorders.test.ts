@@ -10,11 +10,10 @@ import { createStockEffects } from '../../activities/stock-effects.js';
 import type { OrderState } from '../../domain/order.js';
 import { NotificationModel, SandboxPaymentModel } from '../../persistence/models.js';
 import { readBalance, reconcileLevels } from '../../persistence/stock-ledger.js';
-import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, useTestDatabase } from '../support/fixtures.js';
-import { testMailer, testSmtpUrl } from '../support/mail.js';
-import { bundleOrderWorkflows, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
+import { testMailer } from '../support/mail.js';
+import { bundleOrderWorkflows, createTestWorker, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -28,13 +27,7 @@ beforeAll(async () => {
   ({ close: closeDb } = await useTestDatabase('backorders'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   await seedWarehouse('wh-paris', PLACES.paris);
-  worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
-  });
+  worker = await createTestWorker(env, workflowBundle, taskQueue);
   workerRun = worker.run();
 });
 

@@ -10,14 +10,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { returnWorkflowId } from '../../domain/order.js';
 import { NotificationModel, OrderModel, SandboxPaymentModel, StockMovementModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate } from '../../workflows/messages.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import type { returnWorkflow } from '../../workflows/return.js';
-import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
-import { testSmtpUrl } from '../support/mail.js';
+import { orderInput, PLACES, seedWarehouse, setStock, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import {
   bundleOrderWorkflows,
+  createTestWorker,
   reportShipmentEvent,
   startOrder,
   startTimeSkippingEnvironment,
@@ -53,13 +52,7 @@ async function returnsSetup(returnWindowMs: number, returnReceiptTimeoutMs: numb
     policy: { ...TEST_ORDER_POLICY, allowPartialShipment: false, returnWindowMs, returnReceiptTimeoutMs },
   };
   const taskQueue = uniqueTaskQueue();
-  const worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
-  });
+  const worker = await createTestWorker(env, workflowBundle, taskQueue);
   return { sku, input, worker, taskQueue };
 }
 

@@ -15,13 +15,13 @@ import type { Money } from '../../domain/money.js';
 import { returnWorkflowId, type OrderState } from '../../domain/order.js';
 import { OrderModel, PaymentModel, SandboxPaymentModel, StockMovementModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate, type ReturnReceiptRequest } from '../../workflows/messages.js';
 import type { returnWorkflow } from '../../workflows/return.js';
-import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
-import { expectMessagesTo, testSmtpUrl, uniqueAddress } from '../support/mail.js';
+import { orderInput, PLACES, seedWarehouse, setStock, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
+import { expectMessagesTo, uniqueAddress } from '../support/mail.js';
 import {
   bundleOrderWorkflows,
+  createTestWorker,
   reportShipmentEvent,
   startLocalEnvironment,
   startOrder,
@@ -59,13 +59,7 @@ beforeAll(async () => {
   ({ close: closeDb } = await useTestDatabase('workflows_returns'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   await seedWarehouse('wh-munich', PLACES.munich);
-  worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    dependencies: { ...sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }), payments: provider },
-  });
+  worker = await createTestWorker(env, workflowBundle, taskQueue, { payments: provider });
   workerRun = worker.run();
 });
 

@@ -8,13 +8,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createStockEffects } from '../../activities/stock-effects.js';
 import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { restockWorkflowId } from '../../domain/order.js';
 import { getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
 import { LateKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
-import { testMailer, testSmtpUrl } from '../support/mail.js';
-import { bundleOrderWorkflows, startOrder, startTimeSkippingEnvironment, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
+import { testMailer } from '../support/mail.js';
+import { bundleOrderWorkflows, createTestWorker, startOrder, startTimeSkippingEnvironment, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;
@@ -45,13 +44,7 @@ async function backorderSetup(onHand: number, quantity: number) {
   await setStock(sku, 'wh-berlin', onHand);
   const input = { ...orderInput([{ sku, quantity }]), policy: { ...TEST_ORDER_POLICY, allowPartialShipment: false, backorderTimeoutMs: TWO_DAYS } };
   const taskQueue = uniqueTaskQueue();
-  const worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
-  });
+  const worker = await createTestWorker(env, workflowBundle, taskQueue);
   return { sku, input, worker, taskQueue };
 }
 

@@ -16,11 +16,9 @@ import type { OrderState } from '../../domain/order.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../domain/webhook-signature.js';
 import type { OrderEvent } from '../../domain/webhooks.js';
 import { ChannelSettingModel, OrderModel, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/models.js';
-import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
 import { cancelOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
-import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
-import { testSmtpUrl } from '../support/mail.js';
-import { bundleOrderWorkflows, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
+import { orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { bundleOrderWorkflows, createTestWorker, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
 
 const SECRET = `whsec-${randomUUID()}`;
 
@@ -73,13 +71,7 @@ beforeAll(async () => {
   ({ close: closeDb } = await useTestDatabase('webhooks'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   receiver = await startReceiver();
-  worker = await createOrderWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    dependencies: sandboxDependencies({ temporal: env.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
-  });
+  worker = await createTestWorker(env, workflowBundle, taskQueue);
   workerRun = worker.run();
 });
 
