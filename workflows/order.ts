@@ -296,6 +296,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   upsertSearchAttributes(orderSearchAttributes(state));
   await record('received', `Order ${state.externalId} received from channel ${state.channel}`);
 
+  let unexpectedFailure: unknown;
   try {
     // 1. Payment check. The void is registered first: a timed-out attempt may still have authorized.
     compensations.push({
@@ -361,7 +362,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     await condition(() => state.status === 'delivered' || cancelRequest !== undefined);
     checkNotCancelled();
   } catch (error) {
-    await CancellationScope.nonCancellable(() => handleFailure(error));
+    unexpectedFailure = await CancellationScope.nonCancellable(() => handleFailure(error));
   }
 
   // 5. A delivered order takes returns for its window, and ends once they are settled.
@@ -371,6 +372,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   // Before the last view write: each delivery the webhook accepts is saved to the view.
   await channelWebhook.allDelivered();
   await viewWrites;
+  // Failing the workflow makes engineers see it; only now, so the order's `failed` event went out first.
+  if (unexpectedFailure) throw unexpectedFailure;
   return { orderId: state.orderId, status: state.status };
 
   /** Holds the order before any stock is reserved until support decides, or rejects it at the deadline. */
@@ -700,7 +703,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     }
   }
 
-  async function handleFailure(error: unknown) {
+  /** Unwinds after a cancel or a failure; returns an unexpected error for the workflow to fail with. */
+  async function handleFailure(error: unknown): Promise<unknown> {
     if (error instanceof CancelRequested || isCancellation(error)) {
       await compensate();
       const reason = cancelRequest?.reason ?? 'workflow cancelled';
@@ -716,10 +720,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       return;
     }
     await compensate();
-    // Anything else is unexpected: unwind, show it on the order, and fail the workflow so engineers see it.
+    // Anything else is unexpected: unwind and show it on the order.
     await record('failed', `Order failed: ${failureMessage(error)}`, 'failed');
     await notify('order_failed');
-    throw error;
+    return error;
   }
 }
 

@@ -57,7 +57,10 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
     const principal = principalOf(req);
     const order = await loadOrder(temporal, principal, orderId);
     if (FINAL_ORDER_STATUSES.includes(order.status)) {
-      throw problems.conflict(`Order ${orderId} can no longer be cancelled: it has already ended (${order.status}).`);
+      const reason = ['delivered', 'partially_returned', 'returned'].includes(order.status)
+        ? `it has been delivered (${order.status}); open a return instead`
+        : `it has already ended (${order.status})`;
+      throw problems.conflict(`Order ${orderId} can no longer be cancelled: ${reason}.`);
     }
     const outcome = await updateOrder(temporal, orderId, cancelOrderUpdate, [{ reason, lines, requestedBy: principal.label }], 10_000);
     if (!outcome.accepted) {

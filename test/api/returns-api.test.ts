@@ -147,6 +147,12 @@ describe('returns', () => {
     expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body).toMatchObject({ status: 'delivered', returns: [] });
   });
 
+  it('points a cancel of a delivered order to a return (409)', async () => {
+    const { orderId } = delivered;
+    const problem = expectProblem(await api('POST', `/v1/orders/${orderId}/cancel`, KEYS.web, { reason: 'changed my mind' }), 409);
+    expect(problem.detail).toMatch(/can no longer be cancelled: it has been delivered \(\w+\); open a return instead\.$/);
+  });
+
   it('answers 409 to a receipt that does not fit its return, 404 to an unknown return, 422 to an unknown warehouse', async () => {
     const { orderId, sku } = await order(2);
     const { returnId } = (await openReturn(orderId, { lines: [{ sku, quantity: 1 }], reason: 'x' })).body;

@@ -3,7 +3,8 @@
  * the `temporal` CLI from the tools cache), the real workflow bundle and the real activities on FerretDB.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { orderWorkflowId, type OrderInput } from '../../domain/order.js';
@@ -211,6 +212,25 @@ describe('orderWorkflow', () => {
     expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' }, shipments: [{ status: 'cancelled' }] });
     expect(view!.timeline.at(-1)!.message).toContain('customer changed their mind');
     expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
+  });
+
+  it('unwinds an unexpected failure, shows it on the order, tells the customer, and fails the workflow', async () => {
+    const sku = `SKU-${randomUUID().slice(0, 6)}`;
+    await setStock(sku, 'wh-berlin', 5);
+    const input = orderInput([{ sku, quantity: 2 }]);
+
+    const failure = await withWorker(
+      async (queue) => (await start(input, queue)).result().catch((error: unknown) => error),
+      { createShipment: async () => { throw ApplicationFailure.nonRetryable('the carrier refused the address', 'CarrierRejected'); } },
+    );
+
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 0 });
+    expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
+    const view = await OrderModel.findById(input.orderId).lean();
+    expect(view).toMatchObject({ status: 'failed', payment: { status: 'voided' } });
+    expect(view!.timeline.at(-1)!.message).toContain('the carrier refused the address');
+    expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_failed' })).toBe(1);
   });
 
   it('rejects cancellation once a shipment has shipped, and out-of-order shipment events', async () => {
