@@ -50,7 +50,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.use(returnsRouter(temporal));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
-  app.use(channelsRouter());
+  app.use(channelsRouter({ production: env.NODE_ENV === 'production' }));
   app.use(inventoryRouter(effects, inventory));
   app.use(adminRouter(effects));
 

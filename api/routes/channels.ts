@@ -4,6 +4,7 @@
  */
 import { Router } from 'express';
 import { ChannelWebhookPath, WebhookSettingsRequest } from '../../domain/schemas.js';
+import { productionWebhookUrlProblem } from '../../domain/webhooks.js';
 import { ChannelSettingModel } from '../../persistence/models.js';
 import { requireRole } from '../auth.js';
 import { problems } from '../problem.js';
@@ -20,13 +21,16 @@ async function findWebhook(channel: string) {
   return webhook?.url && webhook.updatedAt ? { url: webhook.url, updatedAt: webhook.updatedAt } : undefined;
 }
 
-export function channelsRouter(): Router {
+/** In production, webhook URLs must be https and must not point into the private network. */
+export function channelsRouter({ production }: { production: boolean }): Router {
   const router = Router();
   const path = '/v1/channels/:channel/webhook';
 
   router.put(path, requireRole('admin'), async (req, res) => {
     const { channel } = parseWith(ChannelWebhookPath, req.params, 'path');
     const { url, secret } = parseWith(WebhookSettingsRequest, req.body, 'body');
+    const urlProblem = production ? productionWebhookUrlProblem(url) : undefined;
+    if (urlProblem) throw problems.validation([{ path: 'url', message: urlProblem }]);
     const existed = (await findWebhook(channel)) !== undefined;
     const updatedAt = new Date();
     await ChannelSettingModel.updateOne({ _id: channel }, { $set: { webhook: { url, secret, updatedAt } } }, { upsert: true });
