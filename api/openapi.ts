@@ -137,12 +137,13 @@ export function createOpenApiDocument() {
       },
       '/v1/orders/{orderId}/returns': {
         post: op({
-          summary: 'Open a return of delivered units (owning channel, support)',
+          summary: 'Open a return of delivered units of order lines (owning channel, support)',
           description:
-            'Within the return window after delivery (`RETURN_WINDOW`), for units that were delivered and are not on a return already. ' +
-            'The return runs as its own workflow: once the warehouse records what arrived, those units go back into stock, their value is ' +
-            'refunded and the customer is emailed. If nothing arrives by `receiptDeadline` (`RETURN_RECEIPT_TIMEOUT`) the return expires. ' +
-            '409 with the reason before delivery, after the window, or for units that cannot be returned.',
+            'Names order lines as cancelling lines does (`lines: [{ lineId, quantity }]`). Within the return window after delivery ' +
+            '(`RETURN_WINDOW`), for units of a line that were delivered and are not on a return already. The return runs as its own ' +
+            "workflow: once the warehouse records what arrived, those units go back into stock, are refunded at their lines' unit prices " +
+            'and the customer is emailed. If nothing arrives by `receiptDeadline` (`RETURN_RECEIPT_TIMEOUT`) the return expires. ' +
+            '409 with the reason before delivery, after the window, for an unknown line, or for units that cannot be returned.',
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(ReturnRequest),
           responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('400', '404', '409') },
@@ -152,8 +153,10 @@ export function createOpenApiDocument() {
         post: op({
           summary: 'Record what arrived of a return (warehouse)',
           description:
-            'Once per return, for at most what it announced. The units go back into the stock of `warehouseId` (a `restock` movement each), ' +
-            'then their value is refunded. 409 when the return was received before, has expired, or the lines do not fit it.',
+            'Once per return, per SKU (a warehouse sees SKUs, not order lines), for at most what the return announced of each. The units go ' +
+            'back into the stock of `warehouseId` (a `restock` movement per SKU) and are refunded: the units of a SKU count against the ' +
+            "return's lines of that SKU in their order, each at its line's unit price. 409 when the return was received before, has " +
+            'expired, or the lines do not fit it.',
           requestParams: { path: z.object({ orderId: OrderId, returnId: ReturnId }) },
           requestBody: body(ReturnReceiptRequest),
           responses: { '202': json(ReturnReceiptAccepted, 'Receipt recorded'), ...errors('400', '404', '409', '422') },

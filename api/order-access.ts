@@ -78,7 +78,7 @@ export function toOrderView(order: OrderState): OrderView {
     // Orders stored before returns existed have none.
     returns: (order.returns ?? []).map(({ lines, receipt, ...rest }) => ({
       ...stripEmpty(rest),
-      lines: lines.map(({ sku, quantity }) => ({ sku, quantity })),
+      lines: lines.map(({ lineId, sku, quantity }) => ({ lineId, sku, quantity })),
       ...(receipt
         ? { receipt: { ...stripEmpty(receipt), lines: receipt.lines.map(({ sku, quantity }) => ({ sku, quantity })) } }
         : {}),

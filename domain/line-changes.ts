@@ -3,42 +3,38 @@
  * re-route differs from the current allocation. Pure, so the workflow stays deterministic and this is
  * tested on its own.
  */
-import { activeQuantity, type Allocation, type OrderLine, type OrderQuantity, type Shipment, type ShipmentLine } from './order.js';
+import { activeQuantity, type Allocation, type LineQuantity, type OrderLine, type OrderQuantity, type Shipment, type ShipmentLine } from './order.js';
+import { unitsPerLine } from './payments.js';
+import { quantitiesBySku } from './routing.js';
 import { hasLeftWarehouse } from './shipment-events.js';
 
-export interface LineCancellation {
-  lineId: string;
-  quantity: number;
-}
-
-/** Units of each SKU on shipments that have left the warehouse: these can no longer be cancelled. */
-function shippedUnits(shipments: readonly Shipment[]): Map<string, number> {
-  const units = new Map<string, number>();
-  for (const shipment of shipments.filter(hasLeftWarehouse)) {
-    for (const { sku, quantity } of shipment.lines) units.set(sku, (units.get(sku) ?? 0) + quantity);
+/** Why `requested` does not name the order's lines one by one (an unknown line, a line listed twice), or undefined. */
+export function lineReferenceProblem(lines: readonly OrderLine[], requested: readonly LineQuantity[]): string | undefined {
+  for (const { lineId } of requested) {
+    if (!lines.some((l) => l.lineId === lineId)) return `the order has no line ${lineId}`;
+    if (requested.filter((r) => r.lineId === lineId).length > 1) return `line ${lineId} is listed twice`;
   }
-  return units;
+  return undefined;
 }
 
-/** Why these cancellations cannot apply (unknown line, more than is left unshipped), or undefined when they can. */
+/**
+ * Why these cancellations cannot apply (unknown line, more than is left unshipped), or undefined when they
+ * can. Shipped units of a SKU belong to its lines in line order, as they are priced (`unitsPerLine`), so a
+ * cancellation never takes back a unit whose value was captured.
+ */
 export function lineCancellationProblem(
   lines: readonly OrderLine[],
   shipments: readonly Shipment[],
-  cancellations: readonly LineCancellation[],
+  cancellations: readonly LineQuantity[],
 ): string | undefined {
-  const requestedBySku = new Map<string, number>();
+  const referenceProblem = lineReferenceProblem(lines, cancellations);
+  if (referenceProblem) return referenceProblem;
+  const active = lines.map((line) => ({ sku: line.sku, quantity: activeQuantity(line) }));
+  const shipped = unitsPerLine(active, quantitiesBySku(shipments.filter(hasLeftWarehouse).flatMap((s) => s.lines)));
   for (const { lineId, quantity } of cancellations) {
-    const line = lines.find((l) => l.lineId === lineId);
-    if (!line) return `the order has no line ${lineId}`;
-    if (cancellations.filter((c) => c.lineId === lineId).length > 1) return `line ${lineId} is listed twice`;
-    if (quantity > activeQuantity(line)) return `line ${lineId} has only ${activeQuantity(line)} units left to cancel`;
-    requestedBySku.set(line.sku, (requestedBySku.get(line.sku) ?? 0) + quantity);
-  }
-  const shipped = shippedUnits(shipments);
-  for (const [sku, requested] of requestedBySku) {
-    const active = lines.filter((l) => l.sku === sku).reduce((sum, l) => sum + activeQuantity(l), 0);
-    const unshipped = active - (shipped.get(sku) ?? 0);
-    if (requested > unshipped) return `only ${unshipped} units of ${sku} have not shipped yet`;
+    const index = lines.findIndex((l) => l.lineId === lineId);
+    const left = active[index].quantity - shipped[index];
+    if (quantity > left) return `line ${lineId} has only ${left} units left to cancel${shipped[index] > 0 ? ` (${shipped[index]} shipped)` : ''}`;
   }
   return undefined;
 }
@@ -46,7 +42,7 @@ export function lineCancellationProblem(
 /** The order's lines after the cancellations, and the value cancelled (minor units). */
 export function applyLineCancellations(
   lines: readonly OrderLine[],
-  cancellations: readonly LineCancellation[],
+  cancellations: readonly LineQuantity[],
 ): { lines: OrderLine[]; cancelledValue: number; cancelled: OrderQuantity[] } {
   let cancelledValue = 0;
   const cancelled: OrderQuantity[] = [];

@@ -101,6 +101,17 @@ export interface OrderQuantity {
   quantity: number;
 }
 
+/** Units of one order line, as a line cancellation or a return names them. */
+export interface LineQuantity {
+  lineId: string;
+  quantity: number;
+}
+
+/** Units of one order line on a return; the SKU too, for reading and for matching the warehouse's receipt. */
+export interface ReturnLine extends LineQuantity {
+  sku: string;
+}
+
 /** How an order may be fulfilled; set at intake from the channel's request and the configuration. */
 export interface FulfillmentPolicy {
   /** Ship what is available now and backorder the rest, instead of waiting to ship complete. */
@@ -183,6 +194,7 @@ export type ReturnStatus = (typeof RETURN_STATUSES)[number];
 /** What the warehouse recorded when a return arrived. */
 export interface ReturnReceipt {
   warehouseId: string;
+  /** Per SKU: a warehouse sees SKUs, not order lines. */
   lines: OrderQuantity[];
   receivedAt: string;
   recordedBy: string;
@@ -192,8 +204,8 @@ export interface ReturnReceipt {
 export interface OrderReturn {
   /** `<orderId>-<n>` for the order's n-th return. */
   returnId: string;
-  /** What the customer said they send back. */
-  lines: OrderQuantity[];
+  /** What the customer said they send back, per order line. */
+  lines: ReturnLine[];
   reason: string;
   requestedBy: string;
   status: ReturnStatus;

@@ -1,10 +1,23 @@
 /**
- * Returns after delivery: which units may still be returned, what a receipt may hold, what a return refunds
- * and what the order's status becomes. Pure, so the workflows stay deterministic and this is tested alone.
+ * Returns after delivery, per order line: which units of a line may still be returned, what a receipt may
+ * hold, what a return refunds and what the order's status becomes. Pure, so the workflows stay deterministic
+ * and this is tested alone.
  */
+import { lineReferenceProblem } from './line-changes.js';
 import { formatMoney, type Money } from './money.js';
-import { describeQuantities, type OrderLine, type OrderQuantity, type OrderReturn, type OrderStatus, type PaymentStatus, type Shipment } from './order.js';
-import { valueOfUnits } from './payments.js';
+import {
+  activeQuantity,
+  describeQuantities,
+  type LineQuantity,
+  type OrderLine,
+  type OrderQuantity,
+  type OrderReturn,
+  type OrderStatus,
+  type PaymentStatus,
+  type ReturnLine,
+  type Shipment,
+} from './order.js';
+import { unitsPerLine } from './payments.js';
 import { quantitiesBySku, sumQuantities } from './routing.js';
 
 /** Returns that are over: nothing more happens to them. */
@@ -12,12 +25,26 @@ export function isSettled(orderReturn: Pick<OrderReturn, 'status'>): boolean {
   return orderReturn.status !== 'requested' && orderReturn.status !== 'received';
 }
 
+/** The lines of a new return: the requested units with their lines' SKUs, in the order requested. */
+export function linesToReturn(lines: readonly OrderLine[], requested: readonly LineQuantity[]): ReturnLine[] {
+  return requested.map(({ lineId, quantity }) => ({ lineId, sku: lines.find((l) => l.lineId === lineId)!.sku, quantity }));
+}
+
+/**
+ * What arrived of a return, per return line. The warehouse counts SKUs, so the received units of a SKU go to
+ * the return's lines of that SKU in the return's line order.
+ */
+export function receivedLines(announced: readonly ReturnLine[], received: readonly OrderQuantity[]): ReturnLine[] {
+  const taken = unitsPerLine(announced, quantitiesBySku(received));
+  return announced.map((line, i) => ({ ...line, quantity: taken[i] })).filter((line) => line.quantity > 0);
+}
+
 /**
  * The units a return takes back: what is on its way while it waits, what arrived once received, and nothing
  * when nothing arrived (expired), so those units may be returned again while the window is open.
  */
-export function unitsOfReturn(orderReturn: Pick<OrderReturn, 'status' | 'lines' | 'receipt'>): OrderQuantity[] {
-  if (orderReturn.receipt) return orderReturn.receipt.lines;
+export function unitsOfReturn(orderReturn: Pick<OrderReturn, 'status' | 'lines' | 'receipt'>): ReturnLine[] {
+  if (orderReturn.receipt) return receivedLines(orderReturn.lines, orderReturn.receipt.lines);
   return orderReturn.status === 'requested' ? orderReturn.lines : [];
 }
 
@@ -25,27 +52,51 @@ function deliveredUnits(shipments: readonly Shipment[]): Map<string, number> {
   return quantitiesBySku(shipments.filter((s) => s.status === 'delivered').flatMap((s) => s.lines));
 }
 
-function returnedUnits(returns: readonly OrderReturn[]): Map<string, number> {
-  return quantitiesBySku(returns.flatMap(unitsOfReturn));
+/**
+ * Delivered units per order line id. Shipments count SKUs, so a SKU's delivered units go to its lines in line
+ * order, each line holding its units not cancelled: the rule by which captures priced them.
+ */
+function deliveredUnitsByLine(lines: readonly OrderLine[], shipments: readonly Shipment[]): Map<string, number> {
+  const taken = unitsPerLine(
+    lines.map((line) => ({ sku: line.sku, quantity: activeQuantity(line) })),
+    deliveredUnits(shipments),
+  );
+  return new Map(lines.map((line, i) => [line.lineId, taken[i]]));
 }
 
-/** Why these units cannot be returned (not delivered, already on a return), or undefined when they can. */
-export function returnLinesProblem(shipments: readonly Shipment[], returns: readonly OrderReturn[], lines: readonly OrderQuantity[]): string | undefined {
-  if (lines.length === 0) return 'a return needs at least one line';
-  const invalid = lines.find((l) => !Number.isSafeInteger(l.quantity) || l.quantity <= 0);
-  if (invalid) return `cannot return ${invalid.quantity} units of ${invalid.sku}`;
-  const delivered = deliveredUnits(shipments);
-  const returned = returnedUnits(returns);
-  for (const { sku, quantity } of sumQuantities(lines)) {
-    const deliveredOfSku = delivered.get(sku) ?? 0;
-    if (deliveredOfSku === 0) return `no ${sku} was delivered with this order`;
-    const returnable = deliveredOfSku - (returned.get(sku) ?? 0);
-    if (quantity > returnable) return `only ${returnable} of the ${deliveredOfSku} delivered units of ${sku} can still be returned`;
+/** Units per order line id that the returns take back. */
+function returnedUnitsByLine(returns: readonly OrderReturn[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const { lineId, quantity } of returns.flatMap(unitsOfReturn)) units.set(lineId, (units.get(lineId) ?? 0) + quantity);
+  return units;
+}
+
+/**
+ * Why these units of the order's lines cannot be returned (an unknown line, a line listed twice, units not
+ * delivered or already on a return), or undefined when they can.
+ */
+export function returnLinesProblem(
+  lines: readonly OrderLine[],
+  shipments: readonly Shipment[],
+  returns: readonly OrderReturn[],
+  requested: readonly LineQuantity[],
+): string | undefined {
+  if (requested.length === 0) return 'a return needs at least one line';
+  const referenceProblem = lineReferenceProblem(lines, requested);
+  if (referenceProblem) return referenceProblem;
+  const delivered = deliveredUnitsByLine(lines, shipments);
+  const returned = returnedUnitsByLine(returns);
+  for (const { lineId, sku, quantity } of linesToReturn(lines, requested)) {
+    if (!Number.isSafeInteger(quantity) || quantity <= 0) return `cannot return ${quantity} units of line ${lineId}`;
+    const deliveredOfLine = delivered.get(lineId) ?? 0;
+    if (deliveredOfLine === 0) return `no unit of line ${lineId} (${sku}) was delivered`;
+    const returnable = deliveredOfLine - (returned.get(lineId) ?? 0);
+    if (quantity > returnable) return `only ${returnable} of the ${deliveredOfLine} delivered units of line ${lineId} (${sku}) can still be returned`;
   }
   return undefined;
 }
 
-/** Why a receipt does not fit its return (other SKUs, more units than announced), or undefined when it does. */
+/** Why a receipt (per SKU) does not fit its return (other SKUs, more units than announced), or undefined when it does. */
 export function receiptLinesProblem(announced: readonly OrderQuantity[], received: readonly OrderQuantity[]): string | undefined {
   if (received.length === 0) return 'a receipt needs at least one line';
   const invalid = received.find((l) => !Number.isSafeInteger(l.quantity) || l.quantity <= 0);
@@ -60,17 +111,18 @@ export function receiptLinesProblem(announced: readonly OrderQuantity[], receive
 }
 
 /**
- * The refund for a return: the value of its units priced after the units returned before it, the way each
- * capture is priced after the shipments before it, so the refunds of an order add up to no more than the
- * value of what it delivered.
+ * The refund for what arrived of a return: each unit at the unit price of the order line it came back from.
+ * A line is returned at most as often as it was delivered, so an order's refunds never add up to more than
+ * the value of what it delivered.
  */
-export function refundForReturn(lines: readonly OrderLine[], returnedBefore: readonly OrderQuantity[], returned: readonly OrderQuantity[]): number {
-  return valueOfUnits(lines, quantitiesBySku([...returnedBefore, ...returned])) - valueOfUnits(lines, quantitiesBySku(returnedBefore));
+export function refundForReceipt(lines: readonly OrderLine[], announced: readonly ReturnLine[], received: readonly OrderQuantity[]): number {
+  return receivedLines(announced, received).reduce((sum, { lineId, quantity }) => sum + quantity * lines.find((l) => l.lineId === lineId)!.unitPrice, 0);
 }
 
 /** `delivered` while nothing is being returned, `returned` once every delivered unit is, else `partially_returned`. */
 export function orderStatusWithReturns(shipments: readonly Shipment[], returns: readonly OrderReturn[]): OrderStatus {
-  const returned = returnedUnits(returns);
+  // Per SKU: no line is returned beyond its delivered units, so every SKU fully returned means every line is.
+  const returned = quantitiesBySku(returns.flatMap(unitsOfReturn));
   if (returned.size === 0) return 'delivered';
   const delivered = deliveredUnits(shipments);
   const everything = [...delivered].every(([sku, quantity]) => (returned.get(sku) ?? 0) >= quantity);

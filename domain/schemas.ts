@@ -57,6 +57,13 @@ export const OrderLineInput = z.strictObject({
   unitPrice: z.number().int().min(0).max(100_000_000).meta({ description: 'Integer minor units (cents) per unit' }),
 });
 
+/** Units of order lines, as a line cancellation and a return name them. */
+const LineQuantities = z
+  .array(z.strictObject({ lineId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) }))
+  .min(1)
+  .max(100)
+  .refine((lines) => new Set(lines.map((l) => l.lineId)).size === lines.length, 'each line may be listed once');
+
 export const CreateOrderRequest = z
   .strictObject({
     externalId: z.string().min(1).max(128).meta({ description: "The channel's own order reference; unique per channel" }),
@@ -79,7 +86,7 @@ export const OrderAccepted = z
 
 export const ReturnId = z.string().min(1).max(80).meta({ id: 'ReturnId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3-1' });
 
-const ReturnLine = z.strictObject({ sku: Sku, quantity: z.number().int().min(1).max(10_000) });
+const ReceiptLine = z.strictObject({ sku: Sku, quantity: z.number().int().min(1).max(10_000) });
 
 export const OrderReturnView = z
   .object({
@@ -89,7 +96,9 @@ export const OrderReturnView = z
         'requested: waiting for the goods; received: back in stock, refund under way; refunded; refund_failed: support settles it; ' +
         'expired: nothing arrived by the receipt deadline (nothing restocked or refunded); failed: ended unexpectedly',
     }),
-    lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })).meta({ description: 'What the customer announced' }),
+    lines: z
+      .array(z.object({ lineId: z.string(), sku: Sku, quantity: z.number().int() }))
+      .meta({ description: 'What the customer announced, per order line (with its SKU)' }),
     reason: z.string(),
     requestedBy: z.string(),
     requestedAt: Timestamp,
@@ -202,13 +211,7 @@ export const ReviewOrderRequest = z
 export const CancelOrderRequest = z
   .strictObject({
     reason: z.string().min(1).max(500),
-    lines: z
-      .array(z.strictObject({ lineId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) }))
-      .min(1)
-      .max(100)
-      .refine((lines) => new Set(lines.map((l) => l.lineId)).size === lines.length, 'each line may be listed once')
-      .optional()
-      .meta({ description: 'Cancel only these units of these lines (what has not shipped); without it, the whole order' }),
+    lines: LineQuantities.optional().meta({ description: 'Cancel only these units of these lines (what has not shipped); without it, the whole order' }),
   })
   .meta({ id: 'CancelOrderRequest' });
 
@@ -225,7 +228,7 @@ export const CancelOrderResponse = z.object({ orderId: OrderId, status: z.enum(O
 
 export const ReturnRequest = z
   .strictObject({
-    lines: z.array(ReturnLine).min(1).max(100).meta({ description: 'Delivered units to send back; the same SKU twice adds up' }),
+    lines: LineQuantities.meta({ description: 'Units of order lines to send back, each line once: at most its units delivered and not on another return' }),
     reason: z.string().min(1).max(500),
   })
   .meta({ id: 'ReturnRequest' });
@@ -243,7 +246,7 @@ export const ReturnAccepted = z
 export const ReturnReceiptRequest = z
   .strictObject({
     warehouseId: WarehouseId.meta({ description: 'The warehouse that received the goods: they go back into its stock' }),
-    lines: z.array(ReturnLine).min(1).max(100).meta({ description: 'What arrived: at most what the return announced' }),
+    lines: z.array(ReceiptLine).min(1).max(100).meta({ description: 'What arrived, per SKU: at most what the return announced of each' }),
   })
   .meta({ id: 'ReturnReceiptRequest' });
 

@@ -185,7 +185,7 @@ const orderSchema = new Schema(
       {
         _id: false,
         returnId: String,
-        lines: [{ _id: false, sku: String, quantity: Number }],
+        lines: [{ _id: false, lineId: String, sku: String, quantity: Number }],
         reason: String,
         requestedBy: String,
         status: { type: String, enum: RETURN_STATUSES },

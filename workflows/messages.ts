@@ -2,8 +2,7 @@
  * The order workflow's messages, defined once and shared by the workflow and its clients (API, tests).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { LineCancellation } from '../domain/line-changes.js';
-import type { Address, OrderQuantity, OrderState, OrderStatus, ReturnReceipt, ReturnStatus, ShipmentStatus } from '../domain/order.js';
+import type { Address, LineQuantity, OrderQuantity, OrderState, OrderStatus, ReturnReceipt, ReturnStatus, ShipmentStatus } from '../domain/order.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
 
 /** The order's live state. */
@@ -27,7 +26,7 @@ export interface CancelOrderRequest {
   reason: string;
   requestedBy: string;
   /** Cancel only these units; without them, the whole order. */
-  lines?: LineCancellation[];
+  lines?: LineQuantity[];
 }
 export interface CancelOrderResult {
   status: OrderStatus;
@@ -72,7 +71,7 @@ export const retryReservationUpdate = defineUpdate<RetryReservationResult, []>('
 export const stockReplenishedSignal = defineSignal<[]>('stockReplenished');
 
 export interface ReturnRequest {
-  lines: OrderQuantity[];
+  lines: LineQuantity[];
   reason: string;
   requestedBy: string;
 }
@@ -83,8 +82,9 @@ export interface ReturnOpened {
   orderStatus: OrderStatus;
 }
 /**
- * The customer sends delivered units back; rejected at once before delivery, after the return window, or
- * for units that were not delivered or are already on a return. Starts the return's own workflow.
+ * The customer sends delivered units of order lines back; rejected at once before delivery, after the return
+ * window, for unknown lines, or for units of a line that were not delivered or are already on a return.
+ * Starts the return's own workflow.
  */
 export const requestReturnUpdate = defineUpdate<ReturnOpened, [ReturnRequest]>('requestReturn');
 

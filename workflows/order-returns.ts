@@ -6,8 +6,7 @@
  */
 import { condition, setHandler, sleep, startChild } from '@temporalio/workflow';
 import { describeQuantities, returnWorkflowId, type OrderReturn, type OrderState, type OrderStatus } from '../domain/order.js';
-import { describeSettledReturn, isSettled, orderStatusWithReturns, paymentStatusAfterRefund, returnLinesProblem, unitsOfReturn } from '../domain/returns.js';
-import { sumQuantities } from '../domain/routing.js';
+import { describeSettledReturn, isSettled, linesToReturn, orderStatusWithReturns, paymentStatusAfterRefund, returnLinesProblem } from '../domain/returns.js';
 import { failureMessage } from './activity-steps.js';
 import { requestReturnUpdate, returnReceivedSignal } from './messages.js';
 import type { returnWorkflow } from './return.js';
@@ -20,10 +19,9 @@ export function handleReturns(state: OrderState, record: RecordEvent) {
     requestReturnUpdate,
     async (request) => {
       const returnId = `${state.orderId}-${state.returns.length + 1}`;
-      const returnedBefore = state.returns.flatMap(unitsOfReturn);
       const opened: OrderReturn = {
         returnId,
-        lines: sumQuantities(request.lines),
+        lines: linesToReturn(state.lines, request.lines),
         reason: request.reason,
         requestedBy: request.requestedBy,
         status: 'requested',
@@ -36,7 +34,7 @@ export function handleReturns(state: OrderState, record: RecordEvent) {
       const child = await startChild<typeof returnWorkflow>('returnWorkflow', {
         workflowId: returnWorkflowId(returnId),
         args: [
-          { returnId, order: { orderId, externalId, customer, lines, total }, lines: opened.lines, returnedBefore, receiptDeadline: opened.receiptDeadline },
+          { returnId, order: { orderId, externalId, customer, lines, total }, lines: opened.lines, receiptDeadline: opened.receiptDeadline },
         ],
       });
       void child.result().then(settleReturn, (error) => settleReturn({ returnId, status: 'failed', amount: 0, detail: failureMessage(error) }));
@@ -53,7 +51,7 @@ export function handleReturns(state: OrderState, record: RecordEvent) {
           throw new Error(state.policy.returnWindowMs > 0 ? `only a delivered order takes returns (this one is ${state.status})` : 'this order takes no returns');
         }
         if (Date.now() >= Date.parse(state.returnsAcceptedUntil)) throw new Error(`the return window closed at ${state.returnsAcceptedUntil}`);
-        const problem = returnLinesProblem(state.shipments, state.returns, request.lines);
+        const problem = returnLinesProblem(state.lines, state.shipments, state.returns, request.lines);
         if (problem) throw new Error(problem);
       },
     },

@@ -25,7 +25,6 @@ import {
   mergeAllocations,
   subtractAllocations,
   takeBackCancelledUnits,
-  type LineCancellation,
 } from '../domain/line-changes.js';
 import { formatMoney } from '../domain/money.js';
 import { captureForShipment, paymentStatusAfterCapture } from '../domain/payments.js';
@@ -35,6 +34,7 @@ import {
   describeQuantities,
   FINAL_ORDER_STATUSES,
   type Allocation,
+  type LineQuantity,
   type OrderInput,
   type OrderQuantity,
   type OrderState,
@@ -402,7 +402,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   }
 
   /** True when these cancellations take every unit still wanted and nothing has shipped: that is a whole-order cancel. */
-  function cancelsEverything(cancellations: LineCancellation[]): boolean {
+  function cancelsEverything(cancellations: LineQuantity[]): boolean {
     if (state.shipments.some(hasLeftWarehouse)) return false;
     return state.lines.every((line) => activeQuantity(line) === (cancellations.find((c) => c.lineId === line.lineId)?.quantity ?? 0));
   }
@@ -488,7 +488,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
    * Cancels some units that have not shipped: takes them back from the backorder, the reserved stock or the
    * pending shipments, releases that stock, voids exactly their value, and tells the customer.
    */
-  async function cancelLines(request: CancelOrderRequest, cancellations: LineCancellation[]): Promise<void> {
+  async function cancelLines(request: CancelOrderRequest, cancellations: LineQuantity[]): Promise<void> {
     if (isFinal() || cancelRequest) return;
     const number = ++lineCancellations;
     const wasWaiting = state.unallocated.length > 0;

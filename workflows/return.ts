@@ -8,8 +8,8 @@
 import { ActivityFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { Money } from '../domain/money.js';
 import type { NotificationEvent } from '../domain/notifications.js';
-import { describeQuantities, orderWorkflowId, type OrderQuantity, type OrderState, type ReturnReceipt, type ReturnStatus } from '../domain/order.js';
-import { receiptLinesProblem, refundForReturn } from '../domain/returns.js';
+import { describeQuantities, orderWorkflowId, type OrderState, type ReturnLine, type ReturnReceipt, type ReturnStatus } from '../domain/order.js';
+import { receiptLinesProblem, refundForReceipt } from '../domain/returns.js';
 import { sumQuantities } from '../domain/routing.js';
 import { db, external, failureMessage, payments } from './activity-steps.js';
 import { returnReceiptUpdate, returnReceivedSignal } from './messages.js';
@@ -17,10 +17,8 @@ import { returnReceiptUpdate, returnReceivedSignal } from './messages.js';
 export interface ReturnInput {
   returnId: string;
   order: Pick<OrderState, 'orderId' | 'externalId' | 'customer' | 'lines' | 'total'>;
-  /** What the customer announced they send back. */
-  lines: OrderQuantity[];
-  /** Units taken back by the order's earlier returns: this one is priced after them. */
-  returnedBefore: OrderQuantity[];
+  /** What the customer announced they send back, per order line: received units are refunded at their line's price. */
+  lines: ReturnLine[];
   /** When the return expires if nothing has arrived (ISO 8601). */
   receiptDeadline: string;
 }
@@ -78,7 +76,7 @@ export async function returnWorkflow(input: ReturnInput): Promise<ReturnOutcome>
   await db.restockReturn({ orderId: order.orderId, returnId, warehouseId: received.warehouseId, lines: received.lines });
   await getExternalWorkflowHandle(orderWorkflowId(order.orderId)).signal(returnReceivedSignal, { returnId, receipt: received });
 
-  const value: Money = { amount: refundForReturn(order.lines, input.returnedBefore, received.lines), currency: order.total.currency };
+  const value: Money = { amount: refundForReceipt(order.lines, input.lines, received.lines), currency: order.total.currency };
   let refunded = 0;
   try {
     if (value.amount > 0) refunded = (await payments.refundPayment({ orderId: order.orderId, returnId, amount: value })).refunded;

@@ -75,7 +75,7 @@ describe('returns', () => {
 
   it('opens a return (202), restocks and refunds what the warehouse received, and shows it all on the order', async () => {
     const { orderId, sku } = await order(2);
-    const opened = await openReturn(orderId, { lines: [{ sku, quantity: 2 }], reason: 'wrong colour' });
+    const opened = await openReturn(orderId, { lines: [{ lineId: 'L1', quantity: 2 }], reason: 'wrong colour' });
     expect(opened.status).toBe(202);
     const returnId = `${orderId}-1`;
     expect(opened.body).toEqual({ orderId, returnId, status: 'requested', receiptDeadline: expect.any(String), orderStatus: 'returned' });
@@ -84,7 +84,7 @@ describe('returns', () => {
     expect(open).toMatchObject({
       status: 'returned',
       returnsAcceptedUntil: expect.any(String),
-      returns: [{ returnId, status: 'requested', lines: [{ sku, quantity: 2 }], reason: 'wrong colour', requestedBy: 'channel:web' }],
+      returns: [{ returnId, status: 'requested', lines: [{ lineId: 'L1', sku, quantity: 2 }], reason: 'wrong colour', requestedBy: 'channel:web' }],
     });
 
     const received = await recordReceipt(orderId, returnId, { warehouseId: WAREHOUSE_ID, lines: [{ sku, quantity: 2 }] });
@@ -119,11 +119,16 @@ describe('returns', () => {
   it('rejects invalid bodies with 400 naming the field', async () => {
     const { orderId, sku } = delivered;
     const cases: Array<[unknown, string]> = [
-      [{ lines: [{ sku, quantity: 1 }] }, 'reason'],
+      [{ lines: [{ lineId: 'L1', quantity: 1 }] }, 'reason'],
       [{ lines: [], reason: 'x' }, 'lines'],
-      [{ lines: [{ sku, quantity: 0 }], reason: 'x' }, 'lines.0.quantity'],
-      [{ lines: [{ sku, quantity: 1.5 }], reason: 'x' }, 'lines.0.quantity'],
-      [{ lines: [{ sku, quantity: 1 }], reason: 'x', refund: 100 }, '(root)'],
+      [{ lines: [{ lineId: 'L1', quantity: 0 }], reason: 'x' }, 'lines.0.quantity'],
+      [{ lines: [{ lineId: 'L1', quantity: 1.5 }], reason: 'x' }, 'lines.0.quantity'],
+      [{ lines: [{ lineId: '', quantity: 1 }], reason: 'x' }, 'lines.0.lineId'],
+      [{ lines: [{ lineId: 'L'.repeat(65), quantity: 1 }], reason: 'x' }, 'lines.0.lineId'],
+      [{ lines: [{ lineId: 'L1', quantity: 1 }, { lineId: 'L1', quantity: 1 }], reason: 'x' }, 'lines'],
+      // Returns name order lines now, not SKUs.
+      [{ lines: [{ sku, quantity: 1 }], reason: 'x' }, 'lines.0.lineId'],
+      [{ lines: [{ lineId: 'L1', quantity: 1 }], reason: 'x', refund: 100 }, '(root)'],
     ];
     for (const [body, path] of cases) {
       const problem = expectProblem(await openReturn(orderId, body), 400);
@@ -136,13 +141,13 @@ describe('returns', () => {
 
   it('answers 409 with the reason for units that cannot be returned, and for an order not delivered yet', async () => {
     const { orderId, sku } = delivered;
-    const tooMany = expectProblem(await openReturn(orderId, { lines: [{ sku, quantity: 4 }], reason: 'x' }), 409);
-    expect(tooMany.detail).toBe(`Order ${orderId} cannot take this return: only 3 of the 3 delivered units of ${sku} can still be returned.`);
-    const other = expectProblem(await openReturn(orderId, { lines: [{ sku: 'OTHER-SKU', quantity: 1 }], reason: 'x' }), 409);
-    expect(other.detail).toMatch(/no OTHER-SKU was delivered/);
+    const tooMany = expectProblem(await openReturn(orderId, { lines: [{ lineId: 'L1', quantity: 4 }], reason: 'x' }), 409);
+    expect(tooMany.detail).toBe(`Order ${orderId} cannot take this return: only 3 of the 3 delivered units of line L1 (${sku}) can still be returned.`);
+    const unknown = expectProblem(await openReturn(orderId, { lines: [{ lineId: 'L2', quantity: 1 }], reason: 'x' }), 409);
+    expect(unknown.detail).toBe(`Order ${orderId} cannot take this return: the order has no line L2.`);
 
     const pending = await order(1, { deliver: false });
-    const early = expectProblem(await openReturn(pending.orderId, { lines: [{ sku: pending.sku, quantity: 1 }], reason: 'x' }), 409);
+    const early = expectProblem(await openReturn(pending.orderId, { lines: [{ lineId: 'L1', quantity: 1 }], reason: 'x' }), 409);
     expect(early.detail).toMatch(/only a delivered order takes returns \(this one is allocated\)/);
     expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body).toMatchObject({ status: 'delivered', returns: [] });
   });
@@ -155,7 +160,7 @@ describe('returns', () => {
 
   it('answers 409 to a receipt that does not fit its return, 404 to an unknown return, 422 to an unknown warehouse', async () => {
     const { orderId, sku } = await order(2);
-    const { returnId } = (await openReturn(orderId, { lines: [{ sku, quantity: 1 }], reason: 'x' })).body;
+    const { returnId } = (await openReturn(orderId, { lines: [{ lineId: 'L1', quantity: 1 }], reason: 'x' })).body;
     const tooMany = expectProblem(await recordReceipt(orderId, returnId, { warehouseId: WAREHOUSE_ID, lines: [{ sku, quantity: 2 }] }), 409);
     expect(tooMany.detail).toBe(`Return ${returnId} cannot be received: the return announced only 1 units of ${sku}.`);
     expectProblem(await recordReceipt(orderId, `${orderId}-9`, { warehouseId: WAREHOUSE_ID, lines: [{ sku, quantity: 1 }] }), 404);
@@ -166,18 +171,21 @@ describe('returns', () => {
 
   it('lets only the owning channel and support open a return, and only a warehouse record its receipt', async () => {
     const { orderId, sku } = delivered;
-    expectProblem(await openReturn(orderId, { lines: [{ sku, quantity: 1 }], reason: 'x' }, KEYS.store), 404);
-    expectProblem(await openReturn(orderId, { lines: [{ sku, quantity: 1 }], reason: 'x' }, KEYS.warehouse), 403);
+    const oneUnit = { lines: [{ lineId: 'L1', quantity: 1 }] };
+    expectProblem(await openReturn(orderId, { ...oneUnit, reason: 'x' }, KEYS.store), 404);
+    expectProblem(await openReturn(orderId, { ...oneUnit, reason: 'x' }, KEYS.warehouse), 403);
     expectProblem(await recordReceipt(orderId, `${orderId}-1`, { warehouseId: WAREHOUSE_ID, lines: [{ sku, quantity: 1 }] }, KEYS.support), 403);
-    expectProblem(await openReturn('ord_000000000000000000000000', { lines: [{ sku, quantity: 1 }], reason: 'x' }, KEYS.support), 404);
-    const bySupport = await openReturn(orderId, { lines: [{ sku, quantity: 1 }], reason: 'damaged' }, KEYS.support);
+    expectProblem(await openReturn('ord_000000000000000000000000', { ...oneUnit, reason: 'x' }, KEYS.support), 404);
+    const bySupport = await openReturn(orderId, { ...oneUnit, reason: 'damaged' }, KEYS.support);
     expect(bySupport.status).toBe(202);
     expect(bySupport.body).toMatchObject({ returnId: `${orderId}-1`, orderStatus: 'partially_returned' });
   });
 
-  it('documents both endpoints in the OpenAPI document', async () => {
-    const { paths } = (await api('GET', '/openapi.json')).body;
+  it('documents both endpoints in the OpenAPI document: a return names order lines, its receipt SKUs', async () => {
+    const { paths, components } = (await api('GET', '/openapi.json')).body;
     expect(paths['/v1/orders/{orderId}/returns'].post.responses).toHaveProperty('202');
     expect(paths['/v1/orders/{orderId}/returns/{returnId}/receipt'].post.responses).toHaveProperty('422');
+    expect(components.schemas.ReturnRequest.properties.lines.items.required).toEqual(['lineId', 'quantity']);
+    expect(components.schemas.ReturnReceiptRequest.properties.lines.items.required).toEqual(['sku', 'quantity']);
   });
 });

@@ -128,7 +128,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     const { shipments } = await waitForStatus(order, 'allocated');
     for (const { shipmentId } of shipments) await reportShipmentEvent(order, shipmentId, 'shipped');
     for (const { shipmentId } of shipments) await reportShipmentEvent(order, shipmentId, 'delivered');
-    const { returnId } = await order.executeUpdate(requestReturnUpdate, { args: [{ lines: [{ sku, quantity: 1 }], reason: 'too small', requestedBy: 'web' }] });
+    const { returnId } = await order.executeUpdate(requestReturnUpdate, { args: [{ lines: [{ lineId: 'L1', quantity: 1 }], reason: 'too small', requestedBy: 'web' }] });
     const returnRun = client.workflow.getHandle(returnWorkflowId(returnId));
     await returnRun.executeUpdate(returnReceiptUpdate, { args: [{ warehouseId: 'wh-berlin', lines: [{ sku, quantity: 1 }], recordedBy: 'warehouse' }] });
     await expectOutcome(order.result(), 'partially_returned');

@@ -32,11 +32,22 @@ describe('lineCancellationProblem', () => {
 
   it('refuses shipped units, unknown lines, repeated lines and more than is left', () => {
     const shipments = [shipment('s1', 'delivered', 'w1', [{ sku: 'MUG', quantity: 2 }])];
-    expect(lineCancellationProblem(lines, shipments, [{ lineId: 'L1', quantity: 2 }])).toBe('only 1 units of MUG have not shipped yet');
+    expect(lineCancellationProblem(lines, shipments, [{ lineId: 'L1', quantity: 2 }])).toBe('line L1 has only 1 units left to cancel (2 shipped)');
     expect(lineCancellationProblem(lines, [], [{ lineId: 'L3', quantity: 1 }])).toBe('the order has no line L3');
     expect(lineCancellationProblem(lines, [], [{ lineId: 'L2', quantity: 1 }, { lineId: 'L2', quantity: 1 }])).toBe('line L2 is listed twice');
     const cancelledBefore = [{ ...lines[0], cancelledQuantity: 2 }];
     expect(lineCancellationProblem(cancelledBefore, [], [{ lineId: 'L1', quantity: 2 }])).toBe('line L1 has only 1 units left to cancel');
+  });
+
+  it('counts shipped units against the lines they were priced on, in line order', () => {
+    // Two lines of the same SKU at different prices: the first unit shipped was captured at line L1's price.
+    const sameSku: OrderLine[] = [
+      { lineId: 'L1', sku: 'MUG', quantity: 1, unitPrice: 900 },
+      { lineId: 'L2', sku: 'MUG', quantity: 1, unitPrice: 500 },
+    ];
+    const shipments = [shipment('s1', 'shipped', 'w1', [{ sku: 'MUG', quantity: 1 }])];
+    expect(lineCancellationProblem(sameSku, shipments, [{ lineId: 'L1', quantity: 1 }])).toBe('line L1 has only 0 units left to cancel (1 shipped)');
+    expect(lineCancellationProblem(sameSku, shipments, [{ lineId: 'L2', quantity: 1 }])).toBeUndefined();
   });
 });
 

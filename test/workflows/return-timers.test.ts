@@ -65,8 +65,9 @@ async function deliver(handle: WorkflowHandle<typeof orderWorkflow>): Promise<vo
   await expect.poll(async () => (await handle.query(getOrderQuery)).status, { timeout: 20_000 }).toBe('delivered');
 }
 
-const requestReturn = (handle: WorkflowHandle<typeof orderWorkflow>, sku: string, quantity: number) =>
-  handle.executeUpdate(requestReturnUpdate, { args: [{ lines: [{ sku, quantity }], reason: 'does not fit', requestedBy: 'channel:web' }] });
+/** Returns `quantity` units of the order's only line. */
+const requestReturn = (handle: WorkflowHandle<typeof orderWorkflow>, quantity: number) =>
+  handle.executeUpdate(requestReturnUpdate, { args: [{ lines: [{ lineId: 'L1', quantity }], reason: 'does not fit', requestedBy: 'channel:web' }] });
 
 it('expires a return whose goods never arrive by the receipt deadline, and ends the order at the end of its window', async () => {
   const { sku, input, worker, taskQueue } = await returnsSetup(10 * DAY, 2 * DAY);
@@ -74,7 +75,7 @@ it('expires a return whose goods never arrive by the receipt deadline, and ends 
   const { outcome, returnOutcome } = await worker.runUntil(async () => {
     const handle = await startOrder(env, input, taskQueue);
     await deliver(handle);
-    const { returnId } = await requestReturn(handle, sku, 2);
+    const { returnId } = await requestReturn(handle, 2);
     await env.sleep(2 * DAY + 60_000);
     const returnOutcome = await env.client.workflow.getHandle<typeof returnWorkflow>(returnWorkflowId(returnId)).result();
     await expect.poll(async () => (await handle.query(getOrderQuery)).returns[0].status, { timeout: 20_000 }).toBe('expired');
@@ -100,9 +101,9 @@ it('rejects a return once the window has closed, and ends the order when its ope
   const { rejection, outcome } = await worker.runUntil(async () => {
     const handle = await startOrder(env, input, taskQueue);
     await deliver(handle);
-    const { returnId } = await requestReturn(handle, sku, 1);
+    const { returnId } = await requestReturn(handle, 1);
     await env.sleep(2 * DAY + 60_000);
-    const rejection = await requestReturn(handle, sku, 1).catch((error: Error & { cause?: Error }) => error.cause?.message);
+    const rejection = await requestReturn(handle, 1).catch((error: Error & { cause?: Error }) => error.cause?.message);
     // The workflow waits for its open return, however long after the window the goods arrive.
     await env.client.workflow
       .getHandle(returnWorkflowId(returnId))

@@ -116,12 +116,15 @@ describe('returns', () => {
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 7, reserved: 0 });
 
     const opened = await handle.executeUpdate(requestReturnUpdate, {
-      args: [{ lines: [{ sku, quantity: 2 }], reason: 'too small', requestedBy: 'channel:web' }],
+      args: [{ lines: [{ lineId: 'L1', quantity: 2 }], reason: 'too small', requestedBy: 'channel:web' }],
     });
     const returnId = `${input.orderId}-1`;
     expect(opened).toMatchObject({ returnId, status: 'requested', orderStatus: 'partially_returned' });
     // The order's view shows the open return before anything arrives.
-    expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ status: 'partially_returned', returns: [{ returnId, status: 'requested' }] });
+    expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({
+      status: 'partially_returned',
+      returns: [{ returnId, status: 'requested', lines: [{ lineId: 'L1', sku, quantity: 2 }] }],
+    });
 
     // Received at Munich, not where it shipped from: the stock goes back where the goods are.
     expect(await receive(returnId, { warehouseId: 'wh-munich', lines: [{ sku, quantity: 2 }] })).toEqual({ returnId, status: 'received' });
@@ -155,29 +158,39 @@ describe('returns', () => {
     expect(refunded[0].Text).toContain(`2 x ${sku}`);
   });
 
-  it('refunds only what arrived, lets the rest be returned again, and is returned once every unit is back', async () => {
+  it("refunds what arrived at its lines' prices, lets the rest be returned again, and is returned once every unit is back", async () => {
     const [tee, mug] = [newSku(), newSku()];
+    // The same SKU on two lines at different prices.
     const { input, handle } = await deliveredOrder([
       { sku: tee, quantity: 2, unitPrice: 1000 },
       { sku: mug, quantity: 1, unitPrice: 500 },
+      { sku: tee, quantity: 1, unitPrice: 1500 },
     ]);
 
     const first = await handle.executeUpdate(requestReturnUpdate, {
-      args: [{ lines: [{ sku: tee, quantity: 2 }, { sku: mug, quantity: 1 }], reason: 'changed my mind', requestedBy: 'support' }],
+      args: [
+        {
+          lines: [{ lineId: 'L3', quantity: 1 }, { lineId: 'L1', quantity: 1 }, { lineId: 'L2', quantity: 1 }],
+          reason: 'changed my mind',
+          requestedBy: 'support',
+        },
+      ],
     });
-    expect(first.orderStatus).toBe('returned');
-    // The mug never arrives.
-    await receive(first.returnId, { warehouseId: 'wh-berlin', lines: [{ sku: tee, quantity: 2 }] });
-    expect(await returnResult(first.returnId)).toMatchObject({ status: 'refunded', amount: 2000 });
+    expect(first.orderStatus).toBe('partially_returned');
+    // One tee arrives, the other and the mug never do: the tee counts for L3, named first, and is refunded at its price.
+    await receive(first.returnId, { warehouseId: 'wh-berlin', lines: [{ sku: tee, quantity: 1 }] });
+    expect(await returnResult(first.returnId)).toMatchObject({ status: 'refunded', amount: 1500 });
     expect((await orderStateWhen(handle, (s) => s.returns[0].status === 'refunded')).status).toBe('partially_returned');
 
-    const second = await handle.executeUpdate(requestReturnUpdate, { args: [{ lines: [{ sku: mug, quantity: 1 }], reason: 'sent it after all', requestedBy: 'support' }] });
-    expect(second.returnId).toBe(`${input.orderId}-2`);
-    await receive(second.returnId, { warehouseId: 'wh-berlin', lines: [{ sku: mug, quantity: 1 }] });
-    expect(await returnResult(second.returnId)).toMatchObject({ status: 'refunded', amount: 500 });
+    const second = await handle.executeUpdate(requestReturnUpdate, {
+      args: [{ lines: [{ lineId: 'L1', quantity: 2 }, { lineId: 'L2', quantity: 1 }], reason: 'sent them after all', requestedBy: 'support' }],
+    });
+    expect(second).toMatchObject({ returnId: `${input.orderId}-2`, orderStatus: 'returned' });
+    await receive(second.returnId, { warehouseId: 'wh-berlin', lines: [{ sku: tee, quantity: 2 }, { sku: mug, quantity: 1 }] });
+    expect(await returnResult(second.returnId)).toMatchObject({ status: 'refunded', amount: 2500 });
 
     const state = await orderStateWhen(handle, (s) => s.returns[1].status === 'refunded');
-    expect(state).toMatchObject({ status: 'returned', payment: { status: 'refunded', captured: 2500, refunded: 2500 } });
+    expect(state).toMatchObject({ status: 'returned', payment: { status: 'refunded', captured: 4000, refunded: 4000 } });
     expect(await readBalance(tee, 'wh-berlin')).toMatchObject({ onHand: 10 });
     expect(await readBalance(mug, 'wh-berlin')).toMatchObject({ onHand: 10 });
   });
@@ -189,26 +202,27 @@ describe('returns', () => {
     const input = { ...base, policy: { ...TEST_ORDER_POLICY, allowPartialShipment: false, returnWindowMs: THIRTY_DAYS } };
     const handle = await startOrder(env, input, taskQueue);
     openOrders.push(handle.workflowId);
-    const requestReturn = (lines: Array<{ sku: string; quantity: number }>) =>
+    const requestReturn = (lines: Array<{ lineId: string; quantity: number }>) =>
       handle.executeUpdate(requestReturnUpdate, { args: [{ lines, reason: 'does not fit', requestedBy: 'channel:web' }] });
     const rejection = (reason: RegExp) => expect.objectContaining({ cause: expect.objectContaining({ message: expect.stringMatching(reason) }) });
 
     const { shipments } = await waitForStatus(handle, 'allocated');
-    await expect(requestReturn([{ sku, quantity: 1 }])).rejects.toEqual(rejection(/only a delivered order takes returns \(this one is allocated\)/));
+    await expect(requestReturn([{ lineId: 'L1', quantity: 1 }])).rejects.toEqual(rejection(/only a delivered order takes returns \(this one is allocated\)/));
     await reportShipmentEvent(handle, shipments[0].shipmentId, 'shipped');
     await reportShipmentEvent(handle, shipments[0].shipmentId, 'delivered');
     await waitForStatus(handle, 'delivered');
     const before = await handle.query(getOrderQuery);
 
-    await expect(requestReturn([{ sku, quantity: 3 }])).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await expect(requestReturn([{ sku, quantity: 3 }])).rejects.toEqual(rejection(/only 2 of the 2 delivered units/));
-    await expect(requestReturn([{ sku: 'NOT-ORDERED', quantity: 1 }])).rejects.toEqual(rejection(/no NOT-ORDERED was delivered/));
+    await expect(requestReturn([{ lineId: 'L1', quantity: 3 }])).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(requestReturn([{ lineId: 'L1', quantity: 3 }])).rejects.toEqual(rejection(/only 2 of the 2 delivered units of line L1/));
+    await expect(requestReturn([{ lineId: 'L2', quantity: 1 }])).rejects.toEqual(rejection(/the order has no line L2/));
+    await expect(requestReturn([{ lineId: 'L1', quantity: 1 }, { lineId: 'L1', quantity: 1 }])).rejects.toEqual(rejection(/line L1 is listed twice/));
     const after = await handle.query(getOrderQuery);
     expect(after).toMatchObject({ status: 'delivered', returns: [], revision: before.revision });
     await expect(env.client.workflow.getHandle(returnWorkflowId(`${input.orderId}-1`)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
-    const { returnId } = await requestReturn([{ sku, quantity: 1 }]);
-    await expect(requestReturn([{ sku, quantity: 2 }])).rejects.toEqual(rejection(/only 1 of the 2 delivered units/));
+    const { returnId } = await requestReturn([{ lineId: 'L1', quantity: 1 }]);
+    await expect(requestReturn([{ lineId: 'L1', quantity: 2 }])).rejects.toEqual(rejection(/only 1 of the 2 delivered units of line L1/));
     await expect(receive(returnId, { warehouseId: 'wh-berlin', lines: [{ sku, quantity: 2 }] })).rejects.toEqual(rejection(/announced only 1 units/));
     await expect(receive(returnId, { warehouseId: 'wh-berlin', lines: [{ sku: 'NOT-ORDERED', quantity: 1 }] })).rejects.toEqual(
       rejection(/not part of this return/),
