@@ -33,6 +33,7 @@ export function createStockEffects(options: StockEffectsOptions) {
           await options.temporal.workflow.signalWithStart<typeof restockDispatcherWorkflow>('restockDispatcherWorkflow', {
             workflowId: restockWorkflowId(sku),
             taskQueue: options.taskQueue,
+            staticSummary: `Restock dispatcher for ${sku}: wakes its backordered orders, oldest first`,
             args: [sku],
             signal: stockReplenishedSignal,
             signalArgs: [],

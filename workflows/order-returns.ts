@@ -10,6 +10,7 @@ import { describeSettledReturn, isSettled, linesToReturn, orderStatusWithReturns
 import { failureMessage } from './activity-steps.js';
 import { requestReturnUpdate, returnReceivedSignal } from './messages.js';
 import type { returnWorkflow } from './return.js';
+import { returnSearchAttributes } from './search-attributes.js';
 
 type RecordEvent = (type: string, message: string, status?: OrderStatus) => Promise<void>;
 
@@ -33,6 +34,8 @@ export function handleReturns(state: OrderState, record: RecordEvent) {
       const { orderId, externalId, customer, lines, total } = state;
       const child = await startChild<typeof returnWorkflow>('returnWorkflow', {
         workflowId: returnWorkflowId(returnId),
+        staticSummary: `Return of ${describeQuantities(opened.lines)} for order ${externalId} from ${state.channel}`,
+        typedSearchAttributes: returnSearchAttributes(state),
         args: [
           { returnId, order: { orderId, externalId, customer, lines, total }, lines: opened.lines, receiptDeadline: opened.receiptDeadline },
         ],

@@ -35,3 +35,12 @@ export function orderSearchAttributes(order: {
     { key: LateKey, value: order.lateSince !== undefined },
   ];
 }
+
+/** The search attributes of a return's workflow: its order's, so `OrderId = "ord_..."` finds the order and its returns. */
+export function returnSearchAttributes(order: { orderId: string; channel: string; customer: { id: string } }): SearchAttributePair[] {
+  return [
+    { key: OrderIdKey, value: order.orderId },
+    { key: ChannelKey, value: order.channel },
+    { key: CustomerIdKey, value: order.customer.id },
+  ];
+}

@@ -17,6 +17,7 @@ import { OrderModel, PaymentModel, SandboxPaymentModel, StockMovementModel } fro
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate, type ReturnReceiptRequest } from '../../workflows/messages.js';
 import type { returnWorkflow } from '../../workflows/return.js';
+import { OrderIdKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { expectMessagesTo, uniqueAddress } from '../support/mail.js';
 import {
@@ -125,6 +126,11 @@ describe('returns', () => {
       status: 'partially_returned',
       returns: [{ returnId, status: 'requested', lines: [{ lineId: 'L1', sku, quantity: 2 }] }],
     });
+
+    // In the Temporal UI the return has a summary, and `OrderId = '...'` finds it with its order.
+    const returnRun = await env.client.workflow.getHandle(returnWorkflowId(returnId)).describe();
+    expect(await returnRun.staticSummary()).toBe(`Return of 2 x ${sku} for order ${input.externalId} from web`);
+    expect(returnRun.typedSearchAttributes.get(OrderIdKey)).toBe(input.orderId);
 
     // Received at Munich, not where it shipped from: the stock goes back where the goods are.
     expect(await receive(returnId, { warehouseId: 'wh-munich', lines: [{ sku, quantity: 2 }] })).toEqual({ returnId, status: 'received' });
