@@ -29,14 +29,24 @@ export function lineCancellationProblem(
 ): string | undefined {
   const referenceProblem = lineReferenceProblem(lines, cancellations);
   if (referenceProblem) return referenceProblem;
-  const active = lines.map((line) => ({ sku: line.sku, quantity: activeQuantity(line) }));
-  const shipped = unitsPerLine(active, quantitiesBySku(shipments.filter(hasLeftWarehouse).flatMap((s) => s.lines)));
+  const shipped = shipmentUnitsPerLine(lines, shipments.filter(hasLeftWarehouse));
   for (const { lineId, quantity } of cancellations) {
     const index = lines.findIndex((l) => l.lineId === lineId);
-    const left = active[index].quantity - shipped[index];
+    const left = activeQuantity(lines[index]) - shipped[index];
     if (quantity > left) return `line ${lineId} has only ${left} units left to cancel${shipped[index] > 0 ? ` (${shipped[index]} shipped)` : ''}`;
   }
   return undefined;
+}
+
+/**
+ * The units of these shipments per order line (by index). Shipments count SKUs, so a SKU's units go to its
+ * lines in line order, each line holding its units not cancelled: the rule by which captures priced them.
+ */
+export function shipmentUnitsPerLine(lines: readonly OrderLine[], shipments: readonly Shipment[]): number[] {
+  return unitsPerLine(
+    lines.map((line) => ({ sku: line.sku, quantity: activeQuantity(line) })),
+    quantitiesBySku(shipments.flatMap((s) => s.lines)),
+  );
 }
 
 /** The order's lines after the cancellations, and the value cancelled (minor units). */

@@ -3,10 +3,9 @@
  * hold, what a return refunds and what the order's status becomes. Pure, so the workflows stay deterministic
  * and this is tested alone.
  */
-import { lineReferenceProblem } from './line-changes.js';
+import { lineReferenceProblem, shipmentUnitsPerLine } from './line-changes.js';
 import { formatMoney, type Money } from './money.js';
 import {
-  activeQuantity,
   describeQuantities,
   type LineQuantity,
   type OrderLine,
@@ -52,15 +51,9 @@ function deliveredUnits(shipments: readonly Shipment[]): Map<string, number> {
   return quantitiesBySku(shipments.filter((s) => s.status === 'delivered').flatMap((s) => s.lines));
 }
 
-/**
- * Delivered units per order line id. Shipments count SKUs, so a SKU's delivered units go to its lines in line
- * order, each line holding its units not cancelled: the rule by which captures priced them.
- */
+/** Delivered units per order line id. */
 function deliveredUnitsByLine(lines: readonly OrderLine[], shipments: readonly Shipment[]): Map<string, number> {
-  const taken = unitsPerLine(
-    lines.map((line) => ({ sku: line.sku, quantity: activeQuantity(line) })),
-    deliveredUnits(shipments),
-  );
+  const taken = shipmentUnitsPerLine(lines, shipments.filter((s) => s.status === 'delivered'));
   return new Map(lines.map((line, i) => [line.lineId, taken[i]]));
 }
 

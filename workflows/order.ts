@@ -26,7 +26,7 @@ import {
   subtractAllocations,
   takeBackCancelledUnits,
 } from '../domain/line-changes.js';
-import { formatMoney } from '../domain/money.js';
+import { formatMoney, orderTotal } from '../domain/money.js';
 import { captureForShipment, paymentStatusAfterCapture } from '../domain/payments.js';
 import type { NotificationEvent } from '../domain/notifications.js';
 import {
@@ -413,7 +413,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
 
   /** What the authorization must still cover: the value of the units still wanted, less what was captured. */
   function uncapturedValue(): number {
-    return activeLines().reduce((sum, line) => sum + line.quantity * line.unitPrice, 0) - state.payment.captured;
+    return orderTotal(activeLines(), state.total.currency).amount - state.payment.captured;
   }
 
   function authorizationExpired(): boolean {
@@ -477,10 +477,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       });
       state.payment.captured += amount;
       state.payment.status = paymentStatusAfterCapture(state.payment.captured, state.payment.captured + uncapturedValue());
-      await record('payment_captured', `Captured ${formatMoney({ amount, currency: state.total.currency })} for shipment ${shipment.shipmentId}`);
+      await record('payment_captured', `Captured ${formatMoney(money(amount))} for shipment ${shipment.shipmentId}`);
     } catch (error) {
       // The goods are on their way; support settles the payment by hand.
-      await record('capture_failed', `Capture of ${formatMoney({ amount, currency: state.total.currency })} for shipment ${shipment.shipmentId} failed: ${failureMessage(error)}`);
+      await record('capture_failed', `Capture of ${formatMoney(money(amount))} for shipment ${shipment.shipmentId} failed: ${failureMessage(error)}`);
     }
   }
 
@@ -565,14 +565,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         }
       }
       // Nothing has shipped, so every allocation is held or on a pending shipment: book those anew.
+      unshipped = state.allocations;
       if (state.shipments.some((s) => s.status === 'pending')) {
         await db.cancelPendingShipments({ orderId: state.orderId });
         for (const shipment of state.shipments) if (shipment.status === 'pending') shipment.status = 'cancelled';
-        unshipped = state.allocations;
         round += 1;
         await shipAllocated();
-      } else {
-        unshipped = state.allocations;
       }
     }
     const warehouseIds = [...new Set(state.allocations.map((a) => a.warehouseId))];
