@@ -3,16 +3,16 @@
  * can hand in the providers they want. Workflows import only the type.
  */
 import type { Client } from '@temporalio/client';
-import type { Mailer } from './mailer.js';
+import type { Carrier } from '../services/carrier.js';
+import type { Mailer } from '../services/mailer.js';
+import type { PaymentProvider } from '../services/payment-provider.js';
+import { createStockEffects } from '../services/stock-effects.js';
 import { notificationActivities } from './notifications.js';
 import { orderViewActivities } from './order-view.js';
-import type { PaymentProvider } from './payment-provider.js';
 import { paymentActivities } from './payments.js';
 import { restockActivities } from './restock.js';
 import { returnActivities } from './returns.js';
-import type { Carrier } from './sandbox-carrier.js';
 import { shipmentActivities } from './shipments.js';
-import { createStockEffects } from './stock-effects.js';
 import { stockActivities } from './stock.js';
 import { webhookActivities } from './webhooks.js';
 

@@ -1,15 +1,48 @@
-/** Payment activities: each provider call carries the order's business key as its idempotency key. */
+/**
+ * Payment activities. Each is one call to the provider under the order's business key as the idempotency
+ * key (`callProvider`), recorded once in our own books whatever the outcome; a refusal then becomes a typed
+ * failure the workflow can tell from an outage.
+ */
 import { ApplicationFailure } from '@temporalio/activity';
+import { orderKeys } from '../contracts/keys.js';
 import { FailureType } from '../domain/failures.js';
 import type { Money } from '../domain/money.js';
-import { isDuplicateKeyError } from '../persistence/connection.js';
-import { PaymentModel } from '../persistence/models.js';
-import type { PaymentProvider } from './payment-provider.js';
+import { approvedAuthorization, recordPaymentOnce, settledPayments, type PaymentOperation } from '../persistence/payments.js';
+import type { OperationResult, PaymentProvider } from '../services/payment-provider.js';
 
 export interface AuthorizedPayment {
   authorizationId: string;
   amount: number;
   reviewRequested: boolean;
+}
+
+/**
+ * Calls the provider with `key` as the idempotency key and records the outcome under that key: a retried
+ * activity calls again with the same key, the provider answers as the first time, and our record stays one.
+ */
+async function callProvider<Result extends OperationResult & { authorizationId?: string; reviewRequested?: boolean }>(
+  operation: { key: string; orderId: string; operation: PaymentOperation; amount: Money; authorizationId?: string },
+  call: (idempotencyKey: string) => Promise<Result>,
+): Promise<Result> {
+  const result = await call(operation.key);
+  const approved = result.outcome === 'approved';
+  await recordPaymentOnce({
+    key: operation.key,
+    orderId: operation.orderId,
+    operation: operation.operation,
+    outcome: result.outcome,
+    amount: operation.amount.amount,
+    currency: operation.amount.currency,
+    authorizationId: operation.authorizationId ?? (approved ? result.authorizationId : undefined),
+    providerReference: result.reference,
+    declineReason: approved ? undefined : result.declineReason,
+    reviewRequested: approved ? result.reviewRequested : undefined,
+  });
+  return result;
+}
+
+function refused(type: FailureType, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
 }
 
 export function paymentActivities(provider: PaymentProvider) {
@@ -19,54 +52,25 @@ export function paymentActivities(provider: PaymentProvider) {
      * a fresh authorization that replaces one grown too old, so each has its own idempotency key.
      */
     async authorizePayment(input: { orderId: string; amount: Money; token: string; reauthorization?: number }): Promise<AuthorizedPayment> {
-      const key = `order:${input.orderId}:authorize${input.reauthorization ? `:${input.reauthorization}` : ''}`;
-      const result = await provider.authorize({ idempotencyKey: key, amount: input.amount, token: input.token });
-      await recordOnce({
-        key,
-        orderId: input.orderId,
-        operation: 'authorize',
-        outcome: result.outcome,
-        amount: input.amount.amount,
-        currency: input.amount.currency,
-        authorizationId: result.outcome === 'approved' ? result.authorizationId : undefined,
-        providerReference: result.reference,
-        declineReason: result.outcome === 'declined' ? result.declineReason : undefined,
-        reviewRequested: result.outcome === 'approved' ? result.reviewRequested : undefined,
-      });
+      const key = orderKeys(input.orderId).authorization(input.reauthorization);
+      const result = await callProvider({ key, orderId: input.orderId, operation: 'authorize', amount: input.amount }, (idempotencyKey) =>
+        provider.authorize({ idempotencyKey, amount: input.amount, token: input.token }),
+      );
       if (result.outcome === 'declined') {
-        throw ApplicationFailure.create({
-          type: FailureType.PaymentDeclined,
-          message: `payment declined: ${result.declineReason}`,
-          nonRetryable: true,
-          details: [{ declineReason: result.declineReason }],
-        });
+        throw refused(FailureType.PaymentDeclined, `payment declined: ${result.declineReason}`, { declineReason: result.declineReason });
       }
       return { authorizationId: result.authorizationId, amount: input.amount.amount, reviewRequested: result.reviewRequested };
     },
 
     /** Captures a shipment's value when it ships, once per shipment; a refusal is a non-retryable failure. */
     async capturePayment(input: { orderId: string; shipmentId: string; authorizationId: string; amount: Money }): Promise<{ captured: number }> {
-      const key = `order:${input.orderId}:capture:${input.shipmentId}`;
-      const result = await provider.capture({ idempotencyKey: key, authorizationId: input.authorizationId, amount: input.amount });
-      await recordOnce({
-        key,
-        orderId: input.orderId,
-        operation: 'capture',
-        outcome: result.outcome,
-        amount: input.amount.amount,
-        currency: input.amount.currency,
-        authorizationId: input.authorizationId,
-        providerReference: result.reference,
-        declineReason: result.declineReason,
-      });
-      if (result.outcome !== 'approved') {
-        throw ApplicationFailure.create({
-          type: FailureType.PaymentDeclined,
-          message: `capture refused: ${result.declineReason}`,
-          nonRetryable: true,
-        });
-      }
-      return { captured: input.amount.amount };
+      const key = orderKeys(input.orderId).capture(input.shipmentId);
+      const { authorizationId, amount } = input;
+      const result = await callProvider({ key, orderId: input.orderId, operation: 'capture', amount, authorizationId }, (idempotencyKey) =>
+        provider.capture({ idempotencyKey, authorizationId, amount }),
+      );
+      if (result.outcome !== 'approved') throw refused(FailureType.PaymentDeclined, `capture refused: ${result.declineReason}`);
+      return { captured: amount.amount };
     },
 
     /**
@@ -77,27 +81,15 @@ export function paymentActivities(provider: PaymentProvider) {
      * every failure path, also when the authorization's outcome never reached the workflow.
      */
     async voidAuthorization(input: { orderId: string; authorizationId?: string; amount?: Money; purpose?: string }): Promise<{ voided: boolean }> {
-      const authorization = await PaymentModel.findOne(
-        { orderId: input.orderId, operation: 'authorize', outcome: 'approved', ...(input.authorizationId ? { authorizationId: input.authorizationId } : {}) },
-      )
-        .sort({ at: -1 })
-        .lean();
+      const authorization = await approvedAuthorization(input.orderId, input.authorizationId);
       if (!authorization?.authorizationId) return { voided: false };
-      const key = `order:${input.orderId}:${input.purpose ? `${input.purpose}:` : ''}void`;
+      const { authorizationId } = authorization;
+      const key = orderKeys(input.orderId).void(input.purpose);
       const amount = input.amount ?? { amount: authorization.amount, currency: authorization.currency };
-      const result = await provider.void({ idempotencyKey: key, authorizationId: authorization.authorizationId, amount });
-      await recordOnce({
-        key,
-        orderId: input.orderId,
-        operation: 'void',
-        outcome: result.outcome,
-        amount: amount.amount,
-        currency: amount.currency,
-        authorizationId: authorization.authorizationId,
-        providerReference: result.reference,
-        declineReason: result.declineReason,
-      });
-      if (result.outcome !== 'approved') throw new Error(`provider refused to void ${authorization.authorizationId}: ${result.declineReason}`);
+      const result = await callProvider({ key, orderId: input.orderId, operation: 'void', amount, authorizationId }, (idempotencyKey) =>
+        provider.void({ idempotencyKey, authorizationId, amount }),
+      );
+      if (result.outcome !== 'approved') throw new Error(`provider refused to void ${authorizationId}: ${result.declineReason}`);
       return { voided: true };
     },
 
@@ -107,50 +99,19 @@ export function paymentActivities(provider: PaymentProvider) {
      * left to refund, is a non-retryable `RefundRefused` failure.
      */
     async refundPayment(input: { orderId: string; returnId: string; amount: Money }): Promise<{ refunded: number }> {
-      const key = `order:${input.orderId}:refund:${input.returnId}`;
-      const settled = await PaymentModel.find({ orderId: input.orderId, outcome: 'approved', operation: { $in: ['capture', 'refund'] } }).lean();
+      const key = orderKeys(input.orderId).refund(input.returnId);
       // A retry must not count its own earlier refund against itself.
-      const source = mostRefundableAuthorization(settled.filter((record) => record.key !== key));
-      const amount = Math.min(input.amount.amount, source?.refundable ?? 0);
-      if (!source || amount <= 0) throw refundRefused(`nothing captured is left to refund for order ${input.orderId}`);
-      const result = await provider.refund({ idempotencyKey: key, authorizationId: source.authorizationId, amount: { amount, currency: input.amount.currency } });
-      await recordOnce({
-        key,
-        orderId: input.orderId,
-        operation: 'refund',
-        outcome: result.outcome,
-        amount,
-        currency: input.amount.currency,
-        authorizationId: source.authorizationId,
-        providerReference: result.reference,
-        declineReason: result.declineReason,
-      });
-      if (result.outcome !== 'approved') throw refundRefused(`refund refused: ${result.declineReason}`);
-      return { refunded: amount };
+      const source = mostRefundableAuthorization((await settledPayments(input.orderId)).filter((record) => record.key !== key));
+      const amount = { amount: Math.min(input.amount.amount, source?.refundable ?? 0), currency: input.amount.currency };
+      if (!source || amount.amount <= 0) throw refused(FailureType.RefundRefused, `nothing captured is left to refund for order ${input.orderId}`);
+      const { authorizationId } = source;
+      const result = await callProvider({ key, orderId: input.orderId, operation: 'refund', amount, authorizationId }, (idempotencyKey) =>
+        provider.refund({ idempotencyKey, authorizationId, amount }),
+      );
+      if (result.outcome !== 'approved') throw refused(FailureType.RefundRefused, `refund refused: ${result.declineReason}`);
+      return { refunded: amount.amount };
     },
   };
-}
-
-interface PaymentRecord {
-  key: string;
-  orderId: string;
-  operation: 'authorize' | 'capture' | 'void' | 'refund';
-  outcome: 'approved' | 'declined';
-  amount: number;
-  currency: string;
-  authorizationId?: string;
-  providerReference: string;
-  declineReason?: string;
-  reviewRequested?: boolean;
-}
-
-/** Our record of a provider operation, once per business key however often the activity runs. */
-async function recordOnce(record: PaymentRecord): Promise<void> {
-  try {
-    await PaymentModel.create({ ...record, at: new Date() });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
 }
 
 /**
@@ -168,8 +129,4 @@ function mostRefundableAuthorization(
     byAuthorization.set(authorizationId, entry);
   }
   return [...byAuthorization.values()].sort((a, b) => b.refundable - a.refundable)[0];
-}
-
-function refundRefused(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.RefundRefused, message, nonRetryable: true });
 }

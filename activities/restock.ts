@@ -1,17 +1,14 @@
 /** Activities of the restock dispatcher: find the orders backordered on a SKU and wake them one by one. */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { FINAL_ORDER_STATUSES, orderWorkflowId } from '../domain/order.js';
-import { OrderModel } from '../persistence/models.js';
-import { retryReservationUpdate } from '../workflows/messages.js';
+import { orderWorkflowId } from '../contracts/ids.js';
+import { retryReservationUpdate } from '../contracts/messages.js';
+import { backorderedOrderIds } from '../persistence/orders.js';
 
 export function restockActivities(temporal: Client) {
   return {
     /** Orders still waiting for the SKU, oldest first. */
     async listBackorderedOrders(input: { sku: string }): Promise<string[]> {
-      const orders = await OrderModel.find({ waitingSkus: input.sku, status: { $nin: FINAL_ORDER_STATUSES } }, { _id: 1 })
-        .sort({ createdAt: 1, _id: 1 })
-        .lean();
-      return orders.map((o) => o._id);
+      return backorderedOrderIds(input.sku);
     },
 
     /** Has the order try its reservation again; says how much of the SKU it still waits for. */

@@ -1,7 +1,8 @@
 /** Return activities: goods that came back go into stock at the warehouse that received them. */
+import { returnRestockKey } from '../contracts/keys.js';
 import type { OrderQuantity } from '../domain/order.js';
 import { appendMovement } from '../persistence/stock-ledger.js';
-import type { StockEffects } from './stock-effects.js';
+import type { StockEffects } from '../services/stock-effects.js';
 
 export function returnActivities(effects: StockEffects) {
   return {
@@ -15,7 +16,7 @@ export function returnActivities(effects: StockEffects) {
           sku,
           warehouseId: input.warehouseId,
           kind: 'restock',
-          key: `return:${input.returnId}:restock:${sku}:${input.warehouseId}`,
+          key: returnRestockKey(input.returnId, sku, input.warehouseId),
           orderId: input.orderId,
           reason: `return ${input.returnId}`,
           actor: 'return-workflow',

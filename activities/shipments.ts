@@ -1,9 +1,11 @@
 /** Shipment activities: booking with the carrier, recording warehouse events, shipping stock out of the ledger. */
+import { orderKeys } from '../contracts/keys.js';
 import type { Address, Shipment, ShipmentLine } from '../domain/order.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
-import { ShipmentModel, WarehouseModel } from '../persistence/models.js';
+import * as shipments from '../persistence/shipments.js';
 import { appendMovement } from '../persistence/stock-ledger.js';
-import type { Carrier } from './sandbox-carrier.js';
+import { findWarehouse } from '../persistence/warehouses.js';
+import type { Carrier } from '../services/carrier.js';
 
 export function shipmentActivities(carrier: Carrier) {
   return {
@@ -17,34 +19,23 @@ export function shipmentActivities(carrier: Carrier) {
       lines: ShipmentLine[];
       shippingAddress: Address;
     }): Promise<Shipment> {
-      const key = input.shipmentKey;
-      const existing = await ShipmentModel.findOne({ key }).lean();
-      if (existing) return toShipment(existing);
-      const warehouse = await WarehouseModel.findById(input.warehouseId).lean();
+      const existing = await shipments.findShipmentByKey(input.shipmentKey);
+      if (existing) return existing;
+      const warehouse = await findWarehouse(input.warehouseId);
       const booking = await carrier.book({
-        shipmentKey: key,
+        shipmentKey: input.shipmentKey,
         fromCountry: warehouse?.country ?? input.shippingAddress.country,
         toCountry: input.shippingAddress.country,
       });
-      // Upsert on the key: if a retried attempt races a slow first one, both converge on one document.
-      await ShipmentModel.updateOne(
-        { key },
-        {
-          $setOnInsert: {
-            _id: input.shipmentId,
-            key,
-            orderId: input.orderId,
-            warehouseId: input.warehouseId,
-            status: 'pending',
-            carrier: booking.carrier,
-            trackingNumber: booking.trackingNumber,
-            lines: input.lines,
-            events: [],
-          },
-        },
-        { upsert: true },
-      );
-      return toShipment((await ShipmentModel.findOne({ key }).lean())!);
+      return shipments.insertShipmentOnce(input.shipmentKey, {
+        shipmentId: input.shipmentId,
+        orderId: input.orderId,
+        warehouseId: input.warehouseId,
+        status: 'pending',
+        carrier: booking.carrier,
+        trackingNumber: booking.trackingNumber,
+        lines: input.lines,
+      });
     },
 
     /**
@@ -58,61 +49,34 @@ export function shipmentActivities(carrier: Carrier) {
       trackingNumber?: string;
       occurredAt: string;
     }): Promise<void> {
-      const shipment = await ShipmentModel.findById(input.shipmentId).lean();
+      const shipment = await shipments.findShipment(input.shipmentId);
       if (!shipment) throw new Error(`shipment ${input.shipmentId} not found`);
       if (input.type === 'shipped') {
         for (const line of shipment.lines) {
           await appendMovement({
-            sku: line.sku!,
+            sku: line.sku,
             warehouseId: shipment.warehouseId,
             kind: 'ship',
-            key: `order:${input.orderId}:ship:${input.shipmentId}:${line.sku}`,
+            key: orderKeys(input.orderId).shippedStock(input.shipmentId, line.sku),
             orderId: input.orderId,
             actor: 'order-workflow',
-            decide: () => ({ ok: true, change: { onHandDelta: -line.quantity!, reservedDelta: -line.quantity! } }),
+            decide: () => ({ ok: true, change: { onHandDelta: -line.quantity, reservedDelta: -line.quantity } }),
           });
         }
       }
       // Only the order's workflow writes its shipments, one event at a time, so this check-then-write is safe.
-      if ((shipment.events ?? []).some((e) => e.type === input.type)) return;
-      await ShipmentModel.updateOne(
-        { _id: input.shipmentId },
-        {
-          $set: { status: input.type, ...(input.trackingNumber ? { trackingNumber: input.trackingNumber } : {}) },
-          $push: { events: { type: input.type, at: new Date(input.occurredAt), trackingNumber: input.trackingNumber } },
-        },
-      );
+      if (shipment.eventTypes.includes(input.type)) return;
+      await shipments.appendShipmentEvent(input.shipmentId, input);
     },
 
     /** Reduces a shipment that has not left the warehouse to `lines` (cancelled lines); with none left, cancels it. */
     async amendPendingShipment(input: { orderId: string; shipmentId: string; lines: ShipmentLine[] }): Promise<void> {
-      await ShipmentModel.updateOne(
-        { _id: input.shipmentId, orderId: input.orderId, status: 'pending' },
-        { $set: input.lines.length > 0 ? { lines: input.lines } : { status: 'cancelled' } },
-      );
+      await shipments.amendPendingShipment(input.orderId, input.shipmentId, input.lines);
     },
 
     /** Marks the order's shipments that have not left the warehouse as cancelled. */
     async cancelPendingShipments(input: { orderId: string }): Promise<void> {
-      await ShipmentModel.updateMany({ orderId: input.orderId, status: 'pending' }, { $set: { status: 'cancelled' } });
+      await shipments.cancelPendingShipments(input.orderId);
     },
-  };
-}
-
-function toShipment(doc: {
-  _id: string;
-  warehouseId: string;
-  status: Shipment['status'];
-  carrier: string;
-  trackingNumber: string;
-  lines: Array<{ sku?: string | null; quantity?: number | null }>;
-}): Shipment {
-  return {
-    shipmentId: doc._id,
-    warehouseId: doc.warehouseId,
-    status: doc.status,
-    carrier: doc.carrier,
-    trackingNumber: doc.trackingNumber,
-    lines: doc.lines.map((l) => ({ sku: l.sku!, quantity: l.quantity! })),
   };
 }

@@ -1,26 +1,20 @@
 /** Stock activities: reading availability for routing, and reserving / releasing through the ledger. */
+import { orderKeys } from '../contracts/keys.js';
 import type { Allocation } from '../domain/order.js';
 import type { WarehouseStock } from '../domain/routing.js';
 import { reservation } from '../domain/stock.js';
-import { InventoryLevelModel, WarehouseModel } from '../persistence/models.js';
-import { appendMovement, movementsForOrder, readBalance, StockMovementRejected } from '../persistence/stock-ledger.js';
-import type { StockEffects } from './stock-effects.js';
+import { stockForRouting } from '../persistence/inventory.js';
+import { appendMovement, movementsForOrder, StockMovementRejected } from '../persistence/stock-ledger.js';
+import type { StockEffects } from '../services/stock-effects.js';
+
+/** Named allocations (cancelled lines, a re-route), released once per `releaseKey`; or, without them, all the order holds. */
+export type ReleaseRequest = { orderId: string; reason: string } & ({ allocations: Allocation[]; releaseKey: string } | { allocations?: undefined });
 
 export function stockActivities(effects: StockEffects) {
   return {
     /** Availability (net of reservations and safety stock) of the SKUs in every active warehouse that stocks them. */
     async loadStock(input: { skus: string[] }): Promise<WarehouseStock[]> {
-      const locations = await InventoryLevelModel.find({ sku: { $in: input.skus } }, { sku: 1, warehouseId: 1 }).lean();
-      const warehouses = await WarehouseModel.find({ _id: { $in: [...new Set(locations.map((l) => l.warehouseId))] }, active: true }).lean();
-      return Promise.all(
-        warehouses.map(async (w) => {
-          const available: Record<string, number> = {};
-          for (const location of locations.filter((l) => l.warehouseId === w._id)) {
-            available[location.sku] = (await readBalance(location.sku, w._id)).available;
-          }
-          return { warehouseId: w._id, country: w.country, location: w.location, priority: w.priority ?? 0, available };
-        }),
-      );
+      return stockForRouting(input.skus);
     },
 
     /**
@@ -37,7 +31,7 @@ export function stockActivities(effects: StockEffects) {
             sku,
             warehouseId,
             kind: 'reserve',
-            key: `order:${input.orderId}:reserve:${input.round}:${sku}:${warehouseId}`,
+            key: orderKeys(input.orderId).reservation(input.round, sku, warehouseId),
             orderId: input.orderId,
             actor: 'order-workflow',
             decide: (current) => reservation(current, quantity),
@@ -53,10 +47,11 @@ export function stockActivities(effects: StockEffects) {
     },
 
     /**
-     * Releases stock the order holds reserved: the given allocations (cancelled lines, a re-route), once per
-     * `releaseKey`; or, without them, whatever it still holds at every location (nothing, if it holds nothing).
+     * Releases stock the order holds reserved: the given allocations, once per `releaseKey`; or, without
+     * them, whatever it still holds at every location (nothing, if it holds nothing).
      */
-    async releaseStock(input: { orderId: string; reason: string; allocations?: Allocation[]; releaseKey?: string }): Promise<Allocation[]> {
+    async releaseStock(input: ReleaseRequest): Promise<Allocation[]> {
+      const keys = orderKeys(input.orderId);
       const held = new Map<string, Allocation & { lastSeq: number }>();
       for (const movement of await movementsForOrder(input.orderId)) {
         const id = `${movement.sku}\u0000${movement.warehouseId}`;
@@ -66,11 +61,11 @@ export function stockActivities(effects: StockEffects) {
         held.set(id, entry);
       }
       const toRelease = input.allocations
-        ? input.allocations.map((a) => ({ ...a, key: `order:${input.orderId}:release:${input.releaseKey}:${a.sku}:${a.warehouseId}` }))
+        ? input.allocations.map((a) => ({ ...a, key: keys.release(input.releaseKey, a.sku, a.warehouseId) }))
         : [...held.values()].map((h) => ({
             ...h,
             // Keyed by the order's last movement here: a retry releases once, a later release is a new one.
-            key: `order:${input.orderId}:release:${h.sku}:${h.warehouseId}:${h.lastSeq}`,
+            key: keys.releaseOfHeld(h.sku, h.warehouseId, h.lastSeq),
           }));
       const released: Allocation[] = [];
       for (const { sku, warehouseId, quantity, key } of toRelease) {

@@ -12,8 +12,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from '../domain/webhook-signature.js';
 import type { OrderEvent, WebhookDeliveryOutcome } from '../domain/webhooks.js';
-import { isDuplicateKeyError } from '../persistence/connection.js';
-import { ChannelSettingModel, WebhookDeliveryModel, webhookDeliveryId } from '../persistence/models.js';
+import { findDelivery, findWebhookForDelivery, recordDelivery } from '../persistence/channels.js';
 
 /** How long one POST may take; the activity's start-to-close timeout leaves room for the database around it. */
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -35,12 +34,10 @@ function unreachableReason(error: unknown): string {
 export const webhookActivities = {
   /** Delivers one order event to its channel's webhook unless it was delivered before; see the file comment. */
   async deliverOrderEvent(event: OrderEvent): Promise<WebhookDeliveryOutcome> {
-    const settings = await ChannelSettingModel.findById(event.channel).select('+webhook.secret').lean();
-    const webhook = settings?.webhook;
-    if (!webhook?.url || !webhook.secret) return { status: 'not_configured' };
+    const webhook = await findWebhookForDelivery(event.channel);
+    if (!webhook) return { status: 'not_configured' };
 
-    const deliveryId = webhookDeliveryId(event.channel, event.id);
-    const earlier = await WebhookDeliveryModel.findById(deliveryId).lean();
+    const earlier = await findDelivery(event.channel, event.id);
     if (earlier) return delivered(earlier);
 
     const body = JSON.stringify(event);
@@ -67,24 +64,16 @@ export const webhookActivities = {
       throw ApplicationFailure.retryable(`the webhook of channel ${event.channel} answered ${response.status}`, WEBHOOK_NOT_ACCEPTED);
     }
 
-    const record = {
-      _id: deliveryId,
-      channel: event.channel,
-      eventId: event.id,
-      orderId: event.orderId,
-      eventType: event.type,
-      statusCode: response.status,
-      attempts: activityInfo().attempt,
-      deliveredAt: new Date(),
-    };
-    try {
-      await WebhookDeliveryModel.create(record);
-      return delivered(record);
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      // A concurrent attempt recorded it first: its record is the one the order shows.
-      const winner = await WebhookDeliveryModel.findById(deliveryId).lean();
-      return delivered(winner ?? record);
-    }
+    return delivered(
+      await recordDelivery({
+        channel: event.channel,
+        eventId: event.id,
+        orderId: event.orderId,
+        eventType: event.type,
+        statusCode: response.status,
+        attempts: activityInfo().attempt,
+        deliveredAt: new Date(),
+      }),
+    );
   },
 };

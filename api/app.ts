@@ -1,11 +1,11 @@
 /** The Express app: routes are thin; errors of every kind leave as application/problem+json. */
 import express from 'express';
 import type { Client } from '@temporalio/client';
-import type { Mailer } from '../activities/mailer.js';
-import { createStockEffects } from '../activities/stock-effects.js';
 import type { InventorySettings } from '../config.js';
 import type { OrderPolicySettings } from '../domain/order.js';
 import { pingMongo } from '../persistence/connection.js';
+import type { Mailer } from '../services/mailer.js';
+import { createStockEffects } from '../services/stock-effects.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createOpenApiDocument } from './openapi.js';

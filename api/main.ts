@@ -1,8 +1,8 @@
 /** The API process. */
 import { Client, Connection } from '@temporalio/client';
-import { SmtpMailer } from '../activities/mailer.js';
 import { loadConfig } from '../config.js';
 import { connectMongo } from '../persistence/connection.js';
+import { SmtpMailer } from '../services/mailer.js';
 import { createApp } from './app.js';
 
 const config = loadConfig();

@@ -2,11 +2,9 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js';
+import { ChannelWebhookPath, OrderEvent, WebhookSettings, WebhookSettingsRequest } from './schemas/channels.js';
+import { Address, Health, OrderId, Problem, ShipmentId, Sku, WarehouseId } from './schemas/common.js';
 import {
-  ChannelWebhookPath,
-  OrderEvent,
-  WebhookSettings,
-  WebhookSettingsRequest,
   IdempotencyKeyHeader,
   InventoryList,
   InventoryListQuery,
@@ -19,35 +17,30 @@ import {
   StockAdjustmentRequest,
   StockAdjustmentResponse,
   WarehousePatchRequest,
-  Address,
+  SetStockRequest,
+  SkuAvailability,
+  StockLevel,
+  Warehouse,
+  WarehouseRequest,
+} from './schemas/inventory.js';
+import {
   CancelOrderRequest,
   CancelOrderResponse,
   ChangeShippingAddressResponse,
   CreateOrderRequest,
-  Health,
   OrderAccepted,
-  OrderId,
   OrderList,
   OrderListQuery,
   OrderView,
-  Problem,
   ReturnAccepted,
   ReturnId,
   ReturnReceiptAccepted,
   ReturnReceiptRequest,
   ReturnRequest,
   ReviewOrderRequest,
-  SetStockRequest,
   ShipmentEventRequest,
   ShipmentEventResponse,
-  ShipmentId,
-  Sku,
-  SkuAvailability,
-  StockLevel,
-  Warehouse,
-  WarehouseId,
-  WarehouseRequest,
-} from '../domain/schemas.js';
+} from './schemas/orders.js';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });

@@ -1,11 +1,12 @@
 /** Loading an order for a caller: a channel sees only its own orders (another channel's is a 404). */
 import type { Client } from '@temporalio/client';
-import { orderWorkflowId, type OrderState } from '../domain/order.js';
-import type { OrderView } from '../domain/schemas.js';
-import { OrderModel } from '../persistence/models.js';
-import { getOrderQuery } from '../workflows/messages.js';
+import { orderWorkflowId } from '../contracts/ids.js';
+import { getOrderQuery } from '../contracts/messages.js';
+import type { OrderState } from '../domain/order.js';
+import { findOrder } from '../persistence/orders.js';
 import type { Principal } from './auth.js';
 import { problems } from './problem.js';
+import type { OrderView } from './schemas/orders.js';
 
 export function canSee(principal: Principal, order: { channel: string }): boolean {
   return principal.role !== 'channel' || principal.channel === order.channel;
@@ -16,8 +17,7 @@ export function canSee(principal: Principal, order: { channel: string }): boolea
  * running workflow answers instead.
  */
 export async function loadOrder(temporal: Client, principal: Principal, orderId: string): Promise<OrderState> {
-  const stored = (await OrderModel.findById(orderId).lean()) as (OrderState & { _id: string }) | null;
-  const order = stored ? { ...stored, orderId: stored._id } : await queryRunningOrder(temporal, orderId);
+  const order = (await findOrder(orderId)) ?? (await queryRunningOrder(temporal, orderId));
   if (!order || !canSee(principal, order)) throw problems.notFound(`Order ${orderId} was not found.`);
   return order;
 }

@@ -6,13 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { orderWorkflowId } from '../contracts/ids.js';
+import { orderSearchAttributes, OrderStatusKey } from '../contracts/search-attributes.js';
 import { formatMoney, orderTotal } from '../domain/money.js';
-import { describeQuantities, orderWorkflowId, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
-import type { CreateOrderRequest } from '../domain/schemas.js';
-import { InventoryLevelModel, OrderModel } from '../persistence/models.js';
+import { describeQuantities, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
+import { stockedSkus } from '../persistence/inventory.js';
+import { findOrderRequest } from '../persistence/orders.js';
 import type { orderWorkflow } from '../workflows/order.js';
-import { orderSearchAttributes, OrderStatusKey } from '../workflows/search-attributes.js';
 import { problems } from './problem.js';
+import type { CreateOrderRequest } from './schemas/orders.js';
 
 export type IntakeResult = { created: boolean; orderId: string; status: OrderStatus };
 
@@ -40,7 +42,7 @@ export async function submitOrder(
   const orderId = orderIdFor(channel, request.externalId);
   const requestHash = requestHashOf(request);
 
-  const stored = await OrderModel.findById(orderId, { requestHash: 1, status: 1 }).lean();
+  const stored = await findOrderRequest(orderId);
   if (stored) return sameRequestOrConflict(stored.requestHash === requestHash, orderId, stored.status);
 
   const input: OrderInput = {
@@ -91,7 +93,7 @@ function sameRequestOrConflict(same: boolean, orderId: string, status: OrderStat
 
 async function rejectUnknownSkus(request: CreateOrderRequest): Promise<void> {
   const skus = request.lines.map((line) => line.sku);
-  const known = new Set((await InventoryLevelModel.find({ sku: { $in: skus } }, { sku: 1 }).lean()).map((l) => l.sku));
+  const known = await stockedSkus(skus);
   const errors = request.lines.flatMap((line, index) =>
     known.has(line.sku) ? [] : [{ path: `lines.${index}.sku`, message: `unknown SKU "${line.sku}"` }],
   );

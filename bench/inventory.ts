@@ -27,8 +27,9 @@ import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
 import { reservation } from '../domain/stock.js';
 import { connectMongo } from '../persistence/connection.js';
-import { InventoryLevelModel, locationId, StockMovementModel } from '../persistence/models.js';
-import { appendMovement, movementId, readBalance, reconcileLevels } from '../persistence/stock-ledger.js';
+import { reconcileLevels } from '../persistence/reconciliation.js';
+import { appendMovement, movementId, readBalance } from '../persistence/stock-ledger.js';
+import { InventoryLevelModel, locationId, StockMovementModel } from '../persistence/stock-models.js';
 import { findFreePort, startFerretDB, type FerretDBServer } from '../stack/services.js';
 import { ensureTools } from '../stack/tools.js';
 

@@ -103,10 +103,6 @@ export function renderNotification(request: NotificationRequest): { subject: str
   }
 }
 
-export function notificationKey(request: Pick<NotificationRequest, 'orderId' | 'event' | 'subjectId'>): string {
-  return `order:${request.orderId}:notify:${request.event}${request.subjectId ? `:${request.subjectId}` : ''}`;
-}
-
 /** The message to operations when a SKU's availability falls to its low-stock threshold. */
 export function renderLowStockAlert(alert: { sku: string; available: number; threshold: number }): { subject: string; body: string } {
   return {

@@ -267,15 +267,3 @@ export function activeQuantity(line: OrderLine): number {
 export function describeQuantities(quantities: readonly OrderQuantity[]): string {
   return quantities.map((q) => `${q.quantity} x ${q.sku}`).join(', ');
 }
-
-export function orderWorkflowId(orderId: string): string {
-  return `order-${orderId}`;
-}
-
-export function returnWorkflowId(returnId: string): string {
-  return `return-${returnId}`;
-}
-
-export function restockWorkflowId(sku: string): string {
-  return `restock-${sku}`;
-}

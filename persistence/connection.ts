@@ -1,6 +1,26 @@
 /** One mongoose connection per process, with every index the models declare built before use. */
 import mongoose from 'mongoose';
-import { allModels } from './models.js';
+import { ChannelSettingModel, WebhookDeliveryModel } from './channels.js';
+import { NotificationModel } from './notifications.js';
+import { OrderModel } from './orders.js';
+import { PaymentModel } from './payments.js';
+import { SandboxAttemptModel, SandboxPaymentModel } from './sandbox-payments.js';
+import { ShipmentModel } from './shipments.js';
+import { stockModels } from './stock-models.js';
+import { WarehouseModel } from './warehouses.js';
+
+const allModels = [
+  WarehouseModel,
+  ...stockModels,
+  OrderModel,
+  PaymentModel,
+  ShipmentModel,
+  NotificationModel,
+  SandboxPaymentModel,
+  SandboxAttemptModel,
+  ChannelSettingModel,
+  WebhookDeliveryModel,
+];
 
 export async function connectMongo(uri: string): Promise<typeof mongoose> {
   // FerretDB v1 has no sessions or retryable writes; MongoDB works either way.
@@ -25,9 +45,4 @@ export async function pingMongo(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** True for the duplicate-key error that a unique index raises (code 11000 on MongoDB and FerretDB). */
-export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

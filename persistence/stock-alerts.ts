@@ -1,7 +1,7 @@
 /** Low-stock alerts: one open alert per SKU while its availability is at or below its threshold. */
 import { availableToPromise } from '../domain/stock.js';
-import { isDuplicateKeyError } from './connection.js';
-import { SkuSettingModel, StockAlertModel } from './models.js';
+import { isDuplicateKeyError } from './duplicate-key.js';
+import { SkuSettingModel, StockAlertModel } from './stock-models.js';
 import { levelsWithSettings } from './stock-ledger.js';
 
 export interface AlertChange {

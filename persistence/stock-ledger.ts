@@ -9,16 +9,9 @@
  * Every hot-path read is by `_id` (the level, then the slots after the level's seq), because a filter on
  * `_id` alone is the only one FerretDB v1's SQLite handler does not answer by scanning the collection.
  */
-import { applyStockChange, availableToPromise, type StockDecision } from '../domain/stock.js';
-import { isDuplicateKeyError } from './connection.js';
-import {
-  InventoryLevelModel,
-  LocationSettingModel,
-  locationId,
-  StockMovementModel,
-  type StockMovementDoc,
-  type StockMovementKind,
-} from './models.js';
+import { applyStockChange, availableToPromise, type StockDecision, type StockMovementKind } from '../domain/stock.js';
+import { ignoreDuplicateKey, isDuplicateKeyError } from './duplicate-key.js';
+import { InventoryLevelModel, LocationSettingModel, locationId, StockMovementModel, type StockMovementDoc } from './stock-models.js';
 
 export interface LedgerBalance {
   sku: string;
@@ -133,9 +126,13 @@ export async function appendMovement(request: MovementRequest): Promise<StockMov
   throw new Error(`stock ledger for ${sku} at ${warehouseId} is too contended; gave up after ${MAX_APPEND_ATTEMPTS} attempts`);
 }
 
-/** The movement recorded under a key, if any (a collection scan on FerretDB, so only on the rare paths). */
+/** The movement recorded under a business key, if any (a collection scan on FerretDB, so only on the rare paths). */
+export async function movementByKey(key: string): Promise<StockMovementDoc | null> {
+  return StockMovementModel.findOne({ key }).lean();
+}
+
 async function recordedUnder(key: string, sku: string, warehouseId: string): Promise<StockMovementDoc | null> {
-  const earlier = await StockMovementModel.findOne({ key }).lean();
+  const earlier = await movementByKey(key);
   // An earlier attempt may have appended and then died before projecting.
   if (earlier) await projectLevel(sku, warehouseId);
   return earlier;
@@ -147,7 +144,7 @@ async function recordedUnder(key: string, sku: string, warehouseId: string): Pro
  * goes again until it sees them agree. The last writer always sees its own write, so the projection
  * converges on the head.
  */
-async function projectLevel(sku: string, warehouseId: string): Promise<void> {
+export async function projectLevel(sku: string, warehouseId: string): Promise<void> {
   for (let round = 0; round < MAX_PROJECTION_ROUNDS; round++) {
     const { levelSeq, head } = await streamPosition(sku, warehouseId);
     if (!head || levelSeq === head.seq) return;
@@ -175,10 +172,6 @@ export async function ensureLocation(sku: string, warehouseId: string, settings:
   });
 }
 
-function ignoreDuplicateKey(error: unknown): void {
-  if (!isDuplicateKeyError(error)) throw error;
-}
-
 /** Levels with their safety stock, for lists and alerts. */
 export async function levelsWithSettings(filter: { sku: string | { $in: string[] } }) {
   const levels = await InventoryLevelModel.find(filter).sort({ sku: 1, warehouseId: 1 }).lean();
@@ -190,63 +183,4 @@ export async function levelsWithSettings(filter: { sku: string | { $in: string[]
 /** Movements recorded for an order, oldest first. */
 export async function movementsForOrder(orderId: string): Promise<StockMovementDoc[]> {
   return StockMovementModel.find({ orderId }).sort({ at: 1, seq: 1 }).lean();
-}
-
-export interface LevelDrift {
-  sku: string;
-  warehouseId: string;
-  level: { onHand: number; reserved: number; seq: number };
-  ledger: { onHand: number; reserved: number; seq: number; movements: number };
-  problems: string[];
-}
-
-/**
- * Recomputes every level from the ledger (the sum of all deltas of its stream, read movement by movement)
- * and reports each location where the projection, the stored running balances or the sequence disagree.
- * With `repair`, levels are rewritten from the ledger (the ledger itself is never changed).
- * It streams the movements rather than `$group`ing them: FerretDB v1.24 computes only the first `$sum`
- * accumulator of a `$group` correctly (the others come back 0).
- */
-export async function reconcileLevels(options: { repair?: boolean; sku?: string } = {}): Promise<{ checked: number; drift: LevelDrift[] }> {
-  const match = options.sku ? { sku: options.sku } : {};
-  const ledger = new Map<string, { onHand: number; reserved: number; seq: number; movements: number; gapFree: boolean; runningOk: boolean }>();
-  const movements = StockMovementModel.find(match, { sku: 1, warehouseId: 1, seq: 1, onHandDelta: 1, reservedDelta: 1, onHand: 1, reserved: 1 })
-    .sort({ sku: 1, warehouseId: 1, seq: 1 })
-    .lean()
-    .cursor();
-  for await (const m of movements) {
-    const id = `${m.sku}\u0000${m.warehouseId}`;
-    const sum = ledger.get(id) ?? { onHand: 0, reserved: 0, seq: 0, movements: 0, gapFree: true, runningOk: true };
-    sum.onHand += m.onHandDelta;
-    sum.reserved += m.reservedDelta;
-    sum.movements += 1;
-    sum.gapFree &&= m.seq === sum.seq + 1;
-    sum.runningOk &&= m.onHand === sum.onHand && m.reserved === sum.reserved;
-    sum.seq = m.seq;
-    ledger.set(id, sum);
-  }
-  const levels = await InventoryLevelModel.find(match).lean();
-  const drift: LevelDrift[] = [];
-  for (const level of levels) {
-    const sum = ledger.get(`${level.sku}\u0000${level.warehouseId}`);
-    const computed = { onHand: sum?.onHand ?? 0, reserved: sum?.reserved ?? 0, seq: sum?.seq ?? 0, movements: sum?.movements ?? 0 };
-    const problems: string[] = [];
-    if (level.onHand !== computed.onHand || level.reserved !== computed.reserved || level.seq !== computed.seq) {
-      problems.push('level differs from the ledger');
-    }
-    if (sum && !sum.runningOk) problems.push('running balance differs from the sum of movements');
-    if (sum && !sum.gapFree) problems.push('sequence has gaps');
-    if (problems.length === 0) continue;
-    drift.push({ sku: level.sku, warehouseId: level.warehouseId, level: { onHand: level.onHand, reserved: level.reserved, seq: level.seq }, ledger: computed, problems });
-    if (options.repair) {
-      await InventoryLevelModel.updateOne(
-        { _id: level._id },
-        { $set: { onHand: computed.onHand, reserved: computed.reserved, seq: computed.seq } },
-      );
-      // Movements appended while we read the ledger must not be rolled back by the repair (a broken
-      // ledger has no head to trust: its level keeps the sums, and the report says why).
-      if (sum?.runningOk && sum.gapFree) await projectLevel(level.sku, level.warehouseId);
-    }
-  }
-  return { checked: levels.length, drift };
 }

@@ -11,10 +11,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { Sku } from '../domain/schemas.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
-import { reconcileStock } from '../persistence/reconciliation.js';
-import type { LevelDrift } from '../persistence/stock-ledger.js';
+import { reconcileStock, type LevelDrift } from '../persistence/reconciliation.js';
+import { Sku } from '../api/schemas/common.js';
 
 const USAGE = 'usage: npm run reconcile [-- --repair] [-- --sku <sku>]';
 

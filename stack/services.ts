@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import mongoose from 'mongoose';
-import { searchAttributeRegistrations } from '../workflows/search-attributes.js';
+import { searchAttributeRegistrations } from '../contracts/search-attributes.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RECENT_LINES = 40;

@@ -4,9 +4,9 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, typ
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { DEFAULT_MAIL_FROM, type InventorySettings } from '../config.js';
-import { SmtpMailer } from '../activities/mailer.js';
-import { SandboxCarrier } from '../activities/sandbox-carrier.js';
-import { SandboxPaymentProvider } from '../activities/sandbox-payment-provider.js';
+import { SmtpMailer } from '../services/mailer.js';
+import { SandboxCarrier } from '../services/carrier.js';
+import { SandboxPaymentProvider } from '../services/sandbox-payment-provider.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

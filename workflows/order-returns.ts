@@ -5,12 +5,13 @@
  * and every return is settled.
  */
 import { condition, setHandler, sleep, startChild } from '@temporalio/workflow';
-import { describeQuantities, returnWorkflowId, type OrderReturn, type OrderState, type OrderStatus } from '../domain/order.js';
+import { describeQuantities, type OrderReturn, type OrderState, type OrderStatus } from '../domain/order.js';
 import { describeSettledReturn, isSettled, linesToReturn, orderStatusWithReturns, paymentStatusAfterRefund, returnLinesProblem } from '../domain/returns.js';
 import { failureMessage } from './activity-steps.js';
-import { requestReturnUpdate, returnReceivedSignal } from './messages.js';
 import type { returnWorkflow } from './return.js';
-import { returnSearchAttributes } from './search-attributes.js';
+import { returnWorkflowId } from '../contracts/ids.js';
+import { requestReturnUpdate, returnReceivedSignal } from '../contracts/messages.js';
+import { returnSearchAttributes } from '../contracts/search-attributes.js';
 
 type RecordEvent = (type: string, message: string, status?: OrderStatus) => Promise<void>;
 

@@ -44,8 +44,10 @@ import {
 } from '../domain/order.js';
 import { routeOrder, sumQuantities } from '../domain/routing.js';
 import { fulfillmentStatus, hasLeftWarehouse, nextShipmentStatus } from '../domain/shipment-events.js';
-import { timelineEntryId } from '../domain/webhooks.js';
 import { db, external, failureMessage, failureTypeOf, payments } from './activity-steps.js';
+import { handleReturns } from './order-returns.js';
+import { deliverToChannelWebhook } from './order-webhook.js';
+import { timelineEntryId } from '../contracts/ids.js';
 import {
   cancelOrderUpdate,
   changeShippingAddressUpdate,
@@ -57,10 +59,9 @@ import {
   type ChangeShippingAddressRequest,
   type ChangeShippingAddressResult,
   type ReviewDecision,
-} from './messages.js';
-import { handleReturns } from './order-returns.js';
-import { deliverToChannelWebhook } from './order-webhook.js';
-import { LateKey, orderSearchAttributes, OrderStatusKey } from './search-attributes.js';
+} from '../contracts/messages.js';
+import { LateKey, orderSearchAttributes, OrderStatusKey } from '../contracts/search-attributes.js';
+import { orderKeys } from '../contracts/keys.js';
 
 export interface OrderOutcome {
   orderId: string;
@@ -621,7 +622,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       const message = `Not shipped within ${Math.round(state.policy.shipWithinMs / 3_600_000)}h of allocation`;
       await record('late', message);
       await external.notifyOperations({
-        key: `order:${state.orderId}:late`,
+        key: orderKeys(state.orderId).lateAlert(),
         orderId: state.orderId,
         event: 'order_late',
         subject: `Late: order ${state.externalId} (${state.orderId}) has not shipped`,
@@ -641,7 +642,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         await external.createShipment({
           orderId: state.orderId,
           shipmentId: `shp_${uuid4().replace(/-/g, '').slice(0, 20)}`,
-          shipmentKey: `order:${state.orderId}:shipment:${round}:${warehouseId}`,
+          shipmentKey: orderKeys(state.orderId).shipment(round, warehouseId),
           warehouseId,
           lines: allocations.map(({ sku, quantity }) => ({ sku, quantity })),
           shippingAddress: state.shippingAddress,

@@ -5,7 +5,7 @@
  */
 import { condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/index.js';
-import { stockReplenishedSignal } from './messages.js';
+import { stockReplenishedSignal } from '../contracts/messages.js';
 
 const { listBackorderedOrders, retryBackorderedOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1 minute',

@@ -8,11 +8,12 @@
 import { ActivityFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { Money } from '../domain/money.js';
 import type { NotificationEvent } from '../domain/notifications.js';
-import { describeQuantities, orderWorkflowId, type OrderState, type ReturnLine, type ReturnReceipt, type ReturnStatus } from '../domain/order.js';
+import { describeQuantities, type OrderState, type ReturnLine, type ReturnReceipt, type ReturnStatus } from '../domain/order.js';
 import { receiptLinesProblem, refundForReceipt } from '../domain/returns.js';
 import { sumQuantities } from '../domain/routing.js';
 import { db, external, failureMessage, payments } from './activity-steps.js';
-import { returnReceiptUpdate, returnReceivedSignal } from './messages.js';
+import { orderWorkflowId } from '../contracts/ids.js';
+import { returnReceiptUpdate, returnReceivedSignal } from '../contracts/messages.js';
 
 export interface ReturnInput {
   returnId: string;

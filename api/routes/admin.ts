@@ -1,9 +1,9 @@
 /** /v1/admin: operations on the system itself. */
 import { Router } from 'express';
-import type { StockEffects } from '../../activities/stock-effects.js';
-import { ReconciliationRequest } from '../../domain/schemas.js';
 import { reconcileStock } from '../../persistence/reconciliation.js';
+import type { StockEffects } from '../../services/stock-effects.js';
 import { requireRole } from '../auth.js';
+import { ReconciliationRequest } from '../schemas/inventory.js';
 import { parseWith } from '../validation.js';
 
 export function adminRouter(effects: StockEffects): Router {

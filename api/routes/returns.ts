@@ -5,15 +5,16 @@
  */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { returnWorkflowId } from '../../domain/order.js';
-import { OrderId, ReturnId, ReturnReceiptRequest, ReturnRequest } from '../../domain/schemas.js';
-import { WarehouseModel } from '../../persistence/models.js';
-import { requestReturnUpdate, returnReceiptUpdate } from '../../workflows/messages.js';
+import { returnWorkflowId } from '../../contracts/ids.js';
+import { requestReturnUpdate, returnReceiptUpdate } from '../../contracts/messages.js';
+import { warehouseExists } from '../../persistence/warehouses.js';
 import { principalOf, requireRole } from '../auth.js';
 import { loadOrder } from '../order-access.js';
 import { problems } from '../problem.js';
+import { OrderId } from '../schemas/common.js';
+import { ReturnId, ReturnReceiptRequest, ReturnRequest } from '../schemas/orders.js';
+import { changeOrder, sendUpdate } from '../updates.js';
 import { parseWith } from '../validation.js';
-import { updateOrder, updateWorkflow } from '../workflow-updates.js';
 
 export function returnsRouter(temporal: Client): Router {
   const router = Router();
@@ -22,14 +23,14 @@ export function returnsRouter(temporal: Client): Router {
     const orderId = parseWith(OrderId, req.params.orderId, 'path');
     const { lines, reason } = parseWith(ReturnRequest, req.body, 'body');
     const principal = principalOf(req);
-    const order = await loadOrder(temporal, principal, orderId);
-    const outcome = await updateOrder(temporal, orderId, requestReturnUpdate, [{ lines, reason, requestedBy: principal.label }], 10_000);
-    if (!outcome.accepted) {
+    const { result } = await changeOrder(temporal, principal, orderId, {
+      update: requestReturnUpdate,
+      arg: { lines, reason, requestedBy: principal.label },
       // The workflow of a delivered order ends with its return window.
-      const why = outcome.ended && order.returnsAcceptedUntil ? `the return window closed at ${order.returnsAcceptedUntil}` : outcome.reason;
-      throw problems.conflict(`Order ${orderId} cannot take this return: ${why}.`);
-    }
-    res.status(202).json({ orderId, status: 'requested', ...outcome.result });
+      refusal: (why, { order, ended }) =>
+        `Order ${orderId} cannot take this return: ${ended && order.returnsAcceptedUntil ? `the return window closed at ${order.returnsAcceptedUntil}` : why}.`,
+    });
+    res.status(202).json({ orderId, status: 'requested', ...result });
   });
 
   router.post('/v1/orders/:orderId/returns/:returnId/receipt', requireRole('warehouse'), async (req, res) => {
@@ -40,11 +41,11 @@ export function returnsRouter(temporal: Client): Router {
     const order = await loadOrder(temporal, principal, orderId);
     const known = (order.returns ?? []).find((r) => r.returnId === returnId);
     if (!known) throw problems.notFound(`Order ${orderId} has no return ${returnId}.`);
-    if (!(await WarehouseModel.exists({ _id: warehouseId }))) {
+    if (!(await warehouseExists(warehouseId))) {
       throw problems.unprocessable(`Warehouse ${warehouseId} does not exist.`, [{ path: 'warehouseId', message: `unknown warehouse "${warehouseId}"` }]);
     }
     const receipt = { warehouseId, lines, recordedBy: principal.label };
-    const outcome = await updateWorkflow(temporal, returnWorkflowId(returnId), 'the return', returnReceiptUpdate, [receipt]);
+    const outcome = await sendUpdate(temporal, { workflowId: returnWorkflowId(returnId), subject: 'the return' }, returnReceiptUpdate, receipt);
     if (!outcome.accepted) {
       const why = outcome.ended ? `it has ended (${known.status})` : outcome.reason;
       throw problems.conflict(`Return ${returnId} cannot be received: ${why}.`);

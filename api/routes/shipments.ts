@@ -1,14 +1,15 @@
 /** /v1/shipments: warehouses report shipment events, which the order's workflow applies or rejects at once. */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { ShipmentEventRequest, ShipmentId } from '../../domain/schemas.js';
+import { shipmentEventUpdate } from '../../contracts/messages.js';
 import { nextShipmentStatus } from '../../domain/shipment-events.js';
-import { ShipmentModel } from '../../persistence/models.js';
-import { shipmentEventUpdate } from '../../workflows/messages.js';
+import { findShipment } from '../../persistence/shipments.js';
 import { requireRole } from '../auth.js';
 import { problems } from '../problem.js';
+import { ShipmentId } from '../schemas/common.js';
+import { ShipmentEventRequest } from '../schemas/orders.js';
+import { orderTarget, sendUpdate } from '../updates.js';
 import { parseWith } from '../validation.js';
-import { updateOrder } from '../workflow-updates.js';
 
 export function shipmentsRouter(temporal: Client): Router {
   const router = Router();
@@ -16,11 +17,14 @@ export function shipmentsRouter(temporal: Client): Router {
   router.post('/v1/shipments/:shipmentId/events', requireRole('warehouse'), async (req, res) => {
     const shipmentId = parseWith(ShipmentId, req.params.shipmentId, 'path');
     const event = parseWith(ShipmentEventRequest, req.body, 'body');
-    const shipment = await ShipmentModel.findById(shipmentId).lean();
+    const shipment = await findShipment(shipmentId);
     if (!shipment) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
-    const outcome = await updateOrder(temporal, shipment.orderId, shipmentEventUpdate, [
-      { shipmentId, type: event.type, trackingNumber: event.trackingNumber, occurredAt: new Date().toISOString() },
-    ]);
+    const outcome = await sendUpdate(temporal, orderTarget(shipment.orderId), shipmentEventUpdate, {
+      shipmentId,
+      type: event.type,
+      trackingNumber: event.trackingNumber,
+      occurredAt: new Date().toISOString(),
+    });
     if (!outcome.accepted) {
       const next = nextShipmentStatus(shipment.status, event.type);
       const why = outcome.ended && !next.ok ? next.reason : outcome.reason;

@@ -11,17 +11,19 @@ import fs from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities, type OrderActivities } from '../../activities/index.js';
-import { SmtpMailer } from '../../activities/mailer.js';
-import { notificationActivities, notificationMessageId } from '../../activities/notifications.js';
-import { createStockEffects } from '../../activities/stock-effects.js';
+import { SmtpMailer } from '../../services/mailer.js';
+import { notificationActivities } from '../../activities/notifications.js';
+import { createStockEffects } from '../../services/stock-effects.js';
 import { DEFAULT_MAIL_FROM } from '../../config.js';
-import { notificationKey, type NotificationRequest } from '../../domain/notifications.js';
-import { restockWorkflowId } from '../../domain/order.js';
-import { NotificationModel } from '../../persistence/models.js';
+import { type NotificationRequest } from '../../domain/notifications.js';
 import { findFreePort, startMailpit, type MailpitServer } from '../../stack/services.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
 import { setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { expectMessagesTo, getMessage, listMessages, messagesTo, testMailer, testSmtpUrl, uniqueAddress } from '../support/mail.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
+import { orderKeys } from '../../contracts/keys.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { notificationMessageId } from '../../services/notifications.js';
 
 /** No worker polls this queue: a restock signal-with-start just leaves a dispatcher waiting there. */
 const taskQueue = `activities-email-${randomUUID()}`;
@@ -73,7 +75,7 @@ describe('notifyCustomer', () => {
     expect(message.Text.replace(/\r\n/g, '\n').trim()).toBe(`Hello Erika,\n\nYour order ${request.externalId} for 39.98 EUR is confirmed and being prepared.`);
     expect(message.To).toEqual([{ Name: '', Address: to }]);
     expect(message.From).toEqual({ Name: 'Fulfillment', Address: 'orders@localhost' });
-    const key = notificationKey(request);
+    const key = orderKeys(request.orderId).notification(request.event, request.subjectId);
     expect(message.MessageID).toBe(bare(notificationMessageId(key)));
 
     const record = await NotificationModel.findOne({ key }).lean();
@@ -89,7 +91,7 @@ describe('notifyCustomer', () => {
     await activities.notifyCustomer(request);
     await activities.notifyCustomer(request);
     await expectMessagesTo(to, 1);
-    expect(await NotificationModel.countDocuments({ key: notificationKey(request) })).toBe(1);
+    expect(await NotificationModel.countDocuments({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) })).toBe(1);
 
     // A shipped notice per shipment is a notification of its own.
     const shipped = (subjectId: string) =>
@@ -106,13 +108,13 @@ describe('notifyCustomer', () => {
     const request = confirmation(to);
     await activities.notifyCustomer(request);
     // What a crash right after the server's 250 leaves behind: the record still says recorded.
-    await NotificationModel.updateOne({ key: notificationKey(request) }, { $set: { status: 'recorded' }, $unset: { sentAt: 1 } });
+    await NotificationModel.updateOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }, { $set: { status: 'recorded' }, $unset: { sentAt: 1 } });
     await activities.notifyCustomer(request);
 
     const [second, first] = await expectMessagesTo(to, 2);
     expect(second!.MessageID).toBe(first!.MessageID);
-    expect(first!.MessageID).toBe(bare(notificationMessageId(notificationKey(request))));
-    expect(await NotificationModel.findOne({ key: notificationKey(request) }).lean()).toMatchObject({ status: 'sent' });
+    expect(first!.MessageID).toBe(bare(notificationMessageId(orderKeys(request.orderId).notification(request.event, request.subjectId))));
+    expect(await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean()).toMatchObject({ status: 'sent' });
   });
 });
 
@@ -188,7 +190,7 @@ describe('against a mail server that defers or refuses', () => {
     } finally {
       await chaos(undefined);
     }
-    const pending = await NotificationModel.findOne({ key: notificationKey(request) }).lean();
+    const pending = await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean();
     expect(pending).toMatchObject({ status: 'recorded' });
     expect(pending!.lastError).toMatch(/451/);
     expect(await messagesTo(to, mailpit.apiUrl)).toEqual([]);
@@ -196,7 +198,7 @@ describe('against a mail server that defers or refuses', () => {
     await notify(request); // the activity's next retry
     await notify(request); // and one more, after it succeeded
     await expectMessagesTo(to, 1, mailpit.apiUrl);
-    const sent = await NotificationModel.findOne({ key: notificationKey(request) }).lean();
+    const sent = await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean();
     expect(sent).toMatchObject({ status: 'sent' });
     expect(sent!.lastError).toBeUndefined();
   });
@@ -210,7 +212,7 @@ describe('against a mail server that defers or refuses', () => {
     } finally {
       await chaos(undefined);
     }
-    const rejected = await NotificationModel.findOne({ key: notificationKey(request) }).lean();
+    const rejected = await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean();
     expect(rejected).toMatchObject({ status: 'rejected' });
     expect(rejected!.lastError).toMatch(/550/);
     await notify(request);
@@ -221,6 +223,6 @@ describe('against a mail server that defers or refuses', () => {
     const unreachable = new SmtpMailer({ url: `smtp://127.0.0.1:${await findFreePort()}`, from: DEFAULT_MAIL_FROM });
     const request = confirmation(uniqueAddress());
     await expect(notificationActivities(unreachable, 'ops@example.com').notifyCustomer(request)).rejects.toMatchObject({ code: 'ESOCKET' });
-    expect(await NotificationModel.findOne({ key: notificationKey(request) }).lean()).toMatchObject({ status: 'recorded', lastError: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean()).toMatchObject({ status: 'recorded', lastError: expect.stringMatching(/ECONNREFUSED/) });
   });
 });

@@ -4,14 +4,20 @@ import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { NotificationRequest } from '../../domain/notifications.js';
-import { restockWorkflowId, type OrderState } from '../../domain/order.js';
+import { type OrderState } from '../../domain/order.js';
 import { createActivities, type OrderActivities } from '../../activities/index.js';
-import { PaymentProviderUnavailable } from '../../activities/payment-provider.js';
-import { NotificationModel, OrderModel, PaymentModel, SandboxPaymentModel, ShipmentModel, StockMovementModel } from '../../persistence/models.js';
+import { PaymentProviderUnavailable } from '../../services/payment-provider.js';
 import { ensureLocation, readBalance } from '../../persistence/stock-ledger.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
 import { BERLIN_ADDRESS, orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { testSmtpUrl } from '../support/mail.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { PaymentModel } from '../../persistence/payments.js';
+import { ShipmentModel } from '../../persistence/shipments.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 /** No worker polls this queue: releaseStock's restock signal-with-start just leaves a dispatcher waiting there. */
 const taskQueue = `activities-idempotency-${randomUUID()}`;

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservation, type StockChange, type StockDecision } from '../../domain/stock.js';
-import { InventoryLevelModel, LocationSettingModel, locationId, StockMovementModel, type StockMovementKind } from '../../persistence/models.js';
-import { appendMovement, ensureLocation, movementId, readBalance, reconcileLevels, StockMovementRejected, type LedgerBalance } from '../../persistence/stock-ledger.js';
+import { reservation, type StockChange, type StockDecision, type StockMovementKind } from '../../domain/stock.js';
+import {
+  appendMovement,
+  ensureLocation,
+  movementId,
+  readBalance,
+  StockMovementRejected,
+  type LedgerBalance,
+} from '../../persistence/stock-ledger.js';
 import { setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { reconcileLevels } from '../../persistence/reconciliation.js';
+import { InventoryLevelModel, LocationSettingModel, locationId, StockMovementModel } from '../../persistence/stock-models.js';
 
 let close: () => Promise<void>;
 beforeAll(async () => ({ close } = await useTestDatabase('activities_stock_ledger')));

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelSettingModel } from '../../persistence/models.js';
 import { uniqueId } from '../support/fixtures.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
+import { ChannelSettingModel } from '../../persistence/channels.js';
 
 let harness: ApiHarness;
 let api: ApiCall;

@@ -8,12 +8,20 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restockWorkflowId } from '../../domain/order.js';
 import { reservation } from '../../domain/stock.js';
-import { InventoryLevelModel, LocationSettingModel, locationId, NotificationModel, StockAlertModel, StockMovementModel, WarehouseModel } from '../../persistence/models.js';
 import { appendMovement } from '../../persistence/stock-ledger.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
 import { PLACES, uniqueId } from '../support/fixtures.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
+import { WarehouseModel } from '../../persistence/warehouses.js';
+import {
+  InventoryLevelModel,
+  LocationSettingModel,
+  locationId,
+  StockAlertModel,
+  StockMovementModel,
+} from '../../persistence/stock-models.js';
+import { NotificationModel } from '../../persistence/notifications.js';
 
 let harness: ApiHarness;
 let api: ApiCall;

@@ -7,10 +7,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { orderIdFor } from '../../api/order-intake.js';
-import { orderWorkflowId, type OrderStatus } from '../../domain/order.js';
-import { OrderModel } from '../../persistence/models.js';
+import { type OrderStatus } from '../../domain/order.js';
 import { BERLIN_ADDRESS, PLACES, uniqueId } from '../support/fixtures.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness, type ApiResponse } from './harness.js';
+import { orderWorkflowId } from '../../contracts/ids.js';
+import { OrderModel } from '../../persistence/orders.js';
 
 const WAREHOUSE_ID = 'wh-berlin';
 const UNIT_PRICE = 1250;

@@ -8,9 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
-import { createStockEffects } from '../../activities/stock-effects.js';
-import { restockWorkflowId, returnWorkflowId, type OrderState } from '../../domain/order.js';
-import { OrderModel } from '../../persistence/models.js';
+import { createStockEffects } from '../../services/stock-effects.js';
+import { type OrderState } from '../../domain/order.js';
+import type { orderWorkflow, OrderOutcome } from '../../workflows/order.js';
+import { orderInput, PLACES, setStock, TEST_INVENTORY } from '../support/fixtures.js';
+import { testMailer } from '../support/mail.js';
+import { reportShipmentEvent, startOrder, waitForStatus } from '../support/workflow-env.js';
+import { restockWorkflowId, returnWorkflowId } from '../../contracts/ids.js';
 import {
   cancelOrderUpdate,
   changeShippingAddressUpdate,
@@ -18,11 +22,8 @@ import {
   requestReturnUpdate,
   returnReceiptUpdate,
   reviewOrderUpdate,
-} from '../../workflows/messages.js';
-import type { orderWorkflow, OrderOutcome } from '../../workflows/order.js';
-import { orderInput, PLACES, setStock, TEST_INVENTORY } from '../support/fixtures.js';
-import { testMailer } from '../support/mail.js';
-import { reportShipmentEvent, startOrder, waitForStatus } from '../support/workflow-env.js';
+} from '../../contracts/messages.js';
+import { OrderModel } from '../../persistence/orders.js';
 
 /** Seeded by the recorder before the scenarios run. */
 export const SCENARIO_WAREHOUSES = { 'wh-berlin': PLACES.berlin, 'wh-paris': PLACES.paris };

@@ -5,8 +5,8 @@ import { inject } from 'vitest';
 import { orderTotal } from '../../domain/money.js';
 import type { Address, OrderInput } from '../../domain/order.js';
 import { connectMongo, disconnectMongo, ensureIndexes } from '../../persistence/connection.js';
-import { WarehouseModel } from '../../persistence/models.js';
 import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.js';
+import { WarehouseModel } from '../../persistence/warehouses.js';
 
 /** Connects mongoose to a fresh database named after the test file, on the suite's FerretDB. */
 export async function useTestDatabase(name: string): Promise<{ uri: string; close: () => Promise<void> }> {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { SmtpMailer } from '../../activities/mailer.js';
+import { SmtpMailer } from '../../services/mailer.js';
 import { DEFAULT_MAIL_FROM } from '../../config.js';
 
 export function testSmtpUrl(): string {

@@ -11,11 +11,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import { SandboxPaymentProvider } from '../../activities/sandbox-payment-provider.js';
+import { SandboxPaymentProvider } from '../../services/sandbox-payment-provider.js';
 import { loadConfig } from '../../config.js';
-import { notificationKey } from '../../domain/notifications.js';
 import { connectMongo } from '../../persistence/connection.js';
 import { sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+import { orderKeys } from '../../contracts/keys.js';
 
 const STALL_POINTS = ['authorize', 'capture', 'confirmation-email'] as const;
 const stallAfter = process.env.OMS_STALL_AFTER as (typeof STALL_POINTS)[number];
@@ -56,7 +56,7 @@ const worker = await Worker.create({
     ...activities,
     async notifyCustomer(request: Parameters<typeof activities.notifyCustomer>[0]) {
       await activities.notifyCustomer(request);
-      if (stallAfter === 'confirmation-email' && request.event === 'order_confirmed') await stall('confirmation-email', notificationKey(request));
+      if (stallAfter === 'confirmation-email' && request.event === 'order_confirmed') await stall('confirmation-email', orderKeys(request.orderId).notification(request.event, request.subjectId));
     },
   },
 });

@@ -6,14 +6,15 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies, type OrderActivities } from '../../activities/index.js';
-import { orderWorkflowId, type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
+import { type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
 import type { ShipmentEventType } from '../../domain/shipment-events.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
-import { getOrderQuery, shipmentEventUpdate, type ShipmentEventResult } from '../../workflows/messages.js';
 import type { orderWorkflow } from '../../workflows/order.js';
-import { ORDER_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 import { PLACES, seedWarehouse, TEST_INVENTORY, useTestDatabase } from './fixtures.js';
 import { testSmtpUrl } from './mail.js';
+import { orderWorkflowId } from '../../contracts/ids.js';
+import { getOrderQuery, shipmentEventUpdate, type ShipmentEventResult } from '../../contracts/messages.js';
+import { ORDER_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
 
 export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderState } from '../../domain/order.js';
 import { signWebhookBody, verifyWebhookSignature } from '../../domain/webhook-signature.js';
-import { orderEvent, productionWebhookUrlProblem, timelineEntryId } from '../../domain/webhooks.js';
+import { orderEvent, productionWebhookUrlProblem } from '../../domain/webhooks.js';
+import { timelineEntryId } from '../../contracts/ids.js';
 
 const SECRET = 'whsec_test_0123456789abcdef0123456789';
 const BODY = '{"id":"ord_1-1","type":"received"}';

@@ -10,9 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { notificationKey, renderNotification, type NotificationEvent } from '../../domain/notifications.js';
+import { renderNotification, type NotificationEvent } from '../../domain/notifications.js';
 import type { OrderInput, OrderState, Shipment } from '../../domain/order.js';
-import { NotificationModel, OrderModel, SandboxPaymentModel, StockMovementModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
 import type { orderWorkflow, OrderOutcome } from '../../workflows/order.js';
 import { orderInput, PLACES, seedWarehouse, setStock, useTestDatabase } from '../support/fixtures.js';
@@ -27,6 +26,11 @@ import {
   waitForStatus,
   type WorkflowBundle,
 } from '../support/workflow-env.js';
+import { orderKeys } from '../../contracts/keys.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 /** Each test waits out at least one 30 s activity timeout or a 10 s sticky-queue timeout; the machine may be busy. */
 const CRASH_TEST_TIMEOUT_MS = 300_000;
@@ -82,7 +86,7 @@ async function withFreshWorker<T>(taskQueue: string, drive: () => Promise<T>): P
 /** Allocated, and the confirmation email sent and marked so: from here the order waits for its warehouses. */
 async function waitUntilConfirmed(handle: WorkflowHandle, input: OrderInput): Promise<OrderState> {
   const state = await waitForStatus(handle, 'allocated', 120_000);
-  const key = notificationKey({ orderId: input.orderId, event: 'order_confirmed' });
+  const key = orderKeys(input.orderId).notification('order_confirmed');
   await expect.poll(async () => (await NotificationModel.findOne({ key }).lean())?.status, { timeout: 60_000, interval: 200 }).toBe('sent');
   return state;
 }
@@ -187,7 +191,7 @@ describe('crash safety', () => {
 
   it.each([
     { stallAfter: 'authorize', activity: 'authorizePayment', key: (orderId: string) => `order:${orderId}:authorize` },
-    { stallAfter: 'confirmation-email', activity: 'notifyCustomer', key: (orderId: string) => notificationKey({ orderId, event: 'order_confirmed' }) },
+    { stallAfter: 'confirmation-email', activity: 'notifyCustomer', key: (orderId: string) => orderKeys(orderId).notification('order_confirmed') },
   ])(
     '$stallAfter done for a killed worker: the fresh worker retries $activity, and it still happens once',
     async ({ stallAfter, activity, key }) => {

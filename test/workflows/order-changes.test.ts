@@ -7,11 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { OrderInput } from '../../domain/order.js';
-import { NotificationModel, OrderModel, SandboxPaymentModel, ShipmentModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { cancelOrderUpdate, changeShippingAddressUpdate, getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
 import { BERLIN_ADDRESS, orderInput, setStock } from '../support/fixtures.js';
 import { startOrder, useOrderWorkflowSuite, waitForStatus } from '../support/workflow-env.js';
+import { cancelOrderUpdate, changeShippingAddressUpdate, getOrderQuery, shipmentEventUpdate } from '../../contracts/messages.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { ShipmentModel } from '../../persistence/shipments.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 const suite = useOrderWorkflowSuite('order_changes');
 const { withWorker } = suite;

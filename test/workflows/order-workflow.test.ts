@@ -7,22 +7,20 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import { orderWorkflowId, type OrderInput } from '../../domain/order.js';
-import {
-  NotificationModel,
-  OrderModel,
-  SandboxAttemptModel,
-  SandboxPaymentModel,
-  ShipmentModel,
-  StockMovementModel,
-} from '../../persistence/models.js';
+import { type OrderInput } from '../../domain/order.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
-import { cancelOrderUpdate, reviewOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
-import { CustomerIdKey, OrderStatusKey } from '../../workflows/search-attributes.js';
 import { orderInput, setStock, TEST_INVENTORY } from '../support/fixtures.js';
 import { testSmtpUrl } from '../support/mail.js';
 import { startOrder, useOrderWorkflowSuite, waitForStatus } from '../support/workflow-env.js';
+import { orderWorkflowId } from '../../contracts/ids.js';
+import { cancelOrderUpdate, reviewOrderUpdate, shipmentEventUpdate } from '../../contracts/messages.js';
+import { CustomerIdKey, OrderStatusKey } from '../../contracts/search-attributes.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { ShipmentModel } from '../../persistence/shipments.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SandboxAttemptModel, SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 const suite = useOrderWorkflowSuite('workflows');
 const { withWorker } = suite;

@@ -7,10 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { returnWorkflowId } from '../../domain/order.js';
-import { NotificationModel, OrderModel, SandboxPaymentModel, StockMovementModel } from '../../persistence/models.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate } from '../../workflows/messages.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import type { returnWorkflow } from '../../workflows/return.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
@@ -23,6 +20,12 @@ import {
   uniqueTaskQueue,
   type WorkflowBundle,
 } from '../support/workflow-env.js';
+import { returnWorkflowId } from '../../contracts/ids.js';
+import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate } from '../../contracts/messages.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 const DAY = 86_400_000;
 let env: TestWorkflowEnvironment;

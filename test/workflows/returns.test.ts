@@ -9,15 +9,12 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle }
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaymentProviderUnavailable } from '../../activities/payment-provider.js';
-import { SandboxPaymentProvider } from '../../activities/sandbox-payment-provider.js';
+import { PaymentProviderUnavailable } from '../../services/payment-provider.js';
+import { SandboxPaymentProvider } from '../../services/sandbox-payment-provider.js';
 import type { Money } from '../../domain/money.js';
-import { returnWorkflowId, type OrderState } from '../../domain/order.js';
-import { OrderModel, PaymentModel, SandboxPaymentModel, StockMovementModel } from '../../persistence/models.js';
+import { type OrderState } from '../../domain/order.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate, type ReturnReceiptRequest } from '../../workflows/messages.js';
 import type { returnWorkflow } from '../../workflows/return.js';
-import { OrderIdKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { expectMessagesTo, uniqueAddress } from '../support/mail.js';
 import {
@@ -29,6 +26,13 @@ import {
   uniqueTaskQueue,
   waitForStatus,
 } from '../support/workflow-env.js';
+import { returnWorkflowId } from '../../contracts/ids.js';
+import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate, type ReturnReceiptRequest } from '../../contracts/messages.js';
+import { OrderIdKey } from '../../contracts/search-attributes.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { PaymentModel } from '../../persistence/payments.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 /**
  * The sandbox provider, except that the reply to each refund's first call is lost after the refund was made:

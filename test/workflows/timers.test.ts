@@ -5,15 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createStockEffects } from '../../activities/stock-effects.js';
-import { NotificationModel, OrderModel, SandboxPaymentModel } from '../../persistence/models.js';
+import { createStockEffects } from '../../services/stock-effects.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import { restockWorkflowId } from '../../domain/order.js';
-import { getOrderQuery, shipmentEventUpdate } from '../../workflows/messages.js';
-import { LateKey } from '../../workflows/search-attributes.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
 import { bundleOrderWorkflows, createTestWorker, startOrder, startTimeSkippingEnvironment, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
+import { getOrderQuery, shipmentEventUpdate } from '../../contracts/messages.js';
+import { LateKey } from '../../contracts/search-attributes.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;

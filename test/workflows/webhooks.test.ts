@@ -15,10 +15,11 @@ import { toOrderView } from '../../api/order-access.js';
 import type { OrderState } from '../../domain/order.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../domain/webhook-signature.js';
 import type { OrderEvent } from '../../domain/webhooks.js';
-import { ChannelSettingModel, OrderModel, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/models.js';
-import { cancelOrderUpdate, shipmentEventUpdate } from '../../workflows/messages.js';
 import { orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { bundleOrderWorkflows, createTestWorker, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
+import { cancelOrderUpdate, shipmentEventUpdate } from '../../contracts/messages.js';
+import { OrderModel } from '../../persistence/orders.js';
+import { ChannelSettingModel, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/channels.js';
 
 const SECRET = `whsec-${randomUUID()}`;
 

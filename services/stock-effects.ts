@@ -3,13 +3,13 @@
  * close, and when stock went up, the SKU's restock dispatcher wakes the orders backordered on it.
  */
 import type { Client } from '@temporalio/client';
+import { restockWorkflowId, WorkflowType } from '../contracts/ids.js';
+import { lowStockAlertKey } from '../contracts/keys.js';
+import { stockReplenishedSignal } from '../contracts/messages.js';
 import { renderLowStockAlert } from '../domain/notifications.js';
-import { restockWorkflowId } from '../domain/order.js';
 import { evaluateLowStock } from '../persistence/stock-alerts.js';
-import { stockReplenishedSignal } from '../workflows/messages.js';
 import type { Mailer } from './mailer.js';
 import { deliverNotification } from './notifications.js';
-import type { restockDispatcherWorkflow } from '../workflows/restock.js';
 
 export interface StockEffectsOptions {
   temporal: Client;
@@ -30,7 +30,7 @@ export function createStockEffects(options: StockEffectsOptions) {
         const alert = await evaluateLowStock(sku, options.lowStockThreshold);
         if (alert.change === 'opened') await notifyOperations(options.mailer, alert.alertId!, alert, options.operationsEmail);
         if (increased) {
-          await options.temporal.workflow.signalWithStart<typeof restockDispatcherWorkflow>('restockDispatcherWorkflow', {
+          await options.temporal.workflow.signalWithStart(WorkflowType.restockDispatcher, {
             workflowId: restockWorkflowId(sku),
             taskQueue: options.taskQueue,
             staticSummary: `Restock dispatcher for ${sku}: wakes its backordered orders, oldest first`,
@@ -56,7 +56,7 @@ async function notifyOperations(
   alert: { sku: string; available: number; threshold: number },
   recipient: string,
 ): Promise<void> {
-  const key = `stock:${alert.sku}:low:${alertId}`;
+  const key = lowStockAlertKey(alert.sku, alertId);
   try {
     await deliverNotification(mailer, { key, event: 'low_stock', recipient, ...renderLowStockAlert(alert) });
   } catch (error) {

@@ -7,21 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Money } from '../domain/money.js';
-import { isDuplicateKeyError } from '../persistence/connection.js';
-import { SandboxAttemptModel, SandboxPaymentModel } from '../persistence/models.js';
-import {
-  PaymentProviderUnavailable,
-  type AuthorizationResult,
-  type OperationResult,
-  type PaymentProvider,
-} from './payment-provider.js';
+import type { PaymentOperation } from '../persistence/payments.js';
+import { countSandboxAttempt, findSandboxAuthorization, recordSandboxEntryOnce } from '../persistence/sandbox-payments.js';
+import { PaymentProviderUnavailable, type AuthorizationResult, type OperationResult, type PaymentProvider } from './payment-provider.js';
 
 export const SANDBOX_TOKENS = ['tok_ok', 'tok_decline', 'tok_flaky', 'tok_review'] as const;
 const FLAKY_FAILURES = 2;
 
-type Operation = 'authorize' | 'capture' | 'void' | 'refund';
 interface Entry {
-  operation: Operation;
+  operation: PaymentOperation;
   outcome: 'approved' | 'declined';
   amount: Money;
   authorizationId?: string;
@@ -33,7 +27,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   readonly name = 'sandbox';
 
   async authorize({ idempotencyKey, amount, token }: { idempotencyKey: string; amount: Money; token: string }) {
-    if (token === 'tok_flaky' && (await this.countAttempt(idempotencyKey)) <= FLAKY_FAILURES) {
+    if (token === 'tok_flaky' && (await countSandboxAttempt(`authorize:${idempotencyKey}`)) <= FLAKY_FAILURES) {
       throw new PaymentProviderUnavailable('sandbox provider is temporarily unavailable (tok_flaky)');
     }
     const approved = token === 'tok_ok' || token === 'tok_flaky' || token === 'tok_review';
@@ -62,7 +56,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   }
 
   async void({ idempotencyKey, authorizationId, amount }: { idempotencyKey: string; authorizationId: string; amount?: Money }) {
-    const authorization = await SandboxPaymentModel.findOne({ authorizationId, operation: 'authorize' }).lean();
+    const authorization = await findSandboxAuthorization(authorizationId);
     const whole = authorization ? { amount: authorization.amount, currency: authorization.currency } : { amount: 0, currency: 'XXX' };
     return this.operate(idempotencyKey, 'void', authorizationId, amount ?? whole);
   }
@@ -71,8 +65,8 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return this.operate(idempotencyKey, 'refund', authorizationId, amount);
   }
 
-  private async operate(idempotencyKey: string, operation: Operation, authorizationId: string, amount: Money): Promise<OperationResult> {
-    const authorization = await SandboxPaymentModel.findOne({ authorizationId, operation: 'authorize', outcome: 'approved' }).lean();
+  private async operate(idempotencyKey: string, operation: PaymentOperation, authorizationId: string, amount: Money): Promise<OperationResult> {
+    const authorization = await findSandboxAuthorization(authorizationId, { approvedOnly: true });
     const entry = await this.record(idempotencyKey, {
       operation,
       outcome: authorization ? 'approved' : 'declined',
@@ -84,35 +78,8 @@ export class SandboxPaymentProvider implements PaymentProvider {
   }
 
   /** Writes the entry once per idempotency key; a repeated key gets the first entry back. */
-  private async record(idempotencyKey: string, entry: Entry) {
-    try {
-      const created = await SandboxPaymentModel.create({
-        idempotencyKey,
-        operation: entry.operation,
-        outcome: entry.outcome,
-        reference: `sbx_${randomUUID()}`,
-        authorizationId: entry.authorizationId,
-        amount: entry.amount.amount,
-        currency: entry.amount.currency,
-        declineReason: entry.declineReason,
-        reviewRequested: entry.reviewRequested,
-        at: new Date(),
-      });
-      return created.toObject();
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const first = await SandboxPaymentModel.findOne({ idempotencyKey }).lean();
-      if (!first) throw error;
-      return first;
-    }
-  }
-
-  private async countAttempt(idempotencyKey: string): Promise<number> {
-    const doc = await SandboxAttemptModel.findOneAndUpdate(
-      { _id: `authorize:${idempotencyKey}` },
-      { $inc: { count: 1 } },
-      { upsert: true, new: true },
-    ).lean();
-    return doc?.count ?? 1;
+  private record(idempotencyKey: string, entry: Entry) {
+    const { amount, ...rest } = entry;
+    return recordSandboxEntryOnce({ ...rest, idempotencyKey, reference: `sbx_${randomUUID()}`, amount: amount.amount, currency: amount.currency });
   }
 }

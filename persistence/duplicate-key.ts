@@ -1,0 +1,9 @@
+/** The unique-index violation (code 11000 on MongoDB and FerretDB): how a second write of the same key shows. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/** For writes where losing the race is fine (the other writer created the same document). */
+export function ignoreDuplicateKey(error: unknown): void {
+  if (!isDuplicateKeyError(error)) throw error;
+}

@@ -1,0 +1,180 @@
+/**
+ * The order read model (collection `orders`): each order's state as its workflow last saved it, for lookups
+ * and lists. Written only by the order's own workflow (through the saveOrderView activity), newest revision
+ * wins. The document is the workflow's `OrderState` with the order id as `_id`: the schema below is checked
+ * against that type by the compiler, so the two cannot drift apart.
+ */
+import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
+import { FINAL_ORDER_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
+import { isDuplicateKeyError } from './duplicate-key.js';
+
+type OrderDocument = Omit<OrderState, 'orderId'> & { _id: string };
+
+/** A mongoose definition that names exactly the fields of T, at every level of nesting. */
+type ExactDefinition<T> = { [Key in keyof Required<T>]: FieldDefinition<NonNullable<T[Key]>> };
+type FieldDefinition<V> = [V] extends [string | number | boolean]
+  ? SchemaDefinitionProperty<V>
+  : [V] extends [ReadonlyArray<infer Element>]
+    ? [Element] extends [object]
+      ? [ExactDefinition<Element> & { _id: false }]
+      : [SchemaDefinitionProperty<Element>]
+    : ExactDefinition<V> | { type: Schema<V>; required: boolean };
+
+const geoPoint = new Schema<GeoPoint>({ lat: { type: Number, required: true }, lng: { type: Number, required: true } }, { _id: false });
+const quantities: [ExactDefinition<OrderQuantity> & { _id: false }] = [{ _id: false, sku: String, quantity: Number }];
+
+/** Every field of the order, no more and no fewer: a forgotten or misspelled field is a compile error. */
+const orderFields: ExactDefinition<OrderDocument> = {
+  _id: { type: String, required: true },
+  externalId: { type: String, required: true },
+  channel: { type: String, required: true },
+  status: { type: String, enum: ORDER_STATUSES, required: true },
+  customer: { id: String, email: String, name: String },
+  shippingAddress: {
+    name: String,
+    line1: String,
+    line2: String,
+    city: String,
+    postalCode: String,
+    country: String,
+    location: { type: geoPoint, required: false },
+  },
+  lines: [{ _id: false, lineId: String, sku: String, quantity: Number, unitPrice: Number, cancelledQuantity: Number }],
+  total: { amount: { type: Number, required: true }, currency: { type: String, required: true } },
+  payment: {
+    status: { type: String, enum: PAYMENT_STATUSES },
+    authorized: Number,
+    captured: Number,
+    refunded: Number,
+    voided: Number,
+    authorizationId: String,
+    authorizedAt: String,
+    reauthorizations: Number,
+  },
+  flaggedForReview: Boolean,
+  review: { reason: String, deadline: String, decision: String, note: String, reviewer: String },
+  lateSince: String,
+  allocations: [{ _id: false, sku: String, warehouseId: String, quantity: Number }],
+  unallocated: quantities,
+  waitingSkus: [String],
+  backorderDeadline: String,
+  // The whole policy the order runs under, so support sees its windows.
+  policy: {
+    allowPartialShipment: Boolean,
+    backorderTimeoutMs: Number,
+    reviewAboveAmount: Number,
+    reviewTimeoutMs: Number,
+    shipWithinMs: Number,
+    returnWindowMs: Number,
+    returnReceiptTimeoutMs: Number,
+    authorizationValidityMs: Number,
+  },
+  shipments: [
+    {
+      _id: false,
+      shipmentId: String,
+      warehouseId: String,
+      status: { type: String, enum: SHIPMENT_STATUSES },
+      carrier: String,
+      trackingNumber: String,
+      lines: quantities,
+    },
+  ],
+  returnsAcceptedUntil: String,
+  returns: [
+    {
+      _id: false,
+      returnId: String,
+      lines: [{ _id: false, lineId: String, sku: String, quantity: Number }],
+      reason: String,
+      requestedBy: String,
+      status: { type: String, enum: RETURN_STATUSES },
+      requestedAt: String,
+      receiptDeadline: String,
+      receipt: {
+        type: new Schema<ReturnReceipt>({ warehouseId: String, lines: quantities, receivedAt: String, recordedBy: String }, { _id: false }),
+        required: false,
+      },
+      amount: Number,
+      settledAt: String,
+      detail: String,
+    },
+  ],
+  timeline: [
+    {
+      _id: false,
+      id: String,
+      at: String,
+      type: { type: String },
+      message: String,
+      webhook: { type: new Schema<NonNullable<TimelineEntry['webhook']>>({ deliveredAt: String, attempts: Number }, { _id: false }), required: false },
+    },
+  ],
+  requestHash: String,
+  createdAt: { type: String, required: true },
+  updatedAt: { type: String, required: true },
+  revision: { type: Number, required: true },
+};
+
+const orderSchema = new Schema<OrderDocument>(orderFields, { versionKey: false });
+orderSchema.index({ channel: 1, externalId: 1 }, { unique: true });
+orderSchema.index({ createdAt: -1, _id: -1 });
+orderSchema.index({ status: 1, createdAt: -1 });
+orderSchema.index({ 'customer.id': 1, createdAt: -1 });
+orderSchema.index({ waitingSkus: 1, createdAt: 1 });
+export const OrderModel = mongoose.model<OrderDocument>('Order', orderSchema, 'orders');
+
+function toOrderState({ _id, ...fields }: OrderDocument): OrderState {
+  return { orderId: _id, ...fields };
+}
+
+/**
+ * Saves the state unless the stored one is already as new (higher or equal revision): the filter then
+ * matches nothing, the upsert collides on `_id`, and the older write is dropped.
+ */
+export async function saveOrderView(state: OrderState): Promise<void> {
+  const { orderId, ...fields } = state;
+  try {
+    await OrderModel.updateOne({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true });
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+  }
+}
+
+export async function findOrder(orderId: string): Promise<OrderState | undefined> {
+  const doc = await OrderModel.findById(orderId).lean();
+  return doc ? toOrderState(doc) : undefined;
+}
+
+/** What intake needs to tell a retried request from a conflicting one. */
+export async function findOrderRequest(orderId: string): Promise<{ requestHash: string; status: OrderStatus } | undefined> {
+  const doc = await OrderModel.findById(orderId, { requestHash: 1, status: 1 }).lean();
+  return doc ?? undefined;
+}
+
+/** Where a newest-first page of orders continues: after this order. */
+export interface OrderPosition {
+  createdAt: string;
+  orderId: string;
+}
+
+/** A page of orders matching the filter, newest first, and whether more follow. */
+export async function listOrders(
+  filter: { channel?: string; status?: OrderStatus; customerId?: string },
+  page: { after?: OrderPosition; limit: number },
+): Promise<{ items: OrderState[]; more: boolean }> {
+  const query: Record<string, unknown> = {};
+  if (filter.channel) query.channel = filter.channel;
+  if (filter.status) query.status = filter.status;
+  if (filter.customerId) query['customer.id'] = filter.customerId;
+  const { after } = page;
+  if (after) query.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.orderId } }];
+  const docs = await OrderModel.find(query).sort({ createdAt: -1, _id: -1 }).limit(page.limit + 1).lean();
+  return { items: docs.slice(0, page.limit).map(toOrderState), more: docs.length > page.limit };
+}
+
+/** Ids of the orders still waiting for the SKU, oldest first. */
+export async function backorderedOrderIds(sku: string): Promise<string[]> {
+  const orders = await OrderModel.find({ waitingSkus: sku, status: { $nin: FINAL_ORDER_STATUSES } }, { _id: 1 }).sort({ createdAt: 1, _id: 1 }).lean();
+  return orders.map((o) => o._id);
+}

@@ -1,0 +1,65 @@
+/**
+ * The sandbox payment provider's own books (services/sandbox-payment-provider.ts), kept apart from ours
+ * the way a real provider's would be, so tests can count what the provider actually did.
+ */
+import mongoose, { Schema } from 'mongoose';
+import { isDuplicateKeyError } from './duplicate-key.js';
+import { PAYMENT_OPERATIONS, type PaymentOperation } from './payments.js';
+
+const sandboxPaymentSchema = new Schema(
+  {
+    idempotencyKey: { type: String, required: true },
+    operation: { type: String, enum: PAYMENT_OPERATIONS, required: true },
+    outcome: { type: String, enum: ['approved', 'declined'], required: true },
+    reference: { type: String, required: true },
+    authorizationId: String,
+    amount: { type: Number, required: true },
+    currency: { type: String, required: true },
+    declineReason: String,
+    reviewRequested: Boolean,
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+sandboxPaymentSchema.index({ idempotencyKey: 1 }, { unique: true });
+sandboxPaymentSchema.index({ authorizationId: 1 });
+export const SandboxPaymentModel = mongoose.model('SandboxPayment', sandboxPaymentSchema, 'sandbox_payments');
+
+/** How many calls the sandbox has seen per idempotency key, to play transient failures (`tok_flaky`). */
+const sandboxAttemptSchema = new Schema({ _id: { type: String, required: true }, count: { type: Number, required: true } }, { versionKey: false });
+export const SandboxAttemptModel = mongoose.model('SandboxAttempt', sandboxAttemptSchema, 'sandbox_attempts');
+
+export interface SandboxEntry {
+  idempotencyKey: string;
+  operation: PaymentOperation;
+  outcome: 'approved' | 'declined';
+  reference: string;
+  authorizationId?: string;
+  amount: number;
+  currency: string;
+  declineReason?: string;
+  reviewRequested?: boolean;
+}
+
+/** Writes the entry once per idempotency key; a repeated key gets the first entry back. */
+export async function recordSandboxEntryOnce(entry: SandboxEntry) {
+  try {
+    return (await SandboxPaymentModel.create({ ...entry, at: new Date() })).toObject();
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    const first = await SandboxPaymentModel.findOne({ idempotencyKey: entry.idempotencyKey }).lean();
+    if (!first) throw error;
+    return first;
+  }
+}
+
+/** The authorization with this id, if the sandbox made it (`approvedOnly`: and approved it). */
+export async function findSandboxAuthorization(authorizationId: string, { approvedOnly = false } = {}) {
+  return SandboxPaymentModel.findOne({ authorizationId, operation: 'authorize', ...(approvedOnly ? { outcome: 'approved' } : {}) }).lean();
+}
+
+/** Counts one more call under this key and returns how many there were. */
+export async function countSandboxAttempt(key: string): Promise<number> {
+  const doc = await SandboxAttemptModel.findOneAndUpdate({ _id: key }, { $inc: { count: 1 } }, { upsert: true, new: true }).lean();
+  return doc?.count ?? 1;
+}

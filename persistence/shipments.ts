@@ -1,0 +1,94 @@
+/** Shipments as booked with the carrier, with the events the warehouses reported. Written only by their order's workflow. */
+import mongoose, { Schema } from 'mongoose';
+import { SHIPMENT_STATUSES, type Shipment, type ShipmentLine } from '../domain/order.js';
+import type { ShipmentEventType } from '../domain/shipment-events.js';
+
+const shipmentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    key: { type: String, required: true },
+    orderId: { type: String, required: true },
+    warehouseId: { type: String, required: true },
+    status: { type: String, enum: SHIPMENT_STATUSES, required: true },
+    carrier: { type: String, required: true },
+    trackingNumber: { type: String, required: true },
+    lines: [{ _id: false, sku: { type: String, required: true }, quantity: { type: Number, required: true } }],
+    events: [{ _id: false, type: { type: String }, at: Date, trackingNumber: String }],
+  },
+  { timestamps: true, versionKey: false },
+);
+shipmentSchema.index({ key: 1 }, { unique: true });
+shipmentSchema.index({ orderId: 1 });
+export const ShipmentModel = mongoose.model('Shipment', shipmentSchema, 'shipments');
+
+/** A shipment with its order and the event types recorded on it. */
+export interface ShipmentRecord extends Shipment {
+  orderId: string;
+  eventTypes: string[];
+}
+
+type ShipmentDoc = {
+  _id: string;
+  orderId: string;
+  warehouseId: string;
+  status: Shipment['status'];
+  carrier: string;
+  trackingNumber: string;
+  lines: ShipmentLine[];
+  events?: Array<{ type?: string | null }>;
+};
+
+function toShipment(doc: ShipmentDoc): Shipment {
+  return {
+    shipmentId: doc._id,
+    warehouseId: doc.warehouseId,
+    status: doc.status,
+    carrier: doc.carrier,
+    trackingNumber: doc.trackingNumber,
+    lines: doc.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+  };
+}
+
+export async function findShipment(shipmentId: string): Promise<ShipmentRecord | undefined> {
+  const doc = await ShipmentModel.findById(shipmentId).lean();
+  return doc ? { ...toShipment(doc), orderId: doc.orderId, eventTypes: (doc.events ?? []).flatMap((e) => (e.type ? [e.type] : [])) } : undefined;
+}
+
+export async function findShipmentByKey(key: string): Promise<Shipment | undefined> {
+  const doc = await ShipmentModel.findOne({ key }).lean();
+  return doc ? toShipment(doc) : undefined;
+}
+
+/**
+ * Stores a booked shipment under its business key, unless one is stored already, and returns the stored
+ * one: if a retried attempt races a slow first one, both converge on one document.
+ */
+export async function insertShipmentOnce(key: string, shipment: Shipment & { orderId: string }): Promise<Shipment> {
+  const { shipmentId, ...fields } = shipment;
+  await ShipmentModel.updateOne({ key }, { $setOnInsert: { _id: shipmentId, key, ...fields, events: [] } }, { upsert: true });
+  return (await findShipmentByKey(key))!;
+}
+
+/** Moves the shipment to the event's status and records the event. */
+export async function appendShipmentEvent(
+  shipmentId: string,
+  event: { type: ShipmentEventType; occurredAt: string; trackingNumber?: string },
+): Promise<void> {
+  await ShipmentModel.updateOne(
+    { _id: shipmentId },
+    {
+      $set: { status: event.type, ...(event.trackingNumber ? { trackingNumber: event.trackingNumber } : {}) },
+      $push: { events: { type: event.type, at: new Date(event.occurredAt), trackingNumber: event.trackingNumber } },
+    },
+  );
+}
+
+/** Reduces a shipment that has not left the warehouse to `lines`; with none left, cancels it. */
+export async function amendPendingShipment(orderId: string, shipmentId: string, lines: ShipmentLine[]): Promise<void> {
+  await ShipmentModel.updateOne({ _id: shipmentId, orderId, status: 'pending' }, { $set: lines.length > 0 ? { lines } : { status: 'cancelled' } });
+}
+
+/** Marks the order's shipments that have not left the warehouse as cancelled. */
+export async function cancelPendingShipments(orderId: string): Promise<void> {
+  await ShipmentModel.updateMany({ orderId, status: 'pending' }, { $set: { status: 'cancelled' } });
+}
