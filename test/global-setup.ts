@@ -9,8 +9,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { findFreePort, startFerretDB, startMailpit, startTemporalDevServer } from '../stack/services.js';
+import { startFerretDB, startMailpit, startTemporalDevServer } from '../stack/services.js';
 import { ensureTools } from '../stack/tools.js';
+import { findFreePort } from '../stack/processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

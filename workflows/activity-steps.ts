@@ -11,8 +11,8 @@ import {
   proxyActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { FailureType } from '../domain/failures.js';
 import type { OrderActivities } from '../activities/index.js';
+import { FailureType } from '../domain/failures.js';
 import { formatMoney } from '../domain/money.js';
 import { describeQuantities } from '../domain/order.js';
 

@@ -6,14 +6,14 @@
  * The order hears of the receipt by signal, and of the end by this workflow's result.
  */
 import { ActivityFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { orderWorkflowId } from '../contracts/ids.js';
+import { returnReceiptUpdate, returnReceivedSignal } from '../contracts/messages.js';
 import type { Money } from '../domain/money.js';
 import type { NotificationEvent } from '../domain/notifications.js';
 import { describeQuantities, type OrderState, type ReturnLine, type ReturnReceipt, type ReturnStatus } from '../domain/order.js';
 import { receiptLinesProblem, refundForReceipt } from '../domain/returns.js';
 import { sumQuantities } from '../domain/routing.js';
 import { db, external, failureMessage, payments } from './activity-steps.js';
-import { orderWorkflowId } from '../contracts/ids.js';
-import { returnReceiptUpdate, returnReceivedSignal } from '../contracts/messages.js';
 
 export interface ReturnInput {
   returnId: string;

@@ -5,25 +5,26 @@
  * server that defers (451) or refuses (550) a recipient.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import os from 'node:os';
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities, type OrderActivities } from '../../activities/index.js';
-import { SmtpMailer } from '../../services/mailer.js';
 import { notificationActivities } from '../../activities/notifications.js';
-import { createStockEffects } from '../../services/stock-effects.js';
 import { DEFAULT_MAIL_FROM } from '../../config.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
+import { orderKeys } from '../../contracts/keys.js';
 import { type NotificationRequest } from '../../domain/notifications.js';
-import { findFreePort, startMailpit, type MailpitServer } from '../../stack/services.js';
+import { NotificationModel } from '../../persistence/notifications.js';
+import { SmtpMailer } from '../../services/mailer.js';
+import { notificationMessageId } from '../../services/notifications.js';
+import { createStockEffects } from '../../services/stock-effects.js';
+import { findFreePort } from '../../stack/processes.js';
+import { startMailpit, type MailpitServer } from '../../stack/services.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
 import { setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { expectMessagesTo, getMessage, listMessages, messagesTo, testMailer, testSmtpUrl, uniqueAddress } from '../support/mail.js';
-import { restockWorkflowId } from '../../contracts/ids.js';
-import { orderKeys } from '../../contracts/keys.js';
-import { NotificationModel } from '../../persistence/notifications.js';
-import { notificationMessageId } from '../../services/notifications.js';
 
 /** No worker polls this queue: a restock signal-with-start just leaves a dispatcher waiting there. */
 const taskQueue = `activities-email-${randomUUID()}`;

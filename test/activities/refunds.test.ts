@@ -4,15 +4,15 @@ import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities, type OrderActivities } from '../../activities/index.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
 import { FailureType } from '../../domain/failures.js';
+import { PaymentModel } from '../../persistence/payments.js';
+import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
 import { sandboxDependencies } from '../../worker/create-worker.js';
 import { PLACES, seedWarehouse, setStock, TEST_INVENTORY, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { testSmtpUrl } from '../support/mail.js';
-import { restockWorkflowId } from '../../contracts/ids.js';
-import { StockMovementModel } from '../../persistence/stock-models.js';
-import { PaymentModel } from '../../persistence/payments.js';
-import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
 /** No worker polls this queue: a restock's signal-with-start just leaves a dispatcher waiting there. */
 const taskQueue = `activities-refunds-${randomUUID()}`;

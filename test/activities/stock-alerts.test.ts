@@ -2,15 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createStockEffects, type StockEffects } from '../../services/stock-effects.js';
+import { restockWorkflowId } from '../../contracts/ids.js';
 import { reservation } from '../../domain/stock.js';
+import { NotificationModel } from '../../persistence/notifications.js';
 import { evaluateLowStock, skuAvailability } from '../../persistence/stock-alerts.js';
 import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.js';
+import { SkuSettingModel, StockAlertModel } from '../../persistence/stock-models.js';
+import { createStockEffects, type StockEffects } from '../../services/stock-effects.js';
 import { setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
-import { restockWorkflowId } from '../../contracts/ids.js';
-import { SkuSettingModel, StockAlertModel } from '../../persistence/stock-models.js';
-import { NotificationModel } from '../../persistence/notifications.js';
 
 const THRESHOLD = 5;
 const OPS = 'ops@example.com';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreePort, isPortFree, repoRoot } from '../../stack/services.js';
+import { findFreePort, isPortFree, repoRoot } from '../../stack/processes.js';
 
 const STARTUP_TIMEOUT_MS = 90_000;
 const SHUTDOWN_TIMEOUT_MS = 30_000;

@@ -10,7 +10,6 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import { createStockEffects } from '../../services/stock-effects.js';
 import { type OrderState } from '../../domain/order.js';
-import type { orderWorkflow, OrderOutcome } from '../../workflows/order.js';
 import { orderInput, PLACES, setStock, TEST_INVENTORY } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
 import { reportShipmentEvent, startOrder, waitForStatus } from '../support/workflow-env.js';
@@ -24,6 +23,7 @@ import {
   reviewOrderUpdate,
 } from '../../contracts/messages.js';
 import { OrderModel } from '../../persistence/orders.js';
+import type { orderWorkflow, OrderOutcome } from '../../workflows/order/workflow.js';
 
 /** Seeded by the recorder before the scenarios run. */
 export const SCENARIO_WAREHOUSES = { 'wh-berlin': PLACES.berlin, 'wh-paris': PLACES.paris };

@@ -4,9 +4,10 @@
  * hook runs, activities in flight simply stop, and its workflow cache is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { repoRoot, waitForTaskQueuePoller } from '../../stack/services.js';
+import { waitForTaskQueuePoller } from '../../stack/services.js';
 import { TEST_INVENTORY } from './fixtures.js';
 import { SUITE_NAMESPACE } from './suite-temporal.js';
+import { repoRoot } from '../../stack/processes.js';
 
 export interface WorkerProcessOptions {
   /** The script, relative to the repository root: `worker/main.ts` or a test worker. */

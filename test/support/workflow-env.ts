@@ -9,12 +9,12 @@ import { createActivities, type ActivityDependencies, type OrderActivities } fro
 import { type OrderInput, type OrderState, type OrderStatus } from '../../domain/order.js';
 import type { ShipmentEventType } from '../../domain/shipment-events.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
-import type { orderWorkflow } from '../../workflows/order.js';
 import { PLACES, seedWarehouse, TEST_INVENTORY, useTestDatabase } from './fixtures.js';
 import { testSmtpUrl } from './mail.js';
 import { orderWorkflowId } from '../../contracts/ids.js';
 import { getOrderQuery, shipmentEventUpdate, type ShipmentEventResult } from '../../contracts/messages.js';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
+import type { orderWorkflow } from '../../workflows/order/workflow.js';
 
 export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
 

@@ -13,7 +13,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { renderNotification, type NotificationEvent } from '../../domain/notifications.js';
 import type { OrderInput, OrderState, Shipment } from '../../domain/order.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import type { orderWorkflow, OrderOutcome } from '../../workflows/order.js';
 import { orderInput, PLACES, seedWarehouse, setStock, useTestDatabase } from '../support/fixtures.js';
 import { expectMessagesTo, testSmtpUrl, uniqueAddress } from '../support/mail.js';
 import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from '../support/suite-temporal.js';
@@ -31,6 +30,7 @@ import { StockMovementModel } from '../../persistence/stock-models.js';
 import { OrderModel } from '../../persistence/orders.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
+import type { orderWorkflow, OrderOutcome } from '../../workflows/order/workflow.js';
 
 /** Each test waits out at least one 30 s activity timeout or a 10 s sticky-queue timeout; the machine may be busy. */
 const CRASH_TEST_TIMEOUT_MS = 300_000;

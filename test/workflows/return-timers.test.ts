@@ -8,7 +8,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readBalance } from '../../persistence/stock-ledger.js';
-import type { orderWorkflow } from '../../workflows/order.js';
 import type { returnWorkflow } from '../../workflows/return.js';
 import { orderInput, PLACES, seedWarehouse, setStock, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import {
@@ -26,6 +25,7 @@ import { StockMovementModel } from '../../persistence/stock-models.js';
 import { OrderModel } from '../../persistence/orders.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
+import type { orderWorkflow } from '../../workflows/order/workflow.js';
 
 const DAY = 86_400_000;
 let env: TestWorkflowEnvironment;

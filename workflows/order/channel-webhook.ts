@@ -4,9 +4,9 @@
  * it, while the order goes on without waiting.
  */
 import { CancellationScope, log } from '@temporalio/workflow';
-import type { OrderState, TimelineEntry } from '../domain/order.js';
-import { orderEvent } from '../domain/webhooks.js';
-import { webhooks } from './activity-steps.js';
+import type { OrderState, TimelineEntry } from '../../domain/order.js';
+import { orderEvent } from '../../domain/webhooks.js';
+import { webhooks } from '../activity-steps.js';
 
 export function deliverToChannelWebhook(state: OrderState, saveView: () => Promise<void>) {
   let deliveries: Promise<void> = Promise.resolve();

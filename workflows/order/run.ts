@@ -1,0 +1,204 @@
+/**
+ * One order's run: the state that queries answer and the read model stores, the workflow's own
+ * bookkeeping beside it, and what every step of the order uses: the lock that lets one change happen at a
+ * time, the timeline, customer email, and the stack of compensations that failure paths unwind.
+ */
+import { CancellationScope, allHandlersFinished, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { timelineEntryId } from '../../contracts/ids.js';
+import type { CancelOrderRequest, ReviewDecision } from '../../contracts/messages.js';
+import { OrderStatusKey } from '../../contracts/search-attributes.js';
+import { orderTotal } from '../../domain/money.js';
+import type { NotificationEvent } from '../../domain/notifications.js';
+import {
+  activeQuantity,
+  FINAL_ORDER_STATUSES,
+  type Allocation,
+  type OrderInput,
+  type OrderLine,
+  type OrderState,
+  type OrderStatus,
+  type Shipment,
+  type TimelineEntry,
+} from '../../domain/order.js';
+import { db, external } from '../activity-steps.js';
+import { deliverToChannelWebhook } from './channel-webhook.js';
+
+/** Thrown inside the workflow when a cancel request is seen between steps; the failure path unwinds the order. */
+export class CancelRequested extends Error {}
+
+export class OrderRun {
+  readonly state: OrderState;
+  readonly paymentToken: string;
+  /** A whole-order cancel: asked for by a caller, or decided by a rejected review or the backorder deadline. */
+  cancelRequest: CancelOrderRequest | undefined;
+  reviewDecision: ReviewDecision | undefined;
+  /** Allocations reserved but not yet on a shipment (held while the order waits to ship complete); kept by allocation.ts. */
+  unshipped: Allocation[] = [];
+  /** Whether the shipping SLA is being watched (from the first shipment on); kept by allocation.ts. */
+  shippingSlaWatched = false;
+  /** Reservation attempts so far, and whether stock arrived for another (the restock dispatcher); kept by backorder.ts. */
+  reservationAttempts = 0;
+  retryRequested = false;
+  /** Numbers partial cancellations, so each releases and voids under its own key. */
+  lineCancellations = 0;
+  /** Numbers address changes, so each one's email goes out once. */
+  addressChanges = 0;
+  private rounds = 0;
+  private busy = false;
+  private viewWrites: Promise<void> = Promise.resolve();
+  private readonly compensations: Array<{ name: string; run: () => Promise<unknown> }> = [];
+  private readonly channelWebhook;
+
+  constructor(input: OrderInput) {
+    this.paymentToken = input.paymentToken;
+    this.state = {
+      orderId: input.orderId,
+      externalId: input.externalId,
+      channel: input.channel,
+      status: 'received',
+      customer: input.customer,
+      shippingAddress: input.shippingAddress,
+      lines: input.lines,
+      total: input.total,
+      payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0, voided: 0, reauthorizations: 0 },
+      flaggedForReview: false,
+      allocations: [],
+      unallocated: [],
+      waitingSkus: [],
+      policy: input.policy,
+      shipments: [],
+      returns: [],
+      timeline: [],
+      requestHash: input.requestHash,
+      createdAt: input.receivedAt,
+      updatedAt: input.receivedAt,
+      revision: 0,
+    };
+    this.channelWebhook = deliverToChannelWebhook(this.state, () => this.saveView());
+  }
+
+  isFinal(): boolean {
+    return FINAL_ORDER_STATUSES.includes(this.state.status);
+  }
+
+  /** Throws the reason an Update must be refused because the order is over or being cancelled. */
+  refuseUnlessActive(): void {
+    if (this.isFinal() || this.cancelRequest) throw new Error(`the order is ${this.cancelRequest ? 'being cancelled' : this.state.status}`);
+  }
+
+  checkNotCancelled(): void {
+    if (this.cancelRequest) throw new CancelRequested();
+  }
+
+  /** Numbers each reservation and shipment round, so their business keys stay unique across rounds. */
+  nextRound(): number {
+    return ++this.rounds;
+  }
+
+  get round(): number {
+    return this.rounds;
+  }
+
+  /**
+   * Steps that change reservations, shipments or the payment run one at a time: a line cancellation or an
+   * address change arriving while stock is being reserved waits for that step instead of racing it.
+   * Long waits (review, backorder, shipment events) happen outside, so a change never waits on them.
+   */
+  async exclusively<T>(step: () => Promise<T>): Promise<T> {
+    await condition(() => !this.busy);
+    this.busy = true;
+    try {
+      return await step();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Saves the state to the read model. Writes go out one after another, so the stored order never goes back in time. */
+  saveView(): Promise<void> {
+    this.state.revision += 1;
+    const snapshot: OrderState = JSON.parse(JSON.stringify(this.state));
+    this.viewWrites = this.viewWrites.then(() => db.saveOrderView(snapshot));
+    return this.viewWrites;
+  }
+
+  /** Adds an entry to the timeline (and so to the channel's webhook), moves the status, and saves the view. */
+  record(type: string, message: string, status?: OrderStatus): Promise<void> {
+    const now = new Date().toISOString();
+    if (status && status !== this.state.status) {
+      this.state.status = status;
+      upsertSearchAttributes([{ key: OrderStatusKey, value: status }]);
+    }
+    const entry: TimelineEntry = { id: timelineEntryId(this.state.orderId, this.state.timeline.length + 1), at: now, type, message };
+    this.state.timeline.push(entry);
+    this.state.updatedAt = now;
+    this.channelWebhook.send(entry);
+    return this.saveView();
+  }
+
+  /** Emails the customer about this order, once per event and `subjectId`. */
+  notify(event: NotificationEvent, extra: { subjectId?: string; detail?: string; shipment?: Shipment } = {}): Promise<void> {
+    const { state } = this;
+    return external.notifyCustomer({
+      orderId: state.orderId,
+      event,
+      subjectId: extra.subjectId,
+      recipient: { email: state.customer.email, name: state.customer.name },
+      externalId: state.externalId,
+      total: state.total,
+      detail: extra.detail,
+      carrier: extra.shipment?.carrier,
+      trackingNumber: extra.shipment?.trackingNumber,
+    });
+  }
+
+  money(amount: number) {
+    return { amount, currency: this.state.total.currency };
+  }
+
+  /** The order's lines as they stand, cancelled units taken out. */
+  activeLines(): OrderLine[] {
+    return this.state.lines.map((line) => ({ ...line, quantity: activeQuantity(line) })).filter((line) => line.quantity > 0);
+  }
+
+  /** What the authorization must still cover: the value of the units still wanted, less what was captured. */
+  uncapturedValue(): number {
+    return orderTotal(this.activeLines(), this.state.total.currency).amount - this.state.payment.captured;
+  }
+
+  /** Registers what undoes a step; failure paths run them newest first (`compensate`). */
+  onFailureUndo(name: string, run: () => Promise<unknown>): void {
+    this.compensations.push({ name, run });
+  }
+
+  async compensate(): Promise<void> {
+    // After any change in flight (a line cancellation voiding part of the amount), never alongside it.
+    await CancellationScope.nonCancellable(() =>
+      this.exclusively(async () => {
+        for (const { name, run } of this.compensations.reverse()) {
+          try {
+            await run();
+          } catch (error) {
+            log.error('compensation failed', { orderId: this.state.orderId, compensation: name, error: String(error) });
+          }
+        }
+      }),
+    );
+  }
+
+  /** Waits until every handler is done, every event reached the channel's webhook and the last view is saved. */
+  async finish(): Promise<void> {
+    await condition(allHandlersFinished);
+    // Before the last view write: each delivery the webhook accepts is saved to the view.
+    await this.channelWebhook.allDelivered();
+    await this.viewWrites;
+  }
+}
+
+/** `berlin (sandbox-ground SBX...), paris (...)`: the shipments still on, for timeline entries. */
+export function describeShipments(shipments: Shipment[]): string {
+  return shipments
+    .filter((s) => s.status !== 'cancelled')
+    .map((s) => `${s.warehouseId} (${s.carrier} ${s.trackingNumber})`)
+    .join(', ');
+}
