@@ -30,8 +30,9 @@ import { connectMongo } from '../persistence/connection.js';
 import { reconcileLevels } from '../persistence/reconciliation.js';
 import { appendMovement, movementId, readBalance } from '../persistence/stock-ledger.js';
 import { InventoryLevelModel, locationId, StockMovementModel } from '../persistence/stock-models.js';
-import { findFreePort, startFerretDB, type FerretDBServer } from '../stack/services.js';
+import { startFerretDB, type FerretDBServer } from '../stack/services.js';
 import { ensureTools } from '../stack/tools.js';
+import { findFreePort } from '../stack/processes.js';
 
 function intFromEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];

@@ -10,10 +10,10 @@
  * alerts re-evaluated, and their backorders woken, with their next stock movement.
  */
 import { parseArgs } from 'node:util';
+import { Sku } from '../api/schemas/common.js';
 import { loadConfig } from '../config.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { reconcileStock, type LevelDrift } from '../persistence/reconciliation.js';
-import { Sku } from '../api/schemas/common.js';
 
 const USAGE = 'usage: npm run reconcile [-- --repair] [-- --sku <sku>]';
 

@@ -6,19 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
-import {
-  describeExit,
-  isPortFree,
-  type ManagedProcess,
-  PortInUseError,
-  repoRoot,
-  startFerretDB,
-  startMailpit,
-  startNodeProcess,
-  startTemporalDevServer,
-  waitForTaskQueuePoller,
-  waitForTcp,
-} from './services.js';
+import { describeExit, isPortFree, type ManagedProcess, PortInUseError, repoRoot, startNodeProcess, waitForTcp } from './processes.js';
+import { startFerretDB, startMailpit, startTemporalDevServer, waitForTaskQueuePoller } from './services.js';
 import { ensureTools } from './tools.js';
 
 const say = (line: string) => console.log(`[start] ${line}`);

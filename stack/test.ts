@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ensureTools, ToolInstallError } from './tools.js';
+import { ToolInstallError } from './tool-builds.js';
+import { ensureTools } from './tools.js';
 
 let tools;
 try {

