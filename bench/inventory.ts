@@ -19,28 +19,30 @@
  * conflicts = insertOne calls on stock_movements minus reserve movements found in the ledger afterwards,
  * i.e. inserts that lost the unique (sku, warehouseId, seq) race and made appendMovement decide again.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
 import { reservation } from '../domain/stock.js';
-import { connectMongo } from '../persistence/connection.js';
 import { reconcileLevels } from '../persistence/reconciliation.js';
 import { appendMovement, movementId, readBalance } from '../persistence/stock-ledger.js';
 import { InventoryLevelModel, locationId, StockMovementModel } from '../persistence/stock-models.js';
-import { startFerretDB, type FerretDBServer } from '../stack/services.js';
-import { ensureTools } from '../stack/tools.js';
-import { findFreePort } from '../stack/processes.js';
-
-function intFromEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return value;
-}
+import {
+  fmt,
+  inFreshDatabase,
+  intFromEnv,
+  markdownTable,
+  percentile,
+  prng,
+  quarterRates,
+  RUN_ID,
+  runWorkload,
+  serverVersion,
+  startServer,
+  stopOnSignals,
+  wasAborted,
+  type Server,
+  type WorkloadResult,
+} from './harness.js';
 
 const OPS = intFromEnv('BENCH_OPS', 200);
 const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 16);
@@ -48,194 +50,6 @@ const SEED = intFromEnv('BENCH_SEED', 1, 0);
 const SPREAD_SKUS = 1000;
 const SPREAD_WAREHOUSES = 3;
 const WARMUP_OPS = Math.min(200, OPS);
-const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
-
-// ---------------------------------------------------------------------------------------------------
-// Per-operation accounting of database calls.
-
-interface OpContext {
-  calls: number;
-  movementInserts: number;
-}
-const opContext = new AsyncLocalStorage<OpContext>();
-
-mongoose.set('debug', (collectionName: string, method: string) => {
-  const context = opContext.getStore();
-  if (!context) return;
-  context.calls++;
-  if (collectionName === StockMovementModel.collection.collectionName && method === 'insertOne') context.movementInserts++;
-});
-
-/** Set by SIGINT/SIGTERM: workers take no new operations, and main() cleans up. */
-let aborted = false;
-
-// ---------------------------------------------------------------------------------------------------
-// Running a workload.
-
-interface WorkloadResult {
-  name: string;
-  ops: number;
-  ok: number;
-  failures: Map<string, number>;
-  seconds: number;
-  /** Latencies of successful operations, ms, sorted. */
-  latencies: Float64Array;
-  /** Seconds from the start at which the n-th operation (in completion order) finished. */
-  completions: number[];
-  calls: number;
-  movementInserts: number;
-  /** Operations that made more than one insert attempt; attempts (inserts) per operation, sorted. */
-  retriedOps: number;
-  attempts: Uint32Array;
-}
-
-async function runWorkload(name: string, ops: number, concurrency: number, op: (index: number) => Promise<void>): Promise<WorkloadResult> {
-  const latencies = new Float64Array(ops);
-  const attempts = new Uint32Array(ops);
-  const succeeded = new Uint8Array(ops);
-  const completions: number[] = [];
-  const failures = new Map<string, number>();
-  let calls = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, ops) }, async () => {
-      for (let index = next++; index < ops && !aborted; index = next++) {
-        const context: OpContext = { calls: 0, movementInserts: 0 };
-        const t0 = performance.now();
-        try {
-          await opContext.run(context, () => op(index));
-          succeeded[index] = 1;
-        } catch (error) {
-          const message = error instanceof Error ? error.message.replace(/\b[\w-]*\d[\w-]*\b/g, '#') : String(error);
-          failures.set(message, (failures.get(message) ?? 0) + 1);
-        }
-        const t1 = performance.now();
-        latencies[index] = t1 - t0;
-        completions.push((t1 - started) / 1000);
-        attempts[index] = context.movementInserts;
-        calls += context.calls;
-      }
-    }),
-  );
-  if (aborted) throw new Error('aborted');
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    name,
-    ops,
-    ok: succeeded.reduce((sum, n) => sum + n, 0),
-    failures,
-    seconds,
-    latencies: latencies.filter((_, i) => succeeded[i] === 1).sort(),
-    completions,
-    calls,
-    movementInserts: attempts.reduce((sum, n) => sum + n, 0),
-    retriedOps: attempts.filter((n) => n > 1).length,
-    attempts: attempts.sort(),
-  };
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Completion rate over the first and over the last quarter of the operations. */
-function quarterRates(completions: number[]): [number, number] {
-  const n = completions.length;
-  const q = Math.floor(n / 4);
-  if (q === 0) return [NaN, NaN];
-  return [q / completions[q - 1], q / (completions[n - 1] - completions[n - 1 - q])];
-}
-
-/** mulberry32: small, fast, good enough to pick SKUs reproducibly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Server and databases.
-
-/** `uri` with its database replaced by `database`, keeping the database it authenticated against. */
-function withDatabase(uri: string, database: string): string {
-  const match = /^(mongodb(?:\+srv)?:\/\/)([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/.exec(uri);
-  if (!match) throw new Error(`MONGODB_URI is not a mongodb:// connection string: ${uri}`);
-  const [, scheme, authority, originalDb, query] = match;
-  const params = new URLSearchParams(query ?? '');
-  // Credentials without authSource authenticate against the URI's database (or admin): keep that.
-  if (authority.includes('@') && !params.has('authSource')) params.set('authSource', decodeURIComponent(originalDb || '') || 'admin');
-  const search = params.toString();
-  return `${scheme}${authority}/${database}${search ? `?${search}` : ''}`;
-}
-
-const redact = (uri: string) => uri.replace(/\/\/[^@/]*@/, '//***@');
-
-interface Server {
-  uri(database: string): string;
-  describe: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-  const external = process.env.MONGODB_URI;
-  if (external) {
-    withDatabase(external, 'check'); // fail now on a URI we cannot rewrite
-    return { uri: (database) => withDatabase(external, database), describe: `MONGODB_URI ${redact(external)}`, stop: async () => {} };
-  }
-  const tools = await ensureTools();
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-bench-'));
-  let ferretdb: FerretDBServer;
-  try {
-    ferretdb = await startFerretDB({ binary: tools.ferretdb, port: await findFreePort(), dataDir, logLevel: 'error', onLine: (line) => console.error(line) });
-  } catch (error) {
-    await fs.rm(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    uri: (database) => ferretdb.uri(database),
-    describe: `own FerretDB at ${ferretdb.address}, SQLite files in a temp dir`,
-    stop: async () => {
-      await ferretdb.stop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-let server: Server | undefined;
-
-/** Runs `body` connected to a fresh database, dropped afterwards whatever happens. */
-async function inFreshDatabase<T>(workload: string, body: () => Promise<T>): Promise<T> {
-  const database = `oms_bench_${RUN_ID}_${workload.replace(/\W/g, '_')}`;
-  await connectMongo(server!.uri(database));
-  try {
-    return await body();
-  } finally {
-    try {
-      await mongoose.connection.db!.dropDatabase();
-    } catch (error) {
-      console.error(`[bench] could not drop ${database}: ${error instanceof Error ? error.message : error}`);
-    }
-    await mongoose.disconnect();
-  }
-}
-
-async function serverVersion(): Promise<string> {
-  const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
-  if (info.ferretdbVersion !== undefined) {
-    // Our tools/ferretdb wrapper embeds FerretDB without its version file, so it reports "unknown".
-    const version = info.ferretdbVersion === 'unknown' ? 'v1 (embedded build, pinned in stack/tools.ts)' : info.ferretdbVersion;
-    return `FerretDB ${version}, SQLite backend, wire version of MongoDB ${info.version}`;
-  }
-  return `MongoDB ${info.version}`;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Ledger workloads.
@@ -292,10 +106,10 @@ interface LedgerResult extends WorkloadResult {
   checks: Check[];
 }
 
-async function runLedgerWorkload(name: string, requests: Location[], concurrency: number): Promise<LedgerResult> {
+async function runLedgerWorkload(server: Server, name: string, requests: Location[], concurrency: number): Promise<LedgerResult> {
   const seeded = [...new Map(requests.map((l) => [locationKey(l), l])).values()];
   const onHand = requests.length;
-  return inFreshDatabase(name, async () => {
+  return inFreshDatabase(server, name, async () => {
     await seedLocations(seeded, onHand);
     await Promise.all(Array.from({ length: concurrency }, () => mongoose.connection.db!.command({ ping: 1 })));
 
@@ -311,7 +125,7 @@ async function runLedgerWorkload(name: string, requests: Location[], concurrency
         decide: (current) => reservation(current, 1),
       });
       reservedAt.set(locationKey(location), (reservedAt.get(locationKey(location)) ?? 0) + 1);
-    });
+    }, StockMovementModel.collection.collectionName);
     console.error(`[bench] ${name}: ${result.ok}/${result.ops} ok in ${fmt(result.seconds, 2)} s; verifying`);
 
     const ledgerSize = await StockMovementModel.estimatedDocumentCount();
@@ -363,19 +177,6 @@ async function runLedgerWorkload(name: string, requests: Location[], concurrency
   });
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Report.
-
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-
-function markdownTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-}
-
 function printResults(baseline: WorkloadResult, ledger: LedgerResult[]): void {
   const baselineRate = baseline.ok / baseline.seconds;
   markdownTable(
@@ -391,7 +192,7 @@ function printResults(baseline: WorkloadResult, ledger: LedgerResult[]): void {
   markdownTable(
     ['ledger workload', 'locations', 'seq conflicts', 'retried ops', 'inserts/op p50/p99/max', 'ops/s 1st→last ¼', 'ledger docs at end', '1-client readBalance ms at end'],
     ledger.map((r) => {
-      const conflicts = r.movementInserts - r.written;
+      const conflicts = r.inserts - r.written;
       const [first, last] = quarterRates(r.completions);
       return [r.name, String(r.locations), `${conflicts} (${fmt(conflicts / r.ops, 2)}/op)`, `${r.retriedOps} (${fmt((100 * r.retriedOps) / r.ops)}%)`,
         `${percentile(r.attempts, 50)}/${percentile(r.attempts, 99)}/${percentile(r.attempts, 100)}`,
@@ -415,16 +216,8 @@ function printResults(baseline: WorkloadResult, ledger: LedgerResult[]): void {
 async function main(): Promise<void> {
   const wallStart = performance.now();
   const loadBefore = os.loadavg()[0];
-  let interrupted = 0;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (++interrupted > 1) process.exit(130);
-      console.error(`[bench] ${signal}: stopping after the operations in flight, then cleaning up (again to force)`);
-      aborted = true;
-    });
-  }
-
-  server = await startServer();
+  stopOnSignals();
+  const server = await startServer();
   try {
     const cpus = os.cpus();
     let version = '';
@@ -432,7 +225,7 @@ async function main(): Promise<void> {
       sku: 'BENCH-SCRATCH', warehouseId: 'WH-1', seq: i, kind: 'reserve', onHandDelta: 0, reservedDelta: 1, onHand: OPS, reserved: i,
       key: `bench:${RUN_ID}:${phase}:${i}`, orderId: `bench-${phase}-${i}`, actor: 'bench', at: new Date(),
     });
-    const baseline = await inFreshDatabase('baseline', async () => {
+    const baseline = await inFreshDatabase(server, 'baseline', async () => {
       version = await serverVersion();
       const scratch = mongoose.connection.collection('bench_scratch');
       // Warm-up: opens the connection pool and warms the JIT, so the baseline does not pay for them.
@@ -442,14 +235,14 @@ async function main(): Promise<void> {
     console.error(`[bench] baseline: ${baseline.ok}/${baseline.ops} ok in ${fmt(baseline.seconds, 2)} s`);
 
     const hot: Location = { sku: 'BENCH-HOT-0001', warehouseId: 'WH-1' };
-    const hotSku = await runLedgerWorkload('hot-sku', Array.from({ length: OPS }, () => hot), CONCURRENCY);
+    const hotSku = await runLedgerWorkload(server, 'hot-sku', Array.from({ length: OPS }, () => hot), CONCURRENCY);
 
     const random = prng(SEED);
     const spreadRequests = Array.from({ length: OPS }, () => ({
       sku: `BENCH-SKU-${String(1 + Math.floor(random() * SPREAD_SKUS)).padStart(4, '0')}`,
       warehouseId: `WH-${1 + Math.floor(random() * SPREAD_WAREHOUSES)}`,
     }));
-    const spread = await runLedgerWorkload('spread', spreadRequests, CONCURRENCY);
+    const spread = await runLedgerWorkload(server, 'spread', spreadRequests, CONCURRENCY);
 
     console.log('## Inventory ledger benchmark');
     console.log('');
@@ -476,6 +269,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  console.error(aborted ? '[bench] aborted' : error);
+  console.error(wasAborted() ? '[bench] aborted' : error);
   process.exitCode = 1;
 }
