@@ -12,9 +12,9 @@ import { formatMoney, orderTotal } from '../domain/money.js';
 import { describeQuantities, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
 import { stockedSkus } from '../persistence/inventory.js';
 import { findOrderRequest } from '../persistence/orders.js';
+import type { orderWorkflow } from '../workflows/order/workflow.js';
 import { problems } from './problem.js';
 import type { CreateOrderRequest } from './schemas/orders.js';
-import type { orderWorkflow } from '../workflows/order/workflow.js';
 
 export type IntakeResult = { created: boolean; orderId: string; status: OrderStatus };
 

@@ -6,11 +6,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import type { Request } from 'express';
+import type { z } from 'zod';
 import { orderWorkflowId } from '../contracts/ids.js';
 import type { OrderState } from '../domain/order.js';
-import type { Principal } from './auth.js';
+import { principalOf, type Principal } from './auth.js';
 import { loadOrder } from './order-access.js';
 import { problems } from './problem.js';
+import { OrderId } from './schemas/common.js';
+import { parseWith } from './validation.js';
 
 export type UpdateOutcome<Result> =
   | { accepted: true; result: Result | undefined }
@@ -42,23 +46,27 @@ export function orderTarget(orderId: string) {
 }
 
 /**
- * A change to a running order on behalf of the caller: the order as the caller may see it (404 otherwise),
- * an optional check of it, then the Update; a refusal becomes a 409 whose detail `refusal` words.
+ * An Update route of /v1/orders/{orderId}: parses the order id and the body, loads the order as the
+ * caller may see it (404 otherwise), runs an optional check of it, sends the Update, and turns a refusal
+ * into a 409 whose detail `refusal` words.
  */
-export async function changeOrder<Result, Arg>(
+export async function changeOrder<Body extends z.ZodType, Result, Arg>(
   temporal: Client,
-  principal: Principal,
-  orderId: string,
+  req: Request,
   change: {
+    body: Body;
     update: UpdateDefinition<Result, [Arg]>;
-    arg: Arg;
-    refusal: (reason: string, context: { order: OrderState; ended: boolean }) => string;
+    arg: (body: z.output<Body>, principal: Principal) => Arg;
+    refusal: (reason: string, context: { orderId: string; body: z.output<Body>; order: OrderState; ended: boolean }) => string;
     check?: (order: OrderState) => void;
   },
-): Promise<{ order: OrderState; result: Result | undefined }> {
+): Promise<{ orderId: string; order: OrderState; result: Result | undefined }> {
+  const orderId = parseWith(OrderId, req.params.orderId, 'path');
+  const body = parseWith(change.body, req.body, 'body');
+  const principal = principalOf(req);
   const order = await loadOrder(temporal, principal, orderId);
   change.check?.(order);
-  const outcome = await sendUpdate(temporal, orderTarget(orderId), change.update, change.arg, 10_000);
-  if (!outcome.accepted) throw problems.conflict(change.refusal(outcome.reason, { order, ended: outcome.ended }));
-  return { order, result: outcome.result };
+  const outcome = await sendUpdate(temporal, orderTarget(orderId), change.update, change.arg(body, principal), 10_000);
+  if (!outcome.accepted) throw problems.conflict(change.refusal(outcome.reason, { orderId, body, order, ended: outcome.ended }));
+  return { orderId, order, result: outcome.result };
 }

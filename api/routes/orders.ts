@@ -48,32 +48,28 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
   });
 
   router.post('/v1/orders/:orderId/cancel', requireRole('channel', 'support'), async (req, res) => {
-    const orderId = parseWith(OrderId, req.params.orderId, 'path');
-    const { reason, lines } = parseWith(CancelOrderRequest, req.body, 'body');
-    const principal = principalOf(req);
-    const { order, result } = await changeOrder(temporal, principal, orderId, {
+    const { orderId, order, result } = await changeOrder(temporal, req, {
+      body: CancelOrderRequest,
       update: cancelOrderUpdate,
-      arg: { reason, lines, requestedBy: principal.label },
+      arg: ({ reason, lines }, principal) => ({ reason, lines, requestedBy: principal.label }),
       check: (order) => {
         if (!FINAL_ORDER_STATUSES.includes(order.status)) return;
         const why = ['delivered', 'partially_returned', 'returned'].includes(order.status)
           ? `it has been delivered (${order.status}); open a return instead`
           : `it has already ended (${order.status})`;
-        throw problems.conflict(`Order ${orderId} can no longer be cancelled: ${why}.`);
+        throw problems.conflict(`Order ${order.orderId} can no longer be cancelled: ${why}.`);
       },
-      refusal: (why) => `${lines ? 'These units of order' : 'Order'} ${orderId} cannot be cancelled: ${why}.`,
+      refusal: (why, { orderId, body }) => `${body.lines ? 'These units of order' : 'Order'} ${orderId} cannot be cancelled: ${why}.`,
     });
     res.status(202).json({ orderId, status: result?.status ?? order.status });
   });
 
   router.patch('/v1/orders/:orderId/shipping-address', requireRole('channel', 'support'), async (req, res) => {
-    const orderId = parseWith(OrderId, req.params.orderId, 'path');
-    const address = parseWith(Address, req.body, 'body');
-    const principal = principalOf(req);
-    const { order, result } = await changeOrder(temporal, principal, orderId, {
+    const { orderId, order, result } = await changeOrder(temporal, req, {
+      body: Address,
       update: changeShippingAddressUpdate,
-      arg: { address, requestedBy: principal.label },
-      refusal: (why) => `The shipping address of order ${orderId} can no longer change: ${why}.`,
+      arg: (address, principal) => ({ address, requestedBy: principal.label }),
+      refusal: (why, { orderId }) => `The shipping address of order ${orderId} can no longer change: ${why}.`,
     });
     res.status(202).json({
       orderId,
@@ -84,13 +80,11 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
   });
 
   router.post('/v1/orders/:orderId/review', requireRole('support', 'admin'), async (req, res) => {
-    const orderId = parseWith(OrderId, req.params.orderId, 'path');
-    const { decision, note } = parseWith(ReviewOrderRequest, req.body, 'body');
-    const principal = principalOf(req);
-    const { order, result } = await changeOrder(temporal, principal, orderId, {
+    const { orderId, order, result } = await changeOrder(temporal, req, {
+      body: ReviewOrderRequest,
       update: reviewOrderUpdate,
-      arg: { decision, note, reviewer: principal.label },
-      refusal: (why) => `Order ${orderId} cannot be reviewed: ${why}.`,
+      arg: ({ decision, note }, principal) => ({ decision, note, reviewer: principal.label }),
+      refusal: (why, { orderId }) => `Order ${orderId} cannot be reviewed: ${why}.`,
     });
     res.status(202).json({ orderId, status: result?.status ?? order.status });
   });

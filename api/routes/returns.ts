@@ -20,14 +20,12 @@ export function returnsRouter(temporal: Client): Router {
   const router = Router();
 
   router.post('/v1/orders/:orderId/returns', requireRole('channel', 'support'), async (req, res) => {
-    const orderId = parseWith(OrderId, req.params.orderId, 'path');
-    const { lines, reason } = parseWith(ReturnRequest, req.body, 'body');
-    const principal = principalOf(req);
-    const { result } = await changeOrder(temporal, principal, orderId, {
+    const { orderId, result } = await changeOrder(temporal, req, {
+      body: ReturnRequest,
       update: requestReturnUpdate,
-      arg: { lines, reason, requestedBy: principal.label },
+      arg: ({ lines, reason }, principal) => ({ lines, reason, requestedBy: principal.label }),
       // The workflow of a delivered order ends with its return window.
-      refusal: (why, { order, ended }) =>
+      refusal: (why, { orderId, order, ended }) =>
         `Order ${orderId} cannot take this return: ${ended && order.returnsAcceptedUntil ? `the return window closed at ${order.returnsAcceptedUntil}` : why}.`,
     });
     res.status(202).json({ orderId, status: 'requested', ...result });

@@ -8,9 +8,14 @@ import { hasLeftWarehouse } from '../../domain/shipment-events.js';
 import { moveToAddress } from './allocation.js';
 import type { OrderRun } from './run.js';
 
-export async function changeShippingAddress(order: OrderRun, request: ChangeShippingAddressRequest): Promise<ChangeShippingAddressResult> {
+/** Changes where the order goes, one change at a time. */
+export function changeShippingAddress(order: OrderRun, request: ChangeShippingAddressRequest): Promise<ChangeShippingAddressResult> {
+  return order.exclusively(() => moveOrder(order, request));
+}
+
+async function moveOrder(order: OrderRun, request: ChangeShippingAddressRequest): Promise<ChangeShippingAddressResult> {
   const { state } = order;
-  if (order.isFinal() || order.cancelRequest) return { status: state.status, rerouted: false, warehouseIds: [] };
+  if (!order.isActive()) return { status: state.status, rerouted: false, warehouseIds: [] };
   state.shippingAddress = request.address;
   const rerouted = state.allocations.length > 0 && (await moveToAddress(order, request.address));
   const warehouseIds = [...new Set(state.allocations.map((a) => a.warehouseId))];

@@ -53,7 +53,7 @@ function cancelsEverything(order: OrderRun, cancellations: LineQuantity[]): bool
  */
 async function cancelLines(order: OrderRun, request: CancelOrderRequest, cancellations: LineQuantity[]): Promise<void> {
   const { state } = order;
-  if (order.isFinal() || order.cancelRequest) return;
+  if (!order.isActive()) return;
   const number = ++order.lineCancellations;
   const wasWaiting = state.unallocated.length > 0;
   const { lines, cancelledValue, cancelled } = applyLineCancellations(state.lines, cancellations);

@@ -36,8 +36,9 @@ export class OrderRun {
   unshipped: Allocation[] = [];
   /** Whether the shipping SLA is being watched (from the first shipment on); kept by allocation.ts. */
   shippingSlaWatched = false;
-  /** Reservation attempts so far, and whether stock arrived for another (the restock dispatcher); kept by backorder.ts. */
+  /** Reservation attempts so far (counted by allocation.ts); the retryReservation Update waits for the next one. */
   reservationAttempts = 0;
+  /** Stock arrived while the order waits for it (the restock dispatcher asked); kept by backorder.ts. */
   retryRequested = false;
   /** Numbers partial cancellations, so each releases and voids under its own key. */
   lineCancellations = 0;
@@ -47,7 +48,7 @@ export class OrderRun {
   private busy = false;
   private viewWrites: Promise<void> = Promise.resolve();
   private readonly compensations: Array<{ name: string; run: () => Promise<unknown> }> = [];
-  private readonly channelWebhook;
+  private readonly channelWebhook: ReturnType<typeof deliverToChannelWebhook>;
 
   constructor(input: OrderInput) {
     this.paymentToken = input.paymentToken;
@@ -81,9 +82,14 @@ export class OrderRun {
     return FINAL_ORDER_STATUSES.includes(this.state.status);
   }
 
+  /** Neither over nor being cancelled: changes still apply. */
+  isActive(): boolean {
+    return !this.isFinal() && !this.cancelRequest;
+  }
+
   /** Throws the reason an Update must be refused because the order is over or being cancelled. */
   refuseUnlessActive(): void {
-    if (this.isFinal() || this.cancelRequest) throw new Error(`the order is ${this.cancelRequest ? 'being cancelled' : this.state.status}`);
+    if (!this.isActive()) throw new Error(`the order is ${this.cancelRequest ? 'being cancelled' : this.state.status}`);
   }
 
   checkNotCancelled(): void {

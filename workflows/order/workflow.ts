@@ -38,7 +38,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   setHandler(getOrderQuery, () => state);
   setHandler(shipmentEventUpdate, (e) => applyShipmentEvent(order, e), { validator: (e) => validateShipmentEvent(order, e) });
   setHandler(cancelOrderUpdate, (r) => cancelOrder(order, r), { validator: (r) => validateCancellation(order, r) });
-  setHandler(changeShippingAddressUpdate, (r) => order.exclusively(() => changeShippingAddress(order, r)), { validator: (_r) => validateAddressChange(order) });
+  setHandler(changeShippingAddressUpdate, (r) => changeShippingAddress(order, r), { validator: (_r) => validateAddressChange(order) });
   setHandler(reviewOrderUpdate, (d) => decideReview(order, d), { validator: (_d) => validateReviewDecision(order) });
   setHandler(retryReservationUpdate, () => retryReservation(order), { validator: () => validateRetryReservation(order) });
   setHandler(requestReturnUpdate, (r) => requestReturn(order, r), { validator: (r) => validateReturnRequest(order, r) });
