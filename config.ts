@@ -52,6 +52,8 @@ export interface Config {
   inventory: InventorySettings;
   mail: MailSettings;
   orderPolicy: OrderPolicySettings;
+  /** Set by `npm run bench:orders`: the worker and the API count their database calls into this folder. */
+  dbProfileDir: string | undefined;
 }
 
 export interface MailSettings {
@@ -120,6 +122,7 @@ export function loadConfig(): Config {
       returnReceiptTimeoutMs: durationFromEnv('RETURN_RECEIPT_TIMEOUT', '14d'),
       authorizationValidityMs: durationFromEnv('AUTHORIZATION_VALIDITY', '7d'),
     },
+    dbProfileDir: process.env.OMS_DB_PROFILE_DIR || undefined,
   };
 }
 

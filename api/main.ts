@@ -1,11 +1,13 @@
 /** The API process. */
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config.js';
+import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo } from '../persistence/connection.js';
 import { SmtpMailer } from '../services/mailer.js';
 import { createApp } from './app.js';
 
 const config = loadConfig();
+if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'api');
 await connectMongo(config.mongo.uri);
 const connection = await Connection.connect({ address: config.temporal.address });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -2,10 +2,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config.js';
+import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { createOrderWorker, sandboxDependencies } from './create-worker.js';
 
 const config = loadConfig();
+if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
 await connectMongo(config.mongo.uri);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 // Activities use a client too: the restock dispatcher wakes backordered orders with Updates.
