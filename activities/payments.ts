@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { orderKeys } from '../contracts/keys.js';
 import { FailureType } from '../domain/failures.js';
 import type { Money } from '../domain/money.js';
-import { approvedAuthorization, recordPaymentOnce, settledPayments, type PaymentOperation } from '../persistence/payments.js';
+import { approvedOperation, recordPaymentOnce, settledPayments, type PaymentOperation } from '../persistence/payments.js';
 import type { OperationResult, PaymentProvider } from '../services/payment-provider.js';
 
 export interface AuthorizedPayment {
@@ -39,6 +39,15 @@ async function callProvider<Result extends OperationResult & { authorizationId?:
     reviewRequested: approved ? result.reviewRequested : undefined,
   });
   return result;
+}
+
+/** A void of `amount` of a known authorization, or of all of the order's first authorization. */
+export type VoidRequest = { orderId: string; purpose?: string } & ({ authorizationId: string; amount: Money } | { authorizationId?: undefined });
+
+/** The order's first authorization and all it holds, if it was approved. */
+async function firstAuthorization(orderId: string): Promise<{ authorizationId: string; amount: Money } | undefined> {
+  const record = await approvedOperation(orderKeys(orderId).authorization());
+  return record?.authorizationId ? { authorizationId: record.authorizationId, amount: { amount: record.amount, currency: record.currency } } : undefined;
 }
 
 function refused(type: FailureType, message: string, details?: unknown): ApplicationFailure {
@@ -74,18 +83,17 @@ export function paymentActivities(provider: PaymentProvider) {
     },
 
     /**
-     * Voids (releases) an authorization: all of what is left of it, or just `amount` of it (a partial
-     * reversal, when some lines are cancelled). `purpose` tells apart the voids of one order (`cancel:2`,
-     * `reauthorization:1`); without it, this is the order's final void. Without an `authorizationId` it
-     * voids the order's latest approved authorization, if there is one: the compensation runs this on
-     * every failure path, also when the authorization's outcome never reached the workflow.
+     * Voids (releases) an authorization: `amount` of it (all of what is left, or a partial reversal when
+     * some lines are cancelled). `purpose` tells apart the voids of one order (`cancel:2`,
+     * `reauthorization:1`); without it, this is the order's final void. Without an authorization it voids
+     * all of the order's first authorization, if that was approved: the compensation runs this on every
+     * failure path, also when the authorization's outcome never reached the workflow.
      */
-    async voidAuthorization(input: { orderId: string; authorizationId?: string; amount?: Money; purpose?: string }): Promise<{ voided: boolean }> {
-      const authorization = await approvedAuthorization(input.orderId, input.authorizationId);
-      if (!authorization?.authorizationId) return { voided: false };
-      const { authorizationId } = authorization;
+    async voidAuthorization(input: VoidRequest): Promise<{ voided: boolean }> {
+      const authorization = input.authorizationId ? input : await firstAuthorization(input.orderId);
+      if (!authorization) return { voided: false };
+      const { authorizationId, amount } = authorization;
       const key = orderKeys(input.orderId).void(input.purpose);
-      const amount = input.amount ?? { amount: authorization.amount, currency: authorization.currency };
       const result = await callProvider({ key, orderId: input.orderId, operation: 'void', amount, authorizationId }, (idempotencyKey) =>
         provider.void({ idempotencyKey, authorizationId, amount }),
       );

@@ -19,8 +19,9 @@ export function shipmentActivities(carrier: Carrier) {
       lines: ShipmentLine[];
       shippingAddress: Address;
     }): Promise<Shipment> {
-      const existing = await shipments.findShipmentByKey(input.shipmentKey);
-      if (existing) return existing;
+      // A retry carries the same shipment id as the attempt that may have booked it.
+      const existing = await shipments.findShipment(input.shipmentId);
+      if (existing) return existing.shipment;
       const warehouse = await findWarehouse(input.warehouseId);
       const booking = await carrier.book({
         shipmentKey: input.shipmentKey,
@@ -49,8 +50,9 @@ export function shipmentActivities(carrier: Carrier) {
       trackingNumber?: string;
       occurredAt: string;
     }): Promise<void> {
-      const shipment = await shipments.findShipment(input.shipmentId);
-      if (!shipment) throw new Error(`shipment ${input.shipmentId} not found`);
+      const record = await shipments.findShipment(input.shipmentId);
+      if (!record) throw new Error(`shipment ${input.shipmentId} not found`);
+      const { shipment } = record;
       if (input.type === 'shipped') {
         for (const line of shipment.lines) {
           await appendMovement({
@@ -65,7 +67,7 @@ export function shipmentActivities(carrier: Carrier) {
         }
       }
       // Only the order's workflow writes its shipments, one event at a time, so this check-then-write is safe.
-      if (shipment.eventTypes.includes(input.type)) return;
+      if (record.eventTypes.includes(input.type)) return;
       await shipments.appendShipmentEvent(input.shipmentId, input);
     },
 

@@ -10,6 +10,8 @@ export const NOTIFICATION_STATUSES = ['recorded', 'sent', 'rejected'] as const;
 
 const notificationSchema = new Schema(
   {
+    /** The key, so a record is read and written by `_id` (records from before this have an ObjectId and are found by `key`). */
+    _id: { type: String, required: true },
     key: { type: String, required: true },
     /** Absent for notifications to operations that concern no order (low stock). */
     orderId: { type: String },
@@ -47,25 +49,30 @@ export interface NotificationContent {
 
 /** Records the notification unless one with its key exists, and returns the record that stands. */
 export async function recordNotificationOnce(notification: NotificationContent) {
+  const { key } = notification;
   try {
-    await NotificationModel.create({ ...notification, status: 'recorded', at: new Date() });
+    return (await NotificationModel.create({ _id: key, ...notification, status: 'recorded', at: new Date() })).toObject();
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
-  const record = await NotificationModel.findOne({ key: notification.key }).lean();
-  if (!record) throw new Error(`notification ${notification.key} was recorded but cannot be read back`);
+  const record = (await NotificationModel.findById(key).lean()) ?? (await NotificationModel.findOne({ key }).lean());
+  if (!record) throw new Error(`notification ${key} was recorded but cannot be read back`);
   return record;
 }
 
-export async function markNotificationSent(key: string, smtpResponse: string): Promise<void> {
-  await NotificationModel.updateOne({ key }, { $set: { status: 'sent', sentAt: new Date(), smtpResponse }, $unset: { lastError: 1 } });
+/** How to address a record: by `_id`, or by `key` for one recorded before records were keyed by `_id`. */
+type RecordRef = { _id: unknown; key: string };
+const byRef = ({ _id, key }: RecordRef) => (typeof _id === 'string' ? { _id } : { key });
+
+export async function markNotificationSent(record: RecordRef, smtpResponse: string): Promise<void> {
+  await NotificationModel.updateOne(byRef(record), { $set: { status: 'sent', sentAt: new Date(), smtpResponse }, $unset: { lastError: 1 } });
 }
 
-export async function markNotificationRejected(key: string, reason: string): Promise<void> {
-  await NotificationModel.updateOne({ key }, { $set: { status: 'rejected', rejectedAt: new Date(), lastError: reason } });
+export async function markNotificationRejected(record: RecordRef, reason: string): Promise<void> {
+  await NotificationModel.updateOne(byRef(record), { $set: { status: 'rejected', rejectedAt: new Date(), lastError: reason } });
 }
 
 /** Keeps why the last attempt failed on the record, for whoever looks; best effort. */
-export async function noteNotificationError(key: string, reason: string): Promise<void> {
-  await NotificationModel.updateOne({ key }, { $set: { lastError: reason } }).catch(() => undefined);
+export async function noteNotificationError(record: RecordRef, reason: string): Promise<void> {
+  await NotificationModel.updateOne(byRef(record), { $set: { lastError: reason } }).catch(() => undefined);
 }

@@ -7,6 +7,8 @@ export type PaymentOperation = (typeof PAYMENT_OPERATIONS)[number];
 
 const paymentSchema = new Schema(
   {
+    /** The key, so a record is found by `_id` (records from before this have an ObjectId). */
+    _id: { type: String, required: true },
     key: { type: String, required: true },
     orderId: { type: String, required: true },
     operation: { type: String, enum: PAYMENT_OPERATIONS, required: true },
@@ -41,17 +43,17 @@ export interface PaymentRecord {
 /** Records a provider operation once per business key, however often the activity runs. */
 export async function recordPaymentOnce(record: PaymentRecord): Promise<void> {
   try {
-    await PaymentModel.create({ ...record, at: new Date() });
+    await PaymentModel.create({ _id: record.key, ...record, at: new Date() });
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
 }
 
-/** The order's latest approved authorization, or the one with this id. */
-export async function approvedAuthorization(orderId: string, authorizationId?: string) {
-  return PaymentModel.findOne({ orderId, operation: 'authorize', outcome: 'approved', ...(authorizationId ? { authorizationId } : {}) })
-    .sort({ at: -1 })
-    .lean();
+/** Our record of the operation with this business key, if it was approved. */
+export async function approvedOperation(key: string) {
+  // Records from before records were keyed by `_id` are found by their key (a scan, so only when missing).
+  const record = (await PaymentModel.findById(key).lean()) ?? (await PaymentModel.findOne({ key }).lean());
+  return record?.outcome === 'approved' ? record : undefined;
 }
 
 /** The order's approved captures and refunds. */

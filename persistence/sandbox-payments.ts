@@ -8,6 +8,8 @@ import { PAYMENT_OPERATIONS, type PaymentOperation } from './payments.js';
 
 const sandboxPaymentSchema = new Schema(
   {
+    /** The idempotency key, so an entry is found by `_id` (entries from before this have an ObjectId). */
+    _id: { type: String, required: true },
     idempotencyKey: { type: String, required: true },
     operation: { type: String, enum: PAYMENT_OPERATIONS, required: true },
     outcome: { type: String, enum: ['approved', 'declined'], required: true },
@@ -44,18 +46,26 @@ export interface SandboxEntry {
 /** Writes the entry once per idempotency key; a repeated key gets the first entry back. */
 export async function recordSandboxEntryOnce(entry: SandboxEntry) {
   try {
-    return (await SandboxPaymentModel.create({ ...entry, at: new Date() })).toObject();
+    return (await SandboxPaymentModel.create({ _id: entry.idempotencyKey, ...entry, at: new Date() })).toObject();
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
-    const first = await SandboxPaymentModel.findOne({ idempotencyKey: entry.idempotencyKey }).lean();
+    const first =
+      (await SandboxPaymentModel.findById(entry.idempotencyKey).lean()) ?? (await SandboxPaymentModel.findOne({ idempotencyKey: entry.idempotencyKey }).lean());
     if (!first) throw error;
     return first;
   }
 }
 
-/** The authorization with this id, if the sandbox made it (`approvedOnly`: and approved it). */
-export async function findSandboxAuthorization(authorizationId: string, { approvedOnly = false } = {}) {
-  return SandboxPaymentModel.findOne({ authorizationId, operation: 'authorize', ...(approvedOnly ? { outcome: 'approved' } : {}) }).lean();
+/**
+ * The authorization with this id, if the sandbox made it (`approvedOnly`: and approved it): by its
+ * idempotency key, or by its id for one made before ids carried their key (a scan).
+ */
+export async function findSandboxAuthorization(authorizationId: string, idempotencyKey: string | undefined, { approvedOnly = false } = {}) {
+  const entry = idempotencyKey
+    ? await SandboxPaymentModel.findById(idempotencyKey).lean()
+    : await SandboxPaymentModel.findOne({ authorizationId, operation: 'authorize' }).lean();
+  const matches = entry?.authorizationId === authorizationId && entry.operation === 'authorize' && (!approvedOnly || entry.outcome === 'approved');
+  return matches ? entry : null;
 }
 
 /** Counts one more call under this key and returns how many there were. */

@@ -2,6 +2,7 @@
 import mongoose, { Schema } from 'mongoose';
 import { SHIPMENT_STATUSES, type Shipment, type ShipmentLine } from '../domain/order.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
+import { ignoreDuplicateKey } from './duplicate-key.js';
 
 const shipmentSchema = new Schema(
   {
@@ -22,7 +23,8 @@ shipmentSchema.index({ orderId: 1 });
 export const ShipmentModel = mongoose.model('Shipment', shipmentSchema, 'shipments');
 
 /** A shipment with its order and the event types recorded on it. */
-export interface ShipmentRecord extends Shipment {
+export interface ShipmentRecord {
+  shipment: Shipment;
   orderId: string;
   eventTypes: string[];
 }
@@ -51,22 +53,27 @@ function toShipment(doc: ShipmentDoc): Shipment {
 
 export async function findShipment(shipmentId: string): Promise<ShipmentRecord | undefined> {
   const doc = await ShipmentModel.findById(shipmentId).lean();
-  return doc ? { ...toShipment(doc), orderId: doc.orderId, eventTypes: (doc.events ?? []).flatMap((e) => (e.type ? [e.type] : [])) } : undefined;
-}
-
-export async function findShipmentByKey(key: string): Promise<Shipment | undefined> {
-  const doc = await ShipmentModel.findOne({ key }).lean();
-  return doc ? toShipment(doc) : undefined;
+  return doc ? { shipment: toShipment(doc), orderId: doc.orderId, eventTypes: (doc.events ?? []).flatMap((e) => (e.type ? [e.type] : [])) } : undefined;
 }
 
 /**
- * Stores a booked shipment under its business key, unless one is stored already, and returns the stored
- * one: if a retried attempt races a slow first one, both converge on one document.
+ * Stores a booked shipment unless it is stored already, and returns the stored one: a retried attempt
+ * carries the same shipment id, so if it races a slow first one, both converge on one document. The
+ * unique `key` index keeps one shipment per business key whatever the id: booked again under another id,
+ * the first one is returned.
  */
 export async function insertShipmentOnce(key: string, shipment: Shipment & { orderId: string }): Promise<Shipment> {
   const { shipmentId, ...fields } = shipment;
-  await ShipmentModel.updateOne({ key }, { $setOnInsert: { _id: shipmentId, key, ...fields, events: [] } }, { upsert: true });
-  return (await findShipmentByKey(key))!;
+  await ShipmentModel.updateOne({ _id: shipmentId }, { $setOnInsert: { key, ...fields, events: [] } }, { upsert: true }).catch(ignoreDuplicateKey);
+  const stored = (await findShipment(shipmentId))?.shipment ?? (await findShipmentByKey(key));
+  if (!stored) throw new Error(`shipment ${shipmentId} was stored but cannot be read back`);
+  return stored;
+}
+
+/** The shipment booked under this key with another id (a scan, so only when the id did not find it). */
+async function findShipmentByKey(key: string): Promise<Shipment | undefined> {
+  const doc = await ShipmentModel.findOne({ key }).lean();
+  return doc ? toShipment(doc) : undefined;
 }
 
 /** Moves the shipment to the event's status and records the event. */

@@ -1,8 +1,8 @@
 /** Low-stock alerts: one open alert per SKU while its availability is at or below its threshold. */
 import { availableToPromise } from '../domain/stock.js';
 import { isDuplicateKeyError } from './duplicate-key.js';
-import { SkuSettingModel, StockAlertModel } from './stock-models.js';
 import { levelsWithSettings } from './stock-ledger.js';
+import { SkuSettingModel, StockAlertModel } from './stock-models.js';
 
 export interface AlertChange {
   change: 'opened' | 'closed' | 'none';

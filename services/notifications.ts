@@ -45,16 +45,16 @@ export async function deliverNotification(mailer: Mailer, notification: Notifica
       text: record.body,
       messageId: record.messageId ?? notificationMessageId(key),
     });
-    await records.markNotificationSent(key, sent.response);
+    await records.markNotificationSent(record, sent.response);
     return 'sent';
   } catch (error) {
     if (error instanceof EmailRejected) {
       console.warn(`notification ${key} to ${record.recipient} was rejected by the mail server: ${error.response}`);
-      await records.markNotificationRejected(key, error.message);
+      await records.markNotificationRejected(record, error.message);
       return 'rejected';
     }
     // Keep the reason on the record for whoever looks; the caller retries.
-    await records.noteNotificationError(key, error instanceof Error ? error.message : String(error));
+    await records.noteNotificationError(record, error instanceof Error ? error.message : String(error));
     throw error;
   }
 }

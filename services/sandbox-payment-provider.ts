@@ -4,6 +4,9 @@
  *
  * Test tokens: `tok_ok` approves, `tok_decline` declines, `tok_flaky` fails transiently twice and then
  * approves, `tok_review` approves but asks for a manual review. Any other token is declined.
+ *
+ * An authorization's id carries the idempotency key it was made under (`auth_<base64url of the key>`), so
+ * the sandbox finds the authorization a capture or void names by `_id`, as a real provider would by its id.
  */
 import { randomUUID } from 'node:crypto';
 import type { Money } from '../domain/money.js';
@@ -23,6 +26,19 @@ interface Entry {
   reviewRequested?: boolean;
 }
 
+const AUTHORIZATION_PREFIX = 'auth_';
+
+function authorizationIdFor(idempotencyKey: string): string {
+  return `${AUTHORIZATION_PREFIX}${Buffer.from(idempotencyKey).toString('base64url')}`;
+}
+
+/** The idempotency key an authorization of this sandbox was made under, or undefined for an id it did not make. */
+function idempotencyKeyOf(authorizationId: string): string | undefined {
+  if (!authorizationId.startsWith(AUTHORIZATION_PREFIX)) return undefined;
+  const key = Buffer.from(authorizationId.slice(AUTHORIZATION_PREFIX.length), 'base64url').toString();
+  return authorizationIdFor(key) === authorizationId ? key : undefined;
+}
+
 export class SandboxPaymentProvider implements PaymentProvider {
   readonly name = 'sandbox';
 
@@ -35,7 +51,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
       operation: 'authorize',
       outcome: approved ? 'approved' : 'declined',
       amount,
-      authorizationId: approved ? `auth_${randomUUID()}` : undefined,
+      authorizationId: approved ? authorizationIdFor(idempotencyKey) : undefined,
       declineReason: approved ? undefined : token === 'tok_decline' ? 'card_declined' : 'invalid_token',
       reviewRequested: token === 'tok_review',
     });
@@ -56,7 +72,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   }
 
   async void({ idempotencyKey, authorizationId, amount }: { idempotencyKey: string; authorizationId: string; amount?: Money }) {
-    const authorization = await findSandboxAuthorization(authorizationId);
+    const authorization = await findSandboxAuthorization(authorizationId, idempotencyKeyOf(authorizationId));
     const whole = authorization ? { amount: authorization.amount, currency: authorization.currency } : { amount: 0, currency: 'XXX' };
     return this.operate(idempotencyKey, 'void', authorizationId, amount ?? whole);
   }
@@ -66,7 +82,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   }
 
   private async operate(idempotencyKey: string, operation: PaymentOperation, authorizationId: string, amount: Money): Promise<OperationResult> {
-    const authorization = await findSandboxAuthorization(authorizationId, { approvedOnly: true });
+    const authorization = await findSandboxAuthorization(authorizationId, idempotencyKeyOf(authorizationId), { approvedOnly: true });
     const entry = await this.record(idempotencyKey, {
       operation,
       outcome: authorization ? 'approved' : 'declined',

@@ -22,8 +22,8 @@ const SUMMARIES: Summaries = {
   authorizePayment: ({ amount, reauthorization }) =>
     `${reauthorization ? `Re-authorize (#${reauthorization})` : 'Authorize'} ${formatMoney(amount)}`,
   capturePayment: ({ amount, shipmentId }) => `Capture ${formatMoney(amount)} for shipment ${shipmentId}`,
-  voidAuthorization: ({ amount, purpose }) =>
-    `Void ${amount ? formatMoney(amount) : 'the rest'} of the authorization${purpose ? ` (${purpose})` : ''}`,
+  voidAuthorization: (input) =>
+    `Void ${input.authorizationId ? formatMoney(input.amount) : 'the rest'} of the authorization${input.purpose ? ` (${input.purpose})` : ''}`,
   loadStock: ({ skus }) => `Read availability of ${skus.join(', ')}`,
   reserveStock: ({ allocations, round }) =>
     `Reserve ${allocations.map((a) => `${a.quantity} x ${a.sku} at ${a.warehouseId}`).join(', ')} (round ${round})`,

@@ -17,9 +17,10 @@ export function shipmentsRouter(temporal: Client): Router {
   router.post('/v1/shipments/:shipmentId/events', requireRole('warehouse'), async (req, res) => {
     const shipmentId = parseWith(ShipmentId, req.params.shipmentId, 'path');
     const event = parseWith(ShipmentEventRequest, req.body, 'body');
-    const shipment = await findShipment(shipmentId);
-    if (!shipment) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
-    const outcome = await sendUpdate(temporal, orderTarget(shipment.orderId), shipmentEventUpdate, {
+    const record = await findShipment(shipmentId);
+    if (!record) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
+    const { shipment, orderId } = record;
+    const outcome = await sendUpdate(temporal, orderTarget(orderId), shipmentEventUpdate, {
       shipmentId,
       type: event.type,
       trackingNumber: event.trackingNumber,
@@ -32,7 +33,7 @@ export function shipmentsRouter(temporal: Client): Router {
     }
     res.status(202).json({
       shipmentId,
-      orderId: shipment.orderId,
+      orderId,
       shipmentStatus: outcome.result?.shipmentStatus ?? event.type,
       ...(outcome.result ? { orderStatus: outcome.result.orderStatus } : {}),
     });

@@ -39,12 +39,10 @@ export async function authorizePayment(order: OrderRun): Promise<AuthorizedPayme
 async function voidWhatIsLeft(order: OrderRun): Promise<void> {
   const { state } = order;
   const rest = order.uncapturedValue();
-  const { voided } = await db.voidAuthorization({
-    orderId: state.orderId,
-    authorizationId: state.payment.authorizationId,
-    // The amount is known only once the authorization came back; otherwise all of it.
-    amount: state.payment.authorizationId ? order.money(rest) : undefined,
-  });
+  const { orderId } = state;
+  const { authorizationId } = state.payment;
+  // What is left is known only once the authorization came back; otherwise all of it.
+  const { voided } = await db.voidAuthorization(authorizationId ? { orderId, authorizationId, amount: order.money(rest) } : { orderId });
   if (voided) state.payment = { ...state.payment, status: 'voided', voided: state.payment.voided + rest };
 }
 
