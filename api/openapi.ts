@@ -158,9 +158,11 @@ export function createOpenApiDocument() {
       '/v1/shipments/{shipmentId}/events': {
         post: op({
           summary: 'Report a shipment event (warehouse)',
+          description:
+            'Answered once the order accepted the event; recording it, capturing the payment (on `shipped`) and emailing the customer follow, and show on the order. An event out of order is a 409.',
           requestParams: { path: z.object({ shipmentId: ShipmentId }) },
           requestBody: body(ShipmentEventRequest),
-          responses: { '202': json(ShipmentEventResponse, 'Event applied'), ...errors('400', '404', '409') },
+          responses: { '202': json(ShipmentEventResponse, 'Event accepted'), ...errors('400', '404', '409') },
         }),
       },
       '/v1/warehouses/{warehouseId}': {

@@ -20,7 +20,11 @@ export type UpdateOutcome<Result> =
   | { accepted: true; result: Result | undefined }
   | { accepted: false; reason: string; /** The workflow is no longer running. */ ended: boolean };
 
-/** Sends the Update; `subject` names the workflow's business object in the reason when it has ended (`the order has ended`). */
+/**
+ * Sends the Update and answers once the workflow has accepted it (its validator passed, and the acceptance
+ * is in the workflow's history), waiting at most `waitForResultMs` more for the handler's result.
+ * `subject` names the workflow's business object in the reason when it has ended.
+ */
 export async function sendUpdate<Result, Arg>(
   temporal: Client,
   target: { workflowId: string; subject: string },
@@ -30,6 +34,7 @@ export async function sendUpdate<Result, Arg>(
 ): Promise<UpdateOutcome<Result>> {
   try {
     const handle = await temporal.workflow.getHandle(target.workflowId).startUpdate(update, { args: [arg], waitForStage: 'ACCEPTED' });
+    // A rejection comes back with the acceptance stage, so even with no time to wait its result is known.
     const result = await Promise.race([handle.result(), sleep(waitForResultMs, undefined, { ref: false })]);
     return { accepted: true, result };
   } catch (error) {

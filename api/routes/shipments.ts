@@ -1,4 +1,4 @@
-/** /v1/shipments: warehouses report shipment events, which the order's workflow applies or rejects at once. */
+/** /v1/shipments: warehouses report shipment events, which the order's workflow accepts or rejects at once. */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { shipmentEventUpdate } from '../../contracts/messages.js';
@@ -20,23 +20,21 @@ export function shipmentsRouter(temporal: Client): Router {
     const record = await findShipment(shipmentId);
     if (!record) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
     const { shipment, orderId } = record;
-    const outcome = await sendUpdate(temporal, orderTarget(orderId), shipmentEventUpdate, {
-      shipmentId,
-      type: event.type,
-      trackingNumber: event.trackingNumber,
-      occurredAt: new Date().toISOString(),
-    });
+    // Answered once the order's workflow accepted the event: recording it, capturing and emailing follow
+    // durably in the workflow, and the order shows them.
+    const outcome = await sendUpdate(
+      temporal,
+      orderTarget(orderId),
+      shipmentEventUpdate,
+      { shipmentId, type: event.type, trackingNumber: event.trackingNumber, occurredAt: new Date().toISOString() },
+      0,
+    );
     if (!outcome.accepted) {
       const next = nextShipmentStatus(shipment.status, event.type);
       const why = outcome.ended && !next.ok ? next.reason : outcome.reason;
       throw problems.conflict(`Event "${event.type}" rejected for shipment ${shipmentId}: ${why}.`);
     }
-    res.status(202).json({
-      shipmentId,
-      orderId,
-      shipmentStatus: outcome.result?.shipmentStatus ?? event.type,
-      ...(outcome.result ? { orderStatus: outcome.result.orderStatus } : {}),
-    });
+    res.status(202).json({ shipmentId, orderId, shipmentStatus: event.type });
   });
 
   return router;

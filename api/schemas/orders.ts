@@ -213,7 +213,6 @@ export const ShipmentEventRequest = z
 
 export const ShipmentEventResponse = z.object({
   shipmentId: ShipmentId,
-  shipmentStatus: z.enum(SHIPMENT_STATUSES),
+  shipmentStatus: z.enum(SHIPMENT_STATUSES).meta({ description: 'The shipment status the event moves it to' }),
   orderId: OrderId,
-  orderStatus: z.enum(ORDER_STATUSES).optional().meta({ description: 'Absent when the order is still applying the event' }),
 });
