@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
-import { fmt, inFreshDatabase, intFromEnv, markdownTable, percentile, serverVersion, startServer, stopOnSignals, wasAborted } from './harness.js';
+import { fmt, inFreshDatabase, intFromEnv, markdownTable, percentile, runBenchmark, serverVersion, startServer, wasAborted } from './harness.js';
 
 const MAX_DOCS = intFromEnv('BENCH_DOCS', 40_000, 1_000);
 const SAMPLES = intFromEnv('BENCH_SAMPLES', 50);
@@ -38,7 +38,6 @@ async function median(size: number, call: (n: number) => Promise<unknown>): Prom
 }
 
 async function main(): Promise<void> {
-  stopOnSignals();
   const server = await startServer();
   try {
     await inFreshDatabase(server, 'ferretdb', async () => {
@@ -74,9 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(wasAborted() ? '[bench] aborted' : error);
-  process.exitCode = 1;
-}
+await runBenchmark(main);

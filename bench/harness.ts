@@ -47,8 +47,11 @@ mongoose.set('debug', (collectionName: string, method: string) => {
 /** Set by SIGINT/SIGTERM: workers take no new operations, and main() cleans up. */
 let aborted = false;
 
-/** Stops the workloads after the operations in flight on the first SIGINT/SIGTERM; the second forces. */
-export function stopOnSignals(): void {
+/**
+ * Runs a benchmark's main: the first SIGINT/SIGTERM stops the workloads after the operations in flight and
+ * lets main clean up, the second forces; a failure is printed and sets the exit code.
+ */
+export async function runBenchmark(main: () => Promise<void>): Promise<void> {
   let interrupted = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -57,8 +60,15 @@ export function stopOnSignals(): void {
       aborted = true;
     });
   }
+  try {
+    await main();
+  } catch (error) {
+    console.error(aborted ? '[bench] aborted' : error);
+    process.exitCode = 1;
+  }
 }
 
+/** Whether a signal asked the benchmark to stop. */
 export function wasAborted(): boolean {
   return aborted;
 }

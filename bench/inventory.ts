@@ -38,8 +38,7 @@ import {
   runWorkload,
   serverVersion,
   startServer,
-  stopOnSignals,
-  wasAborted,
+  runBenchmark,
   type Server,
   type WorkloadResult,
 } from './harness.js';
@@ -216,7 +215,6 @@ function printResults(baseline: WorkloadResult, ledger: LedgerResult[]): void {
 async function main(): Promise<void> {
   const wallStart = performance.now();
   const loadBefore = os.loadavg()[0];
-  stopOnSignals();
   const server = await startServer();
   try {
     const cpus = os.cpus();
@@ -266,9 +264,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(wasAborted() ? '[bench] aborted' : error);
-  process.exitCode = 1;
-}
+await runBenchmark(main);

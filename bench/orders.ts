@@ -32,7 +32,7 @@ import { PaymentModel } from '../persistence/payments.js';
 import { SandboxPaymentModel } from '../persistence/sandbox-payments.js';
 import { repoRoot } from '../stack/processes.js';
 import { bareDeliveredSignal, bareShippedSignal, bareStatusQuery, type bareOrderWorkflow } from './bare/workflow.js';
-import { fmt, markdownTable, percentile, RUN_ID, runWorkload, stopOnSignals, wasAborted, type WorkloadResult } from './harness.js';
+import { fmt, markdownTable, percentile, RUN_ID, runBenchmark, runWorkload, type WorkloadResult } from './harness.js';
 import { runningStack, startOwnStack, type DatabaseCall, type Stack } from './order-stack.js';
 
 const { values: options } = parseArgs({
@@ -208,7 +208,6 @@ async function verify(stack: Stack, result: WorkloadResult, orderIds: string[]):
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  stopOnSignals();
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const wallStart = performance.now();
   const loadBefore = os.loadavg()[0];
@@ -298,9 +297,4 @@ async function main(): Promise<void> {
   if (!allOk) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(wasAborted() ? '[bench] aborted' : error);
-  process.exitCode = 1;
-}
+await runBenchmark(main);
