@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { orderWorkflowId } from '../contracts/ids.js';
+import { orderWorkflowId, WorkflowType } from '../contracts/ids.js';
 import { orderSearchAttributes, OrderStatusKey } from '../contracts/search-attributes.js';
 import { formatMoney, orderTotal } from '../domain/money.js';
 import { describeQuantities, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
@@ -59,7 +59,7 @@ export async function submitOrder(
     receivedAt: new Date().toISOString(),
   };
   try {
-    await temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+    await temporal.workflow.start<typeof orderWorkflow>(WorkflowType.order, {
       taskQueue: settings.taskQueue,
       workflowId: orderWorkflowId(orderId),
       args: [input],

@@ -3,7 +3,7 @@
  * channel's webhook accepted.
  */
 import mongoose, { Schema } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.js';
+import { insertOnce } from './duplicate-key.js';
 
 /**
  * `_id` the channel name. The secret is `select: false`, so only the delivery activity, which asks for it,
@@ -92,11 +92,6 @@ export async function findDelivery(channel: string, eventId: string): Promise<We
 
 /** Records an accepted delivery; when a concurrent attempt recorded it first, its record is the one that stands. */
 export async function recordDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery> {
-  try {
-    await WebhookDeliveryModel.create({ _id: webhookDeliveryId(delivery.channel, delivery.eventId), ...delivery });
-    return delivery;
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    return (await findDelivery(delivery.channel, delivery.eventId)) ?? delivery;
-  }
+  if (await insertOnce(() => WebhookDeliveryModel.create({ _id: webhookDeliveryId(delivery.channel, delivery.eventId), ...delivery }))) return delivery;
+  return (await findDelivery(delivery.channel, delivery.eventId)) ?? delivery;
 }

@@ -7,3 +7,13 @@ export function isDuplicateKeyError(error: unknown): boolean {
 export function ignoreDuplicateKey(error: unknown): void {
   if (!isDuplicateKeyError(error)) throw error;
 }
+
+/** Runs an insert that a unique index may refuse: what it inserted, or undefined when that document exists already. */
+export async function insertOnce<T>(insert: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await insert();
+  } catch (error) {
+    ignoreDuplicateKey(error);
+    return undefined;
+  }
+}

@@ -4,7 +4,7 @@
  * `rejected`: the mail server refused it for good.
  */
 import mongoose, { Schema } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.js';
+import { insertOnce } from './duplicate-key.js';
 
 export const NOTIFICATION_STATUSES = ['recorded', 'sent', 'rejected'] as const;
 
@@ -50,11 +50,8 @@ export interface NotificationContent {
 /** Records the notification unless one with its key exists, and returns the record that stands. */
 export async function recordNotificationOnce(notification: NotificationContent) {
   const { key } = notification;
-  try {
-    return (await NotificationModel.create({ _id: key, ...notification, status: 'recorded', at: new Date() })).toObject();
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  const created = await insertOnce(() => NotificationModel.create({ _id: key, ...notification, status: 'recorded', at: new Date() }));
+  if (created) return created.toObject();
   const record = (await NotificationModel.findById(key).lean()) ?? (await NotificationModel.findOne({ key }).lean());
   if (!record) throw new Error(`notification ${key} was recorded but cannot be read back`);
   return record;

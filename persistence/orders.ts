@@ -6,7 +6,7 @@
  */
 import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
 import { FINAL_ORDER_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
-import { isDuplicateKeyError } from './duplicate-key.js';
+import { ignoreDuplicateKey } from './duplicate-key.js';
 
 type OrderDocument = Omit<OrderState, 'orderId'> & { _id: string };
 
@@ -134,11 +134,7 @@ function toOrderState({ _id, ...fields }: OrderDocument): OrderState {
  */
 export async function saveOrderView(state: OrderState): Promise<void> {
   const { orderId, ...fields } = state;
-  try {
-    await OrderModel.updateOne({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  await OrderModel.updateOne({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true }).catch(ignoreDuplicateKey);
 }
 
 export async function findOrder(orderId: string): Promise<OrderState | undefined> {

@@ -1,6 +1,6 @@
 /** Our record of each payment operation with the provider, one per business key (`order:<id>:capture:<shipment>`, ...). */
 import mongoose, { Schema } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.js';
+import { insertOnce } from './duplicate-key.js';
 
 export const PAYMENT_OPERATIONS = ['authorize', 'capture', 'void', 'refund'] as const;
 export type PaymentOperation = (typeof PAYMENT_OPERATIONS)[number];
@@ -42,11 +42,7 @@ export interface PaymentRecord {
 
 /** Records a provider operation once per business key, however often the activity runs. */
 export async function recordPaymentOnce(record: PaymentRecord): Promise<void> {
-  try {
-    await PaymentModel.create({ _id: record.key, ...record, at: new Date() });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  await insertOnce(() => PaymentModel.create({ _id: record.key, ...record, at: new Date() }));
 }
 
 /** Our record of the operation with this business key, if it was approved. */

@@ -3,7 +3,7 @@
  * the way a real provider's would be, so tests can count what the provider actually did.
  */
 import mongoose, { Schema } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.js';
+import { insertOnce } from './duplicate-key.js';
 import { PAYMENT_OPERATIONS, type PaymentOperation } from './payments.js';
 
 const sandboxPaymentSchema = new Schema(
@@ -45,15 +45,12 @@ export interface SandboxEntry {
 
 /** Writes the entry once per idempotency key; a repeated key gets the first entry back. */
 export async function recordSandboxEntryOnce(entry: SandboxEntry) {
-  try {
-    return (await SandboxPaymentModel.create({ _id: entry.idempotencyKey, ...entry, at: new Date() })).toObject();
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    const first =
-      (await SandboxPaymentModel.findById(entry.idempotencyKey).lean()) ?? (await SandboxPaymentModel.findOne({ idempotencyKey: entry.idempotencyKey }).lean());
-    if (!first) throw error;
-    return first;
-  }
+  const created = await insertOnce(() => SandboxPaymentModel.create({ _id: entry.idempotencyKey, ...entry, at: new Date() }));
+  if (created) return created.toObject();
+  const first =
+    (await SandboxPaymentModel.findById(entry.idempotencyKey).lean()) ?? (await SandboxPaymentModel.findOne({ idempotencyKey: entry.idempotencyKey }).lean());
+  if (!first) throw new Error(`sandbox entry ${entry.idempotencyKey} was recorded but cannot be read back`);
+  return first;
 }
 
 /**
