@@ -15,6 +15,8 @@ export interface Stack {
   namespace: string;
   mongoUri: string;
   describe: string;
+  /** Processes whose CPU the benchmark reads (its own stack's supervisor, whose children are the servers). */
+  pids: number[];
   /** Stops the stack; for its own stack, returns the database calls its worker and API counted until they stopped. */
   stop(): Promise<DatabaseCall[] | undefined>;
 }
@@ -53,6 +55,7 @@ export async function startOwnStack(): Promise<Stack> {
     namespace: config.temporal.namespace,
     mongoUri: config.mongo.uri,
     describe: `own stack (npm start) on free ports, data in a temp dir; MongoDB: ${config.mongo.externalUri ? 'MONGODB_URI' : 'embedded FerretDB'}`,
+    pids: [stack.pid],
     stop: async () => {
       await stack.stop(90_000);
       const calls = await databaseCalls(profileDir);
@@ -70,6 +73,7 @@ export function runningStack(url: string): Stack {
     namespace: config.temporal.namespace,
     mongoUri: config.mongo.uri,
     describe: `the running stack at ${url}`,
+    pids: [],
     stop: async () => undefined,
   };
 }

@@ -16,7 +16,7 @@
  * (50 a page, with and without filters) every 250 ms. Then it reads every order's history (events and
  * activity executions), checks that no order is stuck, that stock levels equal the ledger and that each
  * shipment was captured once, and, for its own stack, prints the database calls per order that the worker
- * and the API counted (OMS_DB_PROFILE_DIR, persistence/call-profile.ts).
+ * and the API counted (OMS_DB_PROFILE_DIR, persistence/call-profile.ts) and the CPU each process used.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +34,7 @@ import { repoRoot } from '../stack/processes.js';
 import { bareDeliveredSignal, bareShippedSignal, bareStatusQuery, type bareOrderWorkflow } from './bare/workflow.js';
 import { fmt, markdownTable, percentile, RUN_ID, runBenchmark, runWorkload, type WorkloadResult } from './harness.js';
 import { runningStack, startOwnStack, type DatabaseCall, type Stack } from './order-stack.js';
+import { cpuBetween, treeCpu } from './process-cpu.js';
 
 const { values: options } = parseArgs({
   options: { orders: { type: 'string', default: '200' }, 'in-flight': { type: 'string', default: '20' }, url: { type: 'string' } },
@@ -160,15 +161,18 @@ async function runBare(stack: Stack, client: Client): Promise<WorkloadResult & {
 // ---------------------------------------------------------------------------------------------------
 // After the run.
 
-async function historyCounts(client: Client, workflowIds: string[]): Promise<{ events: number; activities: number }> {
+async function historyCounts(client: Client, workflowIds: string[]): Promise<{ events: number; activities: number; localActivities: number }> {
   let events = 0;
   let activities = 0;
+  let localActivities = 0;
   for (const workflowId of workflowIds) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     events += history.events?.length ?? 0;
     activities += history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length ?? 0;
+    localActivities += history.events?.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length ?? 0;
   }
-  return { events: events / workflowIds.length, activities: activities / workflowIds.length };
+  const n = workflowIds.length;
+  return { events: events / n, activities: activities / n, localActivities: localActivities / n };
 }
 
 interface Check {
@@ -224,8 +228,11 @@ async function main(): Promise<void> {
     await runWorkload('warm-up', WARMUP_ORDERS, Math.min(IN_FLIGHT, WARMUP_ORDERS), (i) => runOrder(stack, 'warmup', i, []));
     requestTimes.clear();
 
+    const cpuPids = [...stack.pids, process.pid];
     console.error(`[bench] bare workflow: ${ORDERS} with ${IN_FLIGHT} in flight`);
+    const cpuAtStart = await treeCpu(cpuPids);
     const bare = await runBare(stack, client);
+    const cpuAfterBare = await treeCpu(cpuPids);
 
     console.error(`[bench] orders: ${ORDERS} with ${IN_FLIGHT} in flight`);
     const orderIds: string[] = [];
@@ -235,6 +242,7 @@ async function main(): Promise<void> {
       ordersDone = true;
     });
     await lists;
+    const cpuAfterOrders = await treeCpu(cpuPids);
     console.error(`[bench] orders: ${orders.ok}/${orders.ops} delivered in ${fmt(orders.seconds, 1)} s; reading histories and verifying`);
 
     const [bareHistory, orderHistory] = [await historyCounts(client, bare.workflowIds), await historyCounts(client, orderIds.map(orderWorkflowId))];
@@ -268,8 +276,26 @@ async function main(): Promise<void> {
       [
         ['history events', fmt(bareHistory.events), fmt(orderHistory.events)],
         ['activity executions', fmt(bareHistory.activities), fmt(orderHistory.activities)],
+        ['local activity executions', fmt(bareHistory.localActivities), fmt(orderHistory.localActivities)],
       ],
     );
+    console.log('');
+    const bareCpu = cpuBetween(cpuAtStart, cpuAfterBare);
+    const ordersCpu = cpuBetween(cpuAfterBare, cpuAfterOrders);
+    const ordersCpuTotal = ordersCpu.reduce((sum, row) => sum + row.seconds, 0);
+    if (ordersCpu.length === 0) console.log('- CPU per process: not available (no /proc)');
+    else {
+      markdownTable(
+        [`CPU per process${stack.pids.length === 0 ? ' (this benchmark only: the stack is not its own)' : ''}`, 'bare s', 'orders s', 'orders share', 'orders ms per order'],
+        ordersCpu.map(({ name, seconds }) => [
+          name,
+          fmt(bareCpu.find((row) => row.name === name)?.seconds ?? 0),
+          fmt(seconds),
+          `${fmt((100 * seconds) / ordersCpuTotal, 0)}%`,
+          fmt((1000 * seconds) / ORDERS, 0),
+        ]),
+      );
+    }
     for (const r of [bare, orders]) for (const [message, count] of r.failures) console.log(`- ${r.name}: ${count} failed: ${message}`);
     if (listFailures.length > 0) console.log(`- the list reader: ${listFailures.length} requests failed, e.g. ${listFailures[0]}`);
   } finally {
