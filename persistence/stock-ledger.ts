@@ -6,8 +6,8 @@
  * (a retried activity) fail to insert a second time, and it gets the first one back instead.
  * The ledger head is the truth; `inventory_levels` is a projection of it for lists and alerts.
  *
- * Every hot-path read is by `_id` (the level, then the slots after the level's seq), because a filter on
- * `_id` alone is the only one FerretDB v1's SQLite handler does not answer by scanning the collection.
+ * Every hot-path read is by `_id` (the level, which carries the balance at its seq, then the slots after
+ * it), because FerretDB v1's SQLite handler answers other filters by scanning the collection.
  */
 import { applyStockChange, availableToPromise, type StockDecision, type StockMovementKind } from '../domain/stock.js';
 import { ignoreDuplicateKey, isDuplicateKeyError } from './duplicate-key.js';
@@ -53,16 +53,19 @@ export function movementId(sku: string, warehouseId: string, seq: number): strin
   return `${locationId(sku, warehouseId)}/${String(seq).padStart(12, '0')}`;
 }
 
+type StreamBalance = Pick<LedgerBalance, 'onHand' | 'reserved' | 'seq'>;
+
 /**
- * The stream's latest movement and the seq its level projection shows: from the level's seq (a lower bound
- * on the head), forward slot by slot.
+ * The stream's head balance, and the seq its level projection shows: the level carries the balance at its
+ * seq (a lower bound on the head), then forward slot by slot; normally one probe that finds nothing.
  */
-async function streamPosition(sku: string, warehouseId: string): Promise<{ levelSeq: number; head: StockMovementDoc | null }> {
-  const level = await InventoryLevelModel.findById(locationId(sku, warehouseId), { seq: 1 }).lean();
+async function streamHead(sku: string, warehouseId: string): Promise<{ levelSeq: number; head: StreamBalance }> {
+  const balance = { onHand: 1, reserved: 1, seq: 1 } as const;
+  const level = await InventoryLevelModel.findById(locationId(sku, warehouseId), balance).lean();
   const levelSeq = level?.seq ?? 0;
-  let head = levelSeq > 0 ? await StockMovementModel.findById(movementId(sku, warehouseId, levelSeq)).lean() : null;
-  for (let seq = (head?.seq ?? 0) + 1; ; seq++) {
-    const next = await StockMovementModel.findById(movementId(sku, warehouseId, seq)).lean();
+  let head: StreamBalance = { onHand: level?.onHand ?? 0, reserved: level?.reserved ?? 0, seq: levelSeq };
+  for (;;) {
+    const next = await StockMovementModel.findById(movementId(sku, warehouseId, head.seq + 1), balance).lean();
     if (!next) return { levelSeq, head };
     head = next;
   }
@@ -70,11 +73,11 @@ async function streamPosition(sku: string, warehouseId: string): Promise<{ level
 
 export async function readBalance(sku: string, warehouseId: string): Promise<LedgerBalance> {
   const [{ head }, settings] = await Promise.all([
-    streamPosition(sku, warehouseId),
+    streamHead(sku, warehouseId),
     LocationSettingModel.findById(locationId(sku, warehouseId)).lean(),
   ]);
-  const balance = { onHand: head?.onHand ?? 0, reserved: head?.reserved ?? 0, safetyStock: settings?.safetyStock ?? 0 };
-  return { sku, warehouseId, ...balance, available: availableToPromise(balance), seq: head?.seq ?? 0 };
+  const balance = { onHand: head.onHand, reserved: head.reserved, safetyStock: settings?.safetyStock ?? 0 };
+  return { sku, warehouseId, ...balance, available: availableToPromise(balance), seq: head.seq };
 }
 
 /**
@@ -93,13 +96,14 @@ export async function appendMovement(request: MovementRequest): Promise<StockMov
       if (earlier) return earlier;
       throw new StockMovementRejected(sku, warehouseId, next.ok ? 'refused' : next.reason);
     }
-    const slot = movementId(sku, warehouseId, current.seq + 1);
+    const seq = current.seq + 1;
+    const slot = movementId(sku, warehouseId, seq);
     try {
       const created = await StockMovementModel.create({
         _id: slot,
         sku,
         warehouseId,
-        seq: current.seq + 1,
+        seq,
         kind: request.kind,
         ...decision.change,
         onHand: next.balance.onHand,
@@ -110,7 +114,7 @@ export async function appendMovement(request: MovementRequest): Promise<StockMov
         actor: request.actor,
         at: new Date(),
       });
-      await projectLevel(sku, warehouseId);
+      await projectLevel(sku, warehouseId, { onHand: next.balance.onHand, reserved: next.balance.reserved, seq });
       return created.toObject();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -139,17 +143,19 @@ async function recordedUnder(key: string, sku: string, warehouseId: string): Pro
 }
 
 /**
- * Brings the level up to the ledger head. Writes are not atomic on FerretDB, so a slow writer may overwrite
- * a newer projection with an older one; every writer therefore re-reads level and head after its write and
- * goes again until it sees them agree. The last writer always sees its own write, so the projection
- * converges on the head.
+ * Brings the level up to the ledger head, starting from `appended` (the movement just written) when given.
+ * Writes are not atomic on FerretDB, so a slow writer may overwrite a newer projection with an older one
+ * despite the `seq` guard; every writer therefore re-reads level and head after its write and goes again
+ * until it sees them agree. The last writer always sees its own write, so the projection converges on the head.
  */
-export async function projectLevel(sku: string, warehouseId: string): Promise<void> {
+export async function projectLevel(sku: string, warehouseId: string, appended?: StreamBalance): Promise<void> {
+  const _id = locationId(sku, warehouseId);
+  if (appended) await InventoryLevelModel.updateOne({ _id, seq: { $lt: appended.seq } }, { $set: appended });
   for (let round = 0; round < MAX_PROJECTION_ROUNDS; round++) {
-    const { levelSeq, head } = await streamPosition(sku, warehouseId);
-    if (!head || levelSeq === head.seq) return;
+    const { levelSeq, head } = await streamHead(sku, warehouseId);
+    if (levelSeq === head.seq) return;
     await InventoryLevelModel.updateOne(
-      { _id: locationId(sku, warehouseId) },
+      { _id },
       { $set: { onHand: head.onHand, reserved: head.reserved, seq: head.seq }, $setOnInsert: { sku, warehouseId } },
       { upsert: true },
     ).catch(ignoreDuplicateKey); // a concurrent first projection created it: the next round sees it
