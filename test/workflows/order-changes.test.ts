@@ -223,8 +223,9 @@ describe('the Temporal UI', () => {
       return handle.fetchHistory();
     });
 
+    // Activities and local activities (markers) alike.
     const summaries = (history.events ?? [])
-      .filter((event) => event.activityTaskScheduledEventAttributes)
+      .filter((event) => event.activityTaskScheduledEventAttributes || event.markerRecordedEventAttributes?.markerName === 'core_local_activity')
       .map((event) => {
         const data = event.userMetadata?.summary?.data;
         return data ? (JSON.parse(Buffer.from(data).toString()) as string) : undefined;

@@ -11,7 +11,7 @@ import { allocationDifference, mergeAllocations, subtractAllocations, takeBackCa
 import type { Address, Allocation, OrderQuantity } from '../../domain/order.js';
 import { routeOrder, sumQuantities } from '../../domain/routing.js';
 import { hasLeftWarehouse } from '../../domain/shipment-events.js';
-import { db, external } from '../activity-steps.js';
+import { db, external, localDb } from '../activity-steps.js';
 import { describeShipments, type OrderRun } from './run.js';
 
 /** How often one reservation attempt re-routes what it lost to a concurrent order before backordering it. */
@@ -50,10 +50,10 @@ export async function reserveWhatIsAvailable(order: OrderRun, wanted: OrderQuant
   const { state } = order;
   let remaining = wanted;
   for (let attempt = 0; attempt < MAX_ROUTING_ROUNDS && remaining.length > 0; attempt++) {
-    const stock = await db.loadStock({ skus: remaining.map((q) => q.sku) });
+    const stock = await localDb().loadStock({ skus: remaining.map((q) => q.sku) });
     const { allocations, unallocated } = routeOrder(remaining, stock, state.shippingAddress);
     if (allocations.length === 0) break;
-    const { reserved, short } = await db.reserveStock({ orderId: state.orderId, round: order.nextRound(), allocations });
+    const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round: order.nextRound(), allocations });
     state.allocations = mergeAllocations(state.allocations, reserved);
     order.unshipped = mergeAllocations(order.unshipped, reserved);
     remaining = sumQuantities([...unallocated, ...short]);
@@ -122,7 +122,7 @@ function watchShippingSla(order: OrderRun): void {
 export async function moveToAddress(order: OrderRun, address: Address): Promise<boolean> {
   const { state } = order;
   let rerouted = false;
-  const stock = (await db.loadStock({ skus: [...new Set(state.allocations.map((a) => a.sku))] })).map((warehouse) => {
+  const stock = (await localDb().loadStock({ skus: [...new Set(state.allocations.map((a) => a.sku))] })).map((warehouse) => {
     const available = { ...warehouse.available };
     for (const { sku, warehouseId, quantity } of state.allocations) {
       if (warehouseId === warehouse.warehouseId) available[sku] = (available[sku] ?? 0) + quantity;
@@ -133,7 +133,7 @@ export async function moveToAddress(order: OrderRun, address: Address): Promise<
   const { reserve, release } = allocationDifference(state.allocations, plan.allocations);
   if (plan.unallocated.length === 0 && reserve.length > 0) {
     const round = order.nextRound();
-    const { reserved, short } = await db.reserveStock({ orderId: state.orderId, round, allocations: reserve });
+    const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round, allocations: reserve });
     const releaseKey = `reroute-${round}`;
     if (short.length === 0) {
       await db.releaseStock({ orderId: state.orderId, reason: 'shipping address changed', allocations: release, releaseKey });

@@ -20,7 +20,7 @@ import {
   type Shipment,
   type TimelineEntry,
 } from '../../domain/order.js';
-import { db, external } from '../activity-steps.js';
+import { external, localDb } from '../activity-steps.js';
 import { deliverToChannelWebhook } from './channel-webhook.js';
 
 /** Thrown inside the workflow when a cancel request is seen between steps; the failure path unwinds the order. */
@@ -124,7 +124,7 @@ export class OrderRun {
   saveView(): Promise<void> {
     this.state.revision += 1;
     const snapshot: OrderState = JSON.parse(JSON.stringify(this.state));
-    this.viewWrites = this.viewWrites.then(() => db.saveOrderView(snapshot));
+    this.viewWrites = this.viewWrites.then(() => localDb().saveOrderView(snapshot));
     return this.viewWrites;
   }
 

@@ -18,6 +18,8 @@ export async function applyShipmentEvent(order: OrderRun, event: ShipmentEventRe
   if (event.trackingNumber) shipment.trackingNumber = event.trackingNumber;
   const orderStatus = fulfillmentStatus(state.shipments, state.unallocated);
   // After a line cancellation that is amending this shipment, so the ledger ships what the shipment holds.
+  // An activity, not a local one: the warehouse's request is answered once the Update is accepted, and a
+  // workflow task that runs a local activity reports the acceptance only when that is done.
   await order.exclusively(async () => {
     await db.recordShipmentEvent({ orderId: state.orderId, ...event });
     await order.record(
