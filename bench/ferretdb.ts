@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ferretdb`: what a read or write costs on the embedded FerretDB as a collection grows, by
- * `_id` (served by the `_id` index since tools/ferretdb/patches/id-index.patch) and by another field (a full
- * scan on FerretDB v1, whatever its indexes). A benchmark that prints figures, not a test.
+ * `_id` (served by the `_id` index since tools/ferretdb/patches/id-index.patch), a list of ids and a page of
+ * an `_id` range (id-ranges.patch), and by another field (a full scan on FerretDB v1, whatever its
+ * indexes). A benchmark that prints figures, not a test.
  *
  * One client, documents of ~300 bytes, the collection grown from 1,000 to BENCH_DOCS (default 40,000); at
  * each size the median of BENCH_SAMPLES (default 50) calls of each kind. With MONGODB_URI it measures that
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
         'updateOne({_id}, $set)': (n: number) => collection.updateOne({ _id: id(n) }, { $set: { status: 'shipped' } }),
         'updateOne({_id, revision: {$lt}}, $set)': (n: number) =>
           collection.updateOne({ _id: id(n), revision: { $lt: 1_000_000 } }, { $set: { status: 'delivered' } }),
+        'find({_id: {$in: [20 ids]}})': (n: number) => collection.find({ _id: { $in: Array.from({ length: 20 }, (_, i) => id(n + i)) } }).toArray(),
+        'page of 50: find({_id: {$gt, $lt}}).sort({_id: -1}).limit(50)': (n: number) =>
+          collection.find({ _id: { $gt: 'doc-', $lt: id(n) } }).sort({ _id: -1 }).limit(50).toArray(),
         'findOne({key}), unique index on key': (n: number) => collection.findOne({ key: `key:${n}` }),
       };
       const rows = new Map<string, string[]>(Object.keys(calls).map((name) => [name, []]));

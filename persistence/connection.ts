@@ -2,6 +2,8 @@
 import mongoose from 'mongoose';
 import { ChannelSettingModel, WebhookDeliveryModel } from './channels.js';
 import { NotificationModel } from './notifications.js';
+import { MigrationModel } from './migrations.js';
+import { OrderListEntryModel } from './order-lists.js';
 import { OrderModel } from './orders.js';
 import { PaymentModel } from './payments.js';
 import { SandboxAttemptModel, SandboxPaymentModel } from './sandbox-payments.js';
@@ -13,6 +15,8 @@ const allModels = [
   WarehouseModel,
   ...stockModels,
   OrderModel,
+  OrderListEntryModel,
+  MigrationModel,
   PaymentModel,
   ShipmentModel,
   NotificationModel,

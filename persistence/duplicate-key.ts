@@ -17,3 +17,10 @@ export async function insertOnce<T>(insert: () => Promise<T>): Promise<T | undef
     return undefined;
   }
 }
+
+/** For an unordered `insertMany` whose documents may exist already: fails only for another error. */
+export function ignoreDuplicateKeys(error: unknown): void {
+  const writeErrors = (error as { writeErrors?: Array<{ code?: unknown; err?: { code?: unknown } }> } | null)?.writeErrors;
+  if (Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => (e.err?.code ?? e.code) === 11000)) return;
+  ignoreDuplicateKey(error);
+}

@@ -7,6 +7,7 @@
 import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
 import { FINAL_ORDER_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
+import { listedOrders, moveOrderInLists, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
 
 type OrderDocument = Omit<OrderState, 'orderId'> & { _id: string };
 
@@ -118,9 +119,6 @@ const orderFields: ExactDefinition<OrderDocument> = {
 
 const orderSchema = new Schema<OrderDocument>(orderFields, { versionKey: false });
 orderSchema.index({ channel: 1, externalId: 1 }, { unique: true });
-orderSchema.index({ createdAt: -1, _id: -1 });
-orderSchema.index({ status: 1, createdAt: -1 });
-orderSchema.index({ 'customer.id': 1, createdAt: -1 });
 orderSchema.index({ waitingSkus: 1, createdAt: 1 });
 export const OrderModel = mongoose.model<OrderDocument>('Order', orderSchema, 'orders');
 
@@ -129,12 +127,24 @@ function toOrderState({ _id, ...fields }: OrderDocument): OrderState {
 }
 
 /**
- * Saves the state unless the stored one is already as new (higher or equal revision): the filter then
- * matches nothing, the upsert collides on `_id`, and the older write is dropped.
+ * Saves the state unless the stored one is already as new (higher or equal revision), and moves the order
+ * between lists when its status changed (persistence/order-lists.ts). An older write matches nothing, its
+ * upsert collides on `_id`, and it is dropped; an earlier attempt of it may have stopped between the view
+ * and the lists, so the lists are then made to agree with the stored view.
  */
 export async function saveOrderView(state: OrderState): Promise<void> {
   const { orderId, ...fields } = state;
-  await OrderModel.updateOne({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true }).catch(ignoreDuplicateKey);
+  let before: { status: OrderStatus } | null;
+  try {
+    // The whole document before: FerretDB v1 takes no projection on findAndModify.
+    before = await OrderModel.findOneAndUpdate({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true, new: false }).lean();
+  } catch (error) {
+    ignoreDuplicateKey(error);
+    const stored = await OrderModel.findById(orderId, { status: 1, channel: 1, customer: 1, createdAt: 1 }).lean();
+    if (stored) await repairOrderInLists({ ...stored, orderId });
+    return;
+  }
+  await moveOrderInLists(state, before?.status);
 }
 
 export async function findOrder(orderId: string): Promise<OrderState | undefined> {
@@ -148,25 +158,30 @@ export async function findOrderRequest(orderId: string): Promise<{ requestHash: 
   return doc ?? undefined;
 }
 
-/** Where a newest-first page of orders continues: after this order. */
-export interface OrderPosition {
-  createdAt: string;
-  orderId: string;
+/**
+ * A page of orders matching the filter, newest first, and whether more follow: ids from the list that serves
+ * the filter, then the orders by id. Conditions the list does not cover (status or channel beside a
+ * customer), and a status that changed since the list was read, are checked on the orders themselves.
+ */
+export async function listOrders(filter: OrderListFilter, page: { after?: OrderPosition; limit: number }): Promise<{ items: OrderState[]; more: boolean }> {
+  const items: OrderState[] = [];
+  // One more than the page, to know whether more follow.
+  for (let after = page.after; items.length <= page.limit; ) {
+    const wanted = page.limit + 1 - items.length;
+    const listed = await listedOrders(filter, { after, limit: wanted });
+    const found = new Map((await OrderModel.find({ _id: { $in: listed.map((entry) => entry.orderId) } }).lean()).map((doc) => [doc._id, toOrderState(doc)]));
+    for (const { orderId } of listed) {
+      const order = found.get(orderId);
+      if (order && matches(order, filter)) items.push(order);
+    }
+    if (listed.length < wanted) break; // the end of the list
+    after = listed[listed.length - 1];
+  }
+  return { items: items.slice(0, page.limit), more: items.length > page.limit };
 }
 
-/** A page of orders matching the filter, newest first, and whether more follow. */
-export async function listOrders(
-  filter: { channel?: string; status?: OrderStatus; customerId?: string },
-  page: { after?: OrderPosition; limit: number },
-): Promise<{ items: OrderState[]; more: boolean }> {
-  const query: Record<string, unknown> = {};
-  if (filter.channel) query.channel = filter.channel;
-  if (filter.status) query.status = filter.status;
-  if (filter.customerId) query['customer.id'] = filter.customerId;
-  const { after } = page;
-  if (after) query.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.orderId } }];
-  const docs = await OrderModel.find(query).sort({ createdAt: -1, _id: -1 }).limit(page.limit + 1).lean();
-  return { items: docs.slice(0, page.limit).map(toOrderState), more: docs.length > page.limit };
+function matches(order: OrderState, { channel, status, customerId }: OrderListFilter): boolean {
+  return (!channel || order.channel === channel) && (!status || order.status === status) && (!customerId || order.customer.id === customerId);
 }
 
 /** Ids of the orders still waiting for the SKU, oldest first. */

@@ -4,11 +4,13 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
+import { runMigrations } from '../persistence/migrations.js';
 import { createOrderWorker, sandboxDependencies } from './create-worker.js';
 
 const config = loadConfig();
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
 await connectMongo(config.mongo.uri);
+await runMigrations();
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 // Activities use a client too: the restock dispatcher wakes backordered orders with Updates.
 const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });

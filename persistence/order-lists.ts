@@ -1,0 +1,121 @@
+/**
+ * The order lists behind `GET /v1/orders` (collection `order_list_entries`): one entry per order and list
+ * it is on, keyed `<list>#<createdAt>|<orderId>`. A page is a range of `_id`, newest first, read in order
+ * from the `_id` index with its limit, so it costs the same with a hundred orders stored or a hundred
+ * thousand: on MongoDB natively, on the embedded FerretDB through tools/ferretdb/patches/id-ranges.patch.
+ *
+ * Written with the order's view (persistence/orders.ts): an order enters the lists of its status when it
+ * gets that status and leaves those of the one before.
+ */
+import mongoose, { Schema } from 'mongoose';
+import type { OrderStatus } from '../domain/order.js';
+import { ORDER_STATUSES } from '../domain/order.js';
+import { ignoreDuplicateKeys } from './duplicate-key.js';
+
+const orderListEntrySchema = new Schema(
+  { _id: { type: String, required: true }, orderId: { type: String, required: true } },
+  { versionKey: false },
+);
+export const OrderListEntryModel = mongoose.model('OrderListEntry', orderListEntrySchema, 'order_list_entries');
+
+/** What an order's list membership depends on. */
+export interface ListedOrder {
+  orderId: string;
+  status: OrderStatus;
+  channel: string;
+  customer: { id: string };
+  createdAt: string;
+}
+
+export interface OrderListFilter {
+  channel?: string;
+  status?: OrderStatus;
+  customerId?: string;
+}
+
+/** Where a newest-first page of orders continues: after this order. */
+export interface OrderPosition {
+  createdAt: string;
+  orderId: string;
+}
+
+// Each part is URI-encoded, so the `=`, `|` and `#` between them never occur inside one, and an id holds
+// no character that JSON escapes (the embedded FerretDB orders ids by their JSON text). A list's entries
+// are the ids between `<list>#` and `<list>#~`, which no other list's ids fall between.
+const part = (value: string) => encodeURIComponent(value);
+const allOrders = 'all';
+const byChannel = (channel: string) => `channel=${part(channel)}`;
+const byStatus = (status: OrderStatus) => `status=${status}`;
+const byChannelAndStatus = (channel: string, status: OrderStatus) => `channel=${part(channel)}|status=${status}`;
+const byCustomer = (customerId: string) => `customer=${part(customerId)}`;
+
+function entryId(list: string, { createdAt, orderId }: OrderPosition): string {
+  return `${list}#${part(createdAt)}|${part(orderId)}`;
+}
+
+/** The lists an order with this status is on. */
+function listsOf(order: ListedOrder): string[] {
+  return [allOrders, byChannel(order.channel), byStatus(order.status), byChannelAndStatus(order.channel, order.status), byCustomer(order.customer.id)];
+}
+
+/** The lists an order of this channel would be on under any other status. */
+function listsOfOtherStatuses(order: ListedOrder): string[] {
+  return ORDER_STATUSES.filter((status) => status !== order.status).flatMap((status) => [byStatus(status), byChannelAndStatus(order.channel, status)]);
+}
+
+/**
+ * Puts the order on the lists of its status, and, when it had another one before (`previous`; none for a
+ * new order), takes it off those. Idempotent: a retry changes nothing more.
+ */
+export async function moveOrderInLists(order: ListedOrder, previous: OrderStatus | undefined): Promise<void> {
+  if (previous === order.status) return;
+  const position = { createdAt: order.createdAt, orderId: order.orderId };
+  const lists = previous === undefined ? listsOf(order) : [byStatus(order.status), byChannelAndStatus(order.channel, order.status)];
+  await OrderListEntryModel.insertMany(
+    lists.map((list) => ({ _id: entryId(list, position), orderId: order.orderId })),
+    { ordered: false },
+  ).catch(ignoreDuplicateKeys);
+  if (previous !== undefined) {
+    await OrderListEntryModel.deleteMany({ _id: { $in: [byStatus(previous), byChannelAndStatus(order.channel, previous)].map((list) => entryId(list, position)) } });
+  }
+}
+
+/**
+ * Makes the order's entries what its current state says, whatever happened before: on the lists of its
+ * status and of no other. For a save whose earlier attempt may have stopped between the view and its lists.
+ */
+export async function repairOrderInLists(order: ListedOrder): Promise<void> {
+  const position = { createdAt: order.createdAt, orderId: order.orderId };
+  await OrderListEntryModel.insertMany(
+    listsOf(order).map((list) => ({ _id: entryId(list, position), orderId: order.orderId })),
+    { ordered: false },
+  ).catch(ignoreDuplicateKeys);
+  await OrderListEntryModel.deleteMany({ _id: { $in: listsOfOtherStatuses(order).map((list) => entryId(list, position)) } });
+}
+
+/**
+ * The orders on the list that serves the filter, newest first, after `after`: at most `limit`. A filter on
+ * the customer reads the customer's list; the caller checks the other conditions on the orders.
+ */
+export async function listedOrders(filter: OrderListFilter, page: { after?: OrderPosition; limit: number }): Promise<OrderPosition[]> {
+  const list = listFor(filter);
+  const upper = page.after ? entryId(list, page.after) : `${list}#~`;
+  const entries = await OrderListEntryModel.find({ _id: { $gt: `${list}#`, $lt: upper } }, { _id: 1 })
+    .sort({ _id: -1 })
+    .limit(page.limit)
+    .lean();
+  return entries.map((entry) => positionOf(entry._id));
+}
+
+function positionOf(id: string): OrderPosition {
+  const [createdAt, orderId] = id.slice(id.lastIndexOf('#') + 1).split('|').map(decodeURIComponent);
+  return { createdAt, orderId };
+}
+
+function listFor({ channel, status, customerId }: OrderListFilter): string {
+  if (customerId) return byCustomer(customerId);
+  if (channel && status) return byChannelAndStatus(channel, status);
+  if (channel) return byChannel(channel);
+  if (status) return byStatus(status);
+  return allOrders;
+}
