@@ -10,6 +10,8 @@
  *   --orders N     orders measured (default 200), after 10 unmeasured warm-up orders
  *   --in-flight C  orders in flight at once (default 20)
  *   --url URL      use the stack running there instead of starting one
+ *   --grow N       then store N more delivered orders (bench/seed-orders.ts) and measure the orders again,
+ *                  so the cost of a growing database is a printed figure (20,000 in the issue's target)
  *
  * Each order: POST /v1/orders; GET /v1/orders/{id} every 100 ms until allocated; a `shipped` and then a
  * `delivered` event for each shipment; GET every 100 ms until delivered. Meanwhile a reader lists orders
@@ -19,28 +21,36 @@
  * and the API counted (OMS_DB_PROFILE_DIR, persistence/call-profile.ts) and the CPU each process used.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import mongoose from 'mongoose';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { orderWorkflowId } from '../contracts/ids.js';
 import { orderKeys } from '../contracts/keys.js';
+import { connectMongo, disconnectMongo } from '../persistence/connection.js';
+import { OrderModel } from '../persistence/orders.js';
 import { PaymentModel } from '../persistence/payments.js';
 import { SandboxPaymentModel } from '../persistence/sandbox-payments.js';
-import { repoRoot } from '../stack/processes.js';
-import { bareDeliveredSignal, bareShippedSignal, bareStatusQuery, type bareOrderWorkflow } from './bare/workflow.js';
-import { fmt, markdownTable, percentile, RUN_ID, runBenchmark, runWorkload, type WorkloadResult } from './harness.js';
+import { fmt, RUN_ID, runBenchmark, runWorkload } from './harness.js';
+import { printOrdersReport, type OrdersReport, type Phase, type RequestKind } from './order-report.js';
 import { runningStack, startOwnStack, type DatabaseCall, type Stack } from './order-stack.js';
 import { cpuBetween, treeCpu } from './process-cpu.js';
+import { orderSeeder } from './seed-orders.js';
+import { historyCounts, runBare } from './temporal-runs.js';
 
 const { values: options } = parseArgs({
-  options: { orders: { type: 'string', default: '200' }, 'in-flight': { type: 'string', default: '20' }, url: { type: 'string' } },
+  options: {
+    orders: { type: 'string', default: '200' },
+    'in-flight': { type: 'string', default: '20' },
+    url: { type: 'string' },
+    grow: { type: 'string' },
+  },
 });
 const ORDERS = positiveInt(options.orders!, '--orders');
 const IN_FLIGHT = positiveInt(options['in-flight']!, '--in-flight');
+const GROW = options.grow === undefined ? 0 : positiveInt(options.grow, '--grow');
+const SEED_CONCURRENCY = 8;
 const WARMUP_ORDERS = 10;
 const POLL_MS = 100;
 const ORDER_TIMEOUT_MS = 10 * 60_000;
@@ -56,8 +66,8 @@ function positiveInt(raw: string, name: string): number {
 // ---------------------------------------------------------------------------------------------------
 // HTTP, timed per kind of request.
 
-type RequestKind = 'POST /v1/orders' | 'GET /v1/orders/{id}' | 'GET /v1/orders (50 a page)' | 'POST /v1/shipments/{id}/events';
-const requestTimes = new Map<RequestKind, number[]>();
+/** Times of the requests of the phase being measured. */
+let requestTimes = new Map<RequestKind, number[]>();
 const listFailures: string[] = [];
 
 async function call(stack: Stack, kind: RequestKind | undefined, method: string, url: string, key: string, body?: unknown) {
@@ -68,7 +78,11 @@ async function call(stack: Stack, kind: RequestKind | undefined, method: string,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  if (kind) requestTimes.set(kind, [...(requestTimes.get(kind) ?? []), performance.now() - t0]);
+  if (kind) {
+    const times = requestTimes.get(kind) ?? [];
+    times.push(performance.now() - t0);
+    requestTimes.set(kind, times);
+  }
   if (!response.ok) throw new Error(`${method} ${url.replace(/ord_\w+|shp_\w+/g, '#')} answered ${response.status}: ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : undefined;
 }
@@ -80,9 +94,15 @@ interface OrderView {
   total: { amount: number };
 }
 
+/** Enough of each SKU for `orders` orders (each takes at most one unit of a SKU). */
 async function seedStock(stack: Stack, orders: number): Promise<void> {
   await call(stack, undefined, 'PUT', `/v1/warehouses/${WAREHOUSE}`, 'dev-admin', { name: 'Bench', country: 'DE', location: { lat: 52.52, lng: 13.405 } });
-  for (const sku of SKUS) await call(stack, undefined, 'PUT', `/v1/inventory/${sku}/${WAREHOUSE}`, 'dev-admin', { onHand: orders * 2 + 100 });
+  for (const sku of SKUS) await call(stack, undefined, 'PUT', `/v1/inventory/${sku}/${WAREHOUSE}`, 'dev-admin', { onHand: orders + 100 });
+}
+
+/** The two SKUs of the index-th order (one when they coincide). */
+function skusOf(index: number): string[] {
+  return [...new Set([SKUS[index % SKUS.length], SKUS[(index * 3 + 1) % SKUS.length]])];
 }
 
 /** Until the order reaches `wanted`; any other end is an error. */
@@ -98,12 +118,12 @@ async function waitForStatus(stack: Stack, orderId: string, wanted: string): Pro
 }
 
 async function runOrder(stack: Stack, name: string, index: number, orderIds: string[]): Promise<void> {
-  const lines = [SKUS[index % SKUS.length], SKUS[(index * 3 + 1) % SKUS.length]].map((sku) => ({ sku, quantity: 1, unitPrice: 1250 }));
+  const lines = skusOf(index).map((sku) => ({ sku, quantity: 1, unitPrice: 1250 }));
   const { orderId } = await call(stack, 'POST /v1/orders', 'POST', '/v1/orders', 'dev-channel-web', {
     externalId: `bench-${RUN_ID}-${name}-${index}`,
     customer: { id: `cust-${index % 100}`, email: `bench-${index % 100}@example.com` },
     shippingAddress: { line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' },
-    lines: lines[0].sku === lines[1].sku ? [lines[0]] : lines,
+    lines,
     currency: 'EUR',
     payment: { token: 'tok_ok' },
   });
@@ -130,49 +150,10 @@ async function listWhile(stack: Stack, done: () => boolean): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The bare baseline, on its own task queue of the same Temporal server.
-
-async function runBare(stack: Stack, client: Client): Promise<WorkloadResult & { workflowIds: string[] }> {
-  const taskQueue = `bench-bare-${RUN_ID}`;
-  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const worker = await Worker.create({
-    connection,
-    namespace: stack.namespace,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: path.join(repoRoot, 'bench', 'bare', 'workflow.ts'), logger: new DefaultLogger('ERROR') }),
-    activities: { step: async () => {} },
-  });
-  const workflowIds: string[] = [];
-  const result = await worker.runUntil(
-    runWorkload('bare workflow', ORDERS, IN_FLIGHT, async (index) => {
-      const handle = await client.workflow.start<typeof bareOrderWorkflow>('bareOrderWorkflow', { taskQueue, workflowId: `bare-${RUN_ID}-${index}` });
-      workflowIds.push(handle.workflowId);
-      while ((await handle.query(bareStatusQuery)) !== 'allocated') await sleep(POLL_MS);
-      await handle.signal(bareShippedSignal);
-      await handle.signal(bareDeliveredSignal);
-      await handle.result();
-    }),
-  );
-  await connection.close();
-  return { ...result, workflowIds };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// After the run.
-
-async function historyCounts(client: Client, workflowIds: string[]): Promise<{ events: number; activities: number; localActivities: number }> {
-  let events = 0;
-  let activities = 0;
-  let localActivities = 0;
-  for (const workflowId of workflowIds) {
-    const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    events += history.events?.length ?? 0;
-    activities += history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length ?? 0;
-    localActivities += history.events?.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length ?? 0;
-  }
-  const n = workflowIds.length;
-  return { events: events / n, activities: activities / n, localActivities: localActivities / n };
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
 }
 
 interface Check {
@@ -181,10 +162,10 @@ interface Check {
   detail: string;
 }
 
-async function verify(stack: Stack, result: WorkloadResult, orderIds: string[]): Promise<Check[]> {
-  const checks: Check[] = [
-    { name: 'every order delivered, none stuck or failed', ok: result.ok === result.ops, detail: `${result.ok} / ${result.ops}` },
-  ];
+async function verify(stack: Stack, phases: Phase[]): Promise<Check[]> {
+  const ok = phases.reduce((sum, p) => sum + p.result.ok, 0);
+  const ops = phases.reduce((sum, p) => sum + p.result.ops, 0);
+  const checks: Check[] = [{ name: 'every order delivered, none stuck or failed', ok: ok === ops, detail: `${ok} / ${ops}` }];
   const reconciliation = await call(stack, undefined, 'POST', '/v1/admin/reconciliation', 'dev-admin', {});
   checks.push({
     name: 'stock levels equal the ledger (POST /v1/admin/reconciliation)',
@@ -192,24 +173,49 @@ async function verify(stack: Stack, result: WorkloadResult, orderIds: string[]):
     detail: `${reconciliation.checked} locations checked, ${reconciliation.drift.length} drifted`,
   });
   const orders: OrderView[] = [];
-  for (const orderId of orderIds) orders.push(await call(stack, undefined, 'GET', `/v1/orders/${orderId}`, 'dev-support'));
-  const shipments = orders.reduce((sum, o) => sum + o.shipments.length, 0);
-  await mongoose.connect(stack.mongoUri, { retryWrites: false });
-  try {
-    const ours = await PaymentModel.countDocuments({ operation: 'capture', outcome: 'approved', orderId: { $in: orderIds } });
-    const providers = await SandboxPaymentModel.countDocuments({ operation: 'capture', outcome: 'approved', idempotencyKey: { $in: orders.flatMap((o) => o.shipments.map((s) => orderKeys(o.orderId).capture(s.shipmentId))) } });
-    checks.push({
-      name: 'one capture per shipment, in our books and the provider\'s',
-      ok: ours === shipments && providers === shipments,
-      detail: `${shipments} shipments, ${ours} captures recorded, ${providers} at the provider`,
-    });
-  } finally {
-    await mongoose.disconnect();
-  }
+  for (const orderId of phases.flatMap((p) => p.orderIds)) orders.push(await call(stack, undefined, 'GET', `/v1/orders/${orderId}`, 'dev-support'));
+  const captureKeys = orders.flatMap((o) => o.shipments.map((s) => orderKeys(o.orderId).capture(s.shipmentId)));
+  // Both books keep a record under its business key as `_id`.
+  const ours = await PaymentModel.countDocuments({ _id: { $in: captureKeys }, outcome: 'approved' });
+  const providers = await SandboxPaymentModel.countDocuments({ _id: { $in: captureKeys }, outcome: 'approved' });
+  checks.push({
+    name: "one capture per shipment, in our books and the provider's",
+    ok: ours === captureKeys.length && providers === captureKeys.length,
+    detail: `${captureKeys.length} shipments, ${ours} captures recorded, ${providers} at the provider`,
+  });
   return checks;
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+async function measureOrders(stack: Stack, cpuPids: number[], name: string): Promise<Phase> {
+  const stored = await OrderModel.estimatedDocumentCount();
+  console.error(`[bench] orders: ${ORDERS} with ${IN_FLIGHT} in flight, ${stored} orders stored`);
+  requestTimes = new Map();
+  const cpuBefore = await treeCpu(cpuPids);
+  const orderIds: string[] = [];
+  let done = false;
+  const lists = listWhile(stack, () => done);
+  const result = await runWorkload(`orders through the API, ${stored.toLocaleString('en')} stored`, ORDERS, IN_FLIGHT, (i) => runOrder(stack, name, i, orderIds)).finally(() => {
+    done = true;
+  });
+  await lists;
+  const cpu = cpuBetween(cpuBefore, await treeCpu(cpuPids));
+  console.error(`[bench] orders: ${result.ok}/${result.ops} delivered in ${fmt(result.seconds, 1)} s`);
+  return { stored, result, requests: requestTimes, cpu, orderIds };
+}
+
+/** Stores `count` more delivered orders through the code that writes them (bench/seed-orders.ts). */
+async function growDatabase(client: Client, count: number): Promise<string> {
+  const seed = orderSeeder(client);
+  let seeded = 0;
+  const result = await runWorkload('seeding', count, SEED_CONCURRENCY, async (index) => {
+    await seed({ index, channel: 'web', warehouseId: WAREHOUSE, skus: skusOf(index) });
+    if (++seeded % 1_000 === 0) console.error(`[bench] seeded ${seeded} of ${count} orders`);
+  });
+  if (result.ok < result.ops) throw new Error(`seeding failed for ${result.ops - result.ok} orders, e.g. ${[...result.failures.keys()][0]}`);
+  return `${count.toLocaleString('en')} delivered orders stored in ${fmt(result.seconds)} s (${fmt(count / result.seconds)} per second, ${SEED_CONCURRENCY} at a time)`;
+}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -217,109 +223,54 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0];
   console.error(`[bench] ${options.url ? `using the stack at ${options.url}` : 'starting a stack with npm start ...'}`);
   const stack = options.url ? runningStack(options.url) : await startOwnStack();
-  let checks: Check[] = [];
+  let report: OrdersReport | undefined;
   let dbRows: DatabaseCall[] | undefined;
   try {
     const connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection, namespace: stack.namespace });
-    await seedStock(stack, ORDERS + WARMUP_ORDERS);
+    await connectMongo(stack.mongoUri);
+    await seedStock(stack, (GROW > 0 ? 2 : 1) * ORDERS + WARMUP_ORDERS + GROW);
 
     console.error(`[bench] warm-up: ${WARMUP_ORDERS} orders`);
     await runWorkload('warm-up', WARMUP_ORDERS, Math.min(IN_FLIGHT, WARMUP_ORDERS), (i) => runOrder(stack, 'warmup', i, []));
-    requestTimes.clear();
 
     const cpuPids = [...stack.pids, process.pid];
     console.error(`[bench] bare workflow: ${ORDERS} with ${IN_FLIGHT} in flight`);
     const cpuAtStart = await treeCpu(cpuPids);
-    const bare = await runBare(stack, client);
-    const cpuAfterBare = await treeCpu(cpuPids);
+    const bare = await runBare({ address: stack.temporalAddress, namespace: stack.namespace, client }, { runs: ORDERS, inFlight: IN_FLIGHT, pollMs: POLL_MS });
+    const bareCpu = cpuBetween(cpuAtStart, await treeCpu(cpuPids));
 
-    console.error(`[bench] orders: ${ORDERS} with ${IN_FLIGHT} in flight`);
-    const orderIds: string[] = [];
-    let ordersDone = false;
-    const lists = listWhile(stack, () => ordersDone);
-    const orders = await runWorkload('orders through the API', ORDERS, IN_FLIGHT, (i) => runOrder(stack, 'measured', i, orderIds)).finally(() => {
-      ordersDone = true;
-    });
-    await lists;
-    const cpuAfterOrders = await treeCpu(cpuPids);
-    console.error(`[bench] orders: ${orders.ok}/${orders.ops} delivered in ${fmt(orders.seconds, 1)} s; reading histories and verifying`);
-
-    const [bareHistory, orderHistory] = [await historyCounts(client, bare.workflowIds), await historyCounts(client, orderIds.map(orderWorkflowId))];
-    checks = await verify(stack, orders, orderIds);
-    await connection.close();
-
-    const cpus = os.cpus();
-    console.log('## Orders benchmark');
-    console.log('');
-    console.log(`- machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown cpu'}), ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, 1-min load average ${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`);
-    console.log(`- ${stack.describe}; node ${process.version}`);
-    console.log(`- ${ORDERS} orders with ${IN_FLIGHT} in flight, after ${WARMUP_ORDERS} warm-up orders; the bare workflow the same, in the same run`);
-    console.log('');
-    const bareRate = bare.ok / bare.seconds;
-    markdownTable(
-      ['workload', 'runs', 'ok', 'time s', 'per s', 'vs bare', 'end-to-end p50 s', 'p99 s'],
-      [bare, orders].map((r) => [r.name, String(r.ops), String(r.ok), fmt(r.seconds), fmt(r.ok / r.seconds, 2), `${fmt(r.ok / r.seconds / bareRate, 3)}x`,
-        fmt(percentile(r.latencies, 50) / 1000, 2), fmt(percentile(r.latencies, 99) / 1000, 2)]),
-    );
-    console.log('');
-    markdownTable(
-      ['request (during the measured orders)', 'count', 'p50 ms', 'p99 ms', 'max ms'],
-      [...requestTimes].map(([kind, times]) => {
-        const sorted = Float64Array.from(times).sort();
-        return [kind, String(sorted.length), fmt(percentile(sorted, 50)), fmt(percentile(sorted, 99)), fmt(sorted[sorted.length - 1])];
-      }),
-    );
-    console.log('');
-    markdownTable(
-      ['per run', 'bare workflow', 'order'],
-      [
-        ['history events', fmt(bareHistory.events), fmt(orderHistory.events)],
-        ['activity executions', fmt(bareHistory.activities), fmt(orderHistory.activities)],
-        ['local activity executions', fmt(bareHistory.localActivities), fmt(orderHistory.localActivities)],
-      ],
-    );
-    console.log('');
-    const bareCpu = cpuBetween(cpuAtStart, cpuAfterBare);
-    const ordersCpu = cpuBetween(cpuAfterBare, cpuAfterOrders);
-    const ordersCpuTotal = ordersCpu.reduce((sum, row) => sum + row.seconds, 0);
-    if (ordersCpu.length === 0) console.log('- CPU per process: not available (no /proc)');
-    else {
-      markdownTable(
-        [`CPU per process${stack.pids.length === 0 ? ' (this benchmark only: the stack is not its own)' : ''}`, 'bare s', 'orders s', 'orders share', 'orders ms per order'],
-        ordersCpu.map(({ name, seconds }) => [
-          name,
-          fmt(bareCpu.find((row) => row.name === name)?.seconds ?? 0),
-          fmt(seconds),
-          `${fmt((100 * seconds) / ordersCpuTotal, 0)}%`,
-          fmt((1000 * seconds) / ORDERS, 0),
-        ]),
-      );
+    const phases = [await measureOrders(stack, cpuPids, 'measured')];
+    let growth: string | undefined;
+    if (GROW > 0) {
+      console.error(`[bench] storing ${GROW} more delivered orders`);
+      growth = await growDatabase(client, GROW);
+      phases.push(await measureOrders(stack, cpuPids, 'grown'));
     }
-    for (const r of [bare, orders]) for (const [message, count] of r.failures) console.log(`- ${r.name}: ${count} failed: ${message}`);
-    if (listFailures.length > 0) console.log(`- the list reader: ${listFailures.length} requests failed, e.g. ${listFailures[0]}`);
+
+    console.error('[bench] reading histories and verifying');
+    const bareHistory = await historyCounts(client, bare.workflowIds);
+    const orderHistory = await historyCounts(client, phases.flatMap((p) => p.orderIds).map(orderWorkflowId));
+    const checks = await verify(stack, phases);
+    await connection.close();
+    report = {
+      machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, 1-min load average ${loadBefore.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`,
+      stack: `${stack.describe}; node ${process.version}`,
+      workload: `${ORDERS} orders with ${IN_FLIGHT} in flight, after ${WARMUP_ORDERS} warm-up orders; the bare workflow the same, in the same run`,
+      growth,
+      ownStack: stack.pids.length > 0,
+      bare: { result: bare, cpu: bareCpu, history: bareHistory },
+      phases,
+      orderHistory,
+      ordersRun: WARMUP_ORDERS + ORDERS * phases.length,
+      listFailures,
+      checks,
+    };
   } finally {
+    await disconnectMongo().catch(() => undefined);
     dbRows = await stack.stop();
   }
-
-  console.log('');
-  console.log(`### Database calls per order (worker and API, ${WARMUP_ORDERS + ORDERS} orders; the list reader's calls included)`);
-  if (!dbRows) console.log('- not counted: only a stack this benchmark starts counts its database calls');
-  else {
-    const perOrder = (count: number) => count / (WARMUP_ORDERS + ORDERS);
-    const total = (process: string) => dbRows!.filter((r) => r.process === process).reduce((sum, r) => sum + r.count, 0);
-    console.log(`- in all: worker ${fmt(perOrder(total('worker')))}, api ${fmt(perOrder(total('api')))} per order`);
-    console.log('');
-    markdownTable(
-      ['process', 'collection.method {filter shape}', 'per order'],
-      dbRows.filter((r) => perOrder(r.count) >= 0.05).map((r) => [r.process, r.call, fmt(perOrder(r.count), 2)]),
-    );
-  }
-  console.log('');
-  console.log('### Verification');
-  for (const check of checks) console.log(`- ${check.ok ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`);
-  const allOk = checks.length > 0 && checks.every((c) => c.ok);
-  console.log(`- ${allOk ? 'PASS' : 'FAIL'} overall (whole run ${fmt((performance.now() - wallStart) / 1000)} s)`);
+  const allOk = printOrdersReport({ ...report, dbRows }, (performance.now() - wallStart) / 1000);
   if (!allOk) process.exitCode = 1;
 }
 

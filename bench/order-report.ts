@@ -1,0 +1,151 @@
+/** The tables `npm run bench:orders` prints: throughput against the bare workflow, request latencies, history size, CPU per process, database calls per order and its own checks. */
+import type { WorkloadResult } from './harness.js';
+import { fmt, markdownTable, percentile } from './harness.js';
+import type { DatabaseCall } from './order-stack.js';
+
+export type RequestKind = 'POST /v1/orders' | 'GET /v1/orders/{id}' | 'GET /v1/orders (50 a page)' | 'POST /v1/shipments/{id}/events';
+
+export interface CpuRow {
+  name: string;
+  seconds: number;
+}
+
+export interface HistoryCounts {
+  events: number;
+  activities: number;
+  localActivities: number;
+}
+
+/** One measured run of orders, with the number of orders stored when it began. */
+export interface Phase {
+  stored: number;
+  result: WorkloadResult;
+  requests: Map<RequestKind, number[]>;
+  cpu: CpuRow[];
+  orderIds: string[];
+}
+
+export interface OrdersReport {
+  machine: string;
+  stack: string;
+  workload: string;
+  /** How the database was grown between the phases (--grow). */
+  growth?: string;
+  ownStack: boolean;
+  bare: { result: WorkloadResult; cpu: CpuRow[]; history: HistoryCounts };
+  phases: Phase[];
+  orderHistory: HistoryCounts;
+  ordersRun: number;
+  listFailures: string[];
+  checks: Array<{ name: string; ok: boolean; detail: string }>;
+  dbRows?: DatabaseCall[];
+}
+
+const stored = (phase: Phase) => `${phase.stored.toLocaleString('en')} stored`;
+
+/** Prints the report; true when every check passed. */
+export function printOrdersReport(report: OrdersReport | undefined, wallSeconds: number): boolean {
+  if (!report) return false;
+  const { bare, phases } = report;
+  console.log('## Orders benchmark');
+  console.log('');
+  console.log(`- machine: ${report.machine}`);
+  console.log(`- ${report.stack}`);
+  console.log(`- ${report.workload}`);
+  if (report.growth) console.log(`- between the runs: ${report.growth}`);
+  console.log('');
+
+  const bareRate = bare.result.ok / bare.result.seconds;
+  const firstRate = phases[0].result.ok / phases[0].result.seconds;
+  markdownTable(
+    ['workload', 'runs', 'ok', 'time s', 'per s', 'vs bare', 'vs first run', 'end-to-end p50 s', 'p99 s'],
+    [bare.result, ...phases.map((p) => p.result)].map((r) => [
+      r.name,
+      String(r.ops),
+      String(r.ok),
+      fmt(r.seconds),
+      fmt(r.ok / r.seconds, 2),
+      `${fmt(r.ok / r.seconds / bareRate, 3)}x`,
+      r === bare.result ? '' : `${fmt(r.ok / r.seconds / firstRate, 2)}x`,
+      fmt(percentile(r.latencies, 50) / 1000, 2),
+      fmt(percentile(r.latencies, 99) / 1000, 2),
+    ]),
+  );
+  console.log('');
+
+  const kinds = [...new Set(phases.flatMap((p) => [...p.requests.keys()]))].sort();
+  markdownTable(
+    ['request (during the measured orders)', ...phases.flatMap((p) => [`count, ${stored(p)}`, 'p50 ms', 'p99 ms', 'max ms'])],
+    kinds.map((kind) => [
+      kind,
+      ...phases.flatMap((p) => {
+        const sorted = Float64Array.from(p.requests.get(kind) ?? []).sort();
+        if (sorted.length === 0) return ['0', '', '', ''];
+        return [String(sorted.length), fmt(percentile(sorted, 50)), fmt(percentile(sorted, 99)), fmt(sorted[sorted.length - 1])];
+      }),
+    ]),
+  );
+  console.log('');
+  markdownTable(
+    ['per run', 'bare workflow', 'order'],
+    [
+      ['history events', fmt(bare.history.events), fmt(report.orderHistory.events)],
+      ['activity executions', fmt(bare.history.activities), fmt(report.orderHistory.activities)],
+      ['local activity executions', fmt(bare.history.localActivities), fmt(report.orderHistory.localActivities)],
+    ],
+  );
+  console.log('');
+  printCpu(report);
+  for (const r of [bare.result, ...phases.map((p) => p.result)]) for (const [message, count] of r.failures) console.log(`- ${r.name}: ${count} failed: ${message}`);
+  if (report.listFailures.length > 0) console.log(`- the list reader: ${report.listFailures.length} requests failed, e.g. ${report.listFailures[0]}`);
+
+  console.log('');
+  printDatabaseCalls(report);
+  console.log('');
+  console.log('### Verification');
+  for (const check of report.checks) console.log(`- ${check.ok ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`);
+  const allOk = report.checks.length > 0 && report.checks.every((c) => c.ok);
+  console.log(`- ${allOk ? 'PASS' : 'FAIL'} overall (whole run ${fmt(wallSeconds)} s)`);
+  return allOk;
+}
+
+function printCpu({ bare, phases, ownStack }: OrdersReport): void {
+  if (phases[0].cpu.length === 0) {
+    console.log('- CPU per process: not available (no /proc)');
+    return;
+  }
+  const names = [...new Set([...phases.flatMap((p) => p.cpu.map((row) => row.name)), ...bare.cpu.map((row) => row.name)])];
+  const seconds = (rows: CpuRow[], name: string) => rows.find((row) => row.name === name)?.seconds ?? 0;
+  const total = (rows: CpuRow[]) => rows.reduce((sum, row) => sum + row.seconds, 0);
+  const perOrder = (p: Phase, name: string) => (1000 * seconds(p.cpu, name)) / p.result.ops;
+  markdownTable(
+    [
+      `CPU per process${ownStack ? '' : ' (this benchmark only: the stack is not its own)'}`,
+      'bare s',
+      ...phases.flatMap((p) => [`orders s, ${stored(p)}`, 'share', 'ms per order']),
+    ],
+    names
+      .sort((a, b) => seconds(phases[0].cpu, b) - seconds(phases[0].cpu, a))
+      .map((name) => [
+        name,
+        fmt(seconds(bare.cpu, name)),
+        ...phases.flatMap((p) => [fmt(seconds(p.cpu, name)), `${fmt((100 * seconds(p.cpu, name)) / total(p.cpu), 0)}%`, fmt(perOrder(p, name), 0)]),
+      ]),
+  );
+}
+
+function printDatabaseCalls({ dbRows, ordersRun }: OrdersReport): void {
+  console.log(`### Database calls per order (worker and API, ${ordersRun} orders; the list reader's calls included)`);
+  if (!dbRows) {
+    console.log('- not counted: only a stack this benchmark starts counts its database calls');
+    return;
+  }
+  const perOrder = (count: number) => count / ordersRun;
+  const total = (process: string) => dbRows.filter((r) => r.process === process).reduce((sum, r) => sum + r.count, 0);
+  console.log(`- in all: worker ${fmt(perOrder(total('worker')))}, api ${fmt(perOrder(total('api')))} per order`);
+  console.log('');
+  markdownTable(
+    ['process', 'collection.method {filter shape}', 'per order'],
+    dbRows.filter((r) => perOrder(r.count) >= 0.05).map((r) => [r.process, r.call, fmt(perOrder(r.count), 2)]),
+  );
+}
