@@ -4,13 +4,14 @@
  */
 import type { WarehouseStock } from '../domain/routing.js';
 import { availableToPromise } from '../domain/stock.js';
-import { levelsWithSettings, readBalance } from './stock-ledger.js';
-import { InventoryLevelModel, SkuSettingModel, StockAlertModel, StockMovementModel, type StockMovementDoc } from './stock-models.js';
+import { openAlert } from './stock-alerts.js';
+import { levelsOf, levelsWithSettings, readBalance } from './stock-ledger.js';
+import { InventoryLevelModel, locationId, SkuSettingModel, skuIdRange, StockMovementModel, type StockMovementDoc } from './stock-models.js';
 import { activeWarehouses } from './warehouses.js';
 
 /** Availability (net of reservations and safety stock) of the SKUs in every active warehouse that stocks them. */
 export async function stockForRouting(skus: string[]): Promise<WarehouseStock[]> {
-  const locations = await InventoryLevelModel.find({ sku: { $in: skus } }, { sku: 1, warehouseId: 1 }).lean();
+  const locations = await levelsOf(skus);
   const warehouses = await activeWarehouses([...new Set(locations.map((l) => l.warehouseId))]);
   return Promise.all(
     warehouses.map(async ({ warehouseId, country, location, priority }) => {
@@ -25,17 +26,17 @@ export async function stockForRouting(skus: string[]): Promise<WarehouseStock[]>
 
 /** Which of these SKUs some warehouse stocks. */
 export async function stockedSkus(skus: string[]): Promise<Set<string>> {
-  return new Set((await InventoryLevelModel.find({ sku: { $in: skus } }, { sku: 1 }).lean()).map((l) => l.sku));
+  return new Set((await levelsOf(skus)).map((l) => l.sku));
 }
 
 /** Whether the SKU is stocked anywhere, or at the given warehouse. */
 export async function isStocked(sku: string, warehouseId?: string): Promise<boolean> {
-  return (await InventoryLevelModel.exists(warehouseId ? { sku, warehouseId } : { sku })) !== null;
+  return (await InventoryLevelModel.exists({ _id: warehouseId ? locationId(sku, warehouseId) : skuIdRange(sku) })) !== null;
 }
 
 /** The warehouses that stock the SKU, by id. */
 export async function warehousesStocking(sku: string): Promise<string[]> {
-  return (await InventoryLevelModel.find({ sku }, { warehouseId: 1 }).sort({ warehouseId: 1 }).lean()).map((l) => l.warehouseId);
+  return (await levelsOf([sku])).map((l) => l.warehouseId);
 }
 
 export async function setLowStockThreshold(sku: string, lowStockThreshold: number): Promise<void> {
@@ -98,13 +99,12 @@ async function distinctSkus(after: string | undefined, limit: number): Promise<s
 async function summarize(skus: string[], defaultThreshold: number): Promise<InventorySummary[]> {
   if (skus.length === 0) return [];
   const [levels, settings, openAlerts] = await Promise.all([
-    levelsWithSettings({ sku: { $in: skus } }),
+    levelsWithSettings(skus),
     SkuSettingModel.find({ _id: { $in: skus } }).lean(),
-    // An open alert's key is its SKU (closed ones are renamed `closed:<id>`).
-    StockAlertModel.find({ openKey: { $in: skus } }, { openKey: 1 }).lean(),
+    Promise.all(skus.map(openAlert)),
   ]);
   const thresholds = new Map(settings.map((s) => [s._id, s.lowStockThreshold]));
-  const alerting = new Set(openAlerts.map((a) => a.openKey));
+  const alerting = new Set(openAlerts.flatMap((alert) => (alert ? [alert.sku] : [])));
   return skus.map((sku) => {
     const locations = levels
       .filter((l) => l.sku === sku)

@@ -1,7 +1,9 @@
 /** Data changes that run once per database (collection `migrations` records which ran), at worker start. */
-import mongoose, { Schema } from 'mongoose';
+import mongoose, { Schema, type mongo, type Types } from 'mongoose';
+import { insertOnce } from './duplicate-key.js';
 import { OrderModel } from './orders.js';
 import { repairOrderInLists } from './order-lists.js';
+import { alertId, StockAlertModel } from './stock-models.js';
 
 const migrationSchema = new Schema({ _id: { type: String, required: true }, doneAt: { type: Date, required: true } }, { versionKey: false });
 export const MigrationModel = mongoose.model('Migration', migrationSchema, 'migrations');
@@ -11,6 +13,25 @@ const MIGRATIONS: Record<string, () => Promise<void>> = {
   'order-list-entries': async () => {
     for await (const order of OrderModel.find({}, { status: 1, channel: 1, customer: 1, createdAt: 1 }).lean().cursor()) {
       await repairOrderInLists({ ...order, orderId: order._id });
+    }
+  },
+
+  /**
+   * Low-stock alerts had ObjectId ids; a SKU's open alert is now found by `<sku>/...` ids. Each moves to
+   * one named after it, keeping its `openKey` (unique): the original gives the key up, the copy takes it.
+   */
+  'stock-alert-ids': async () => {
+    // The driver's collection, not the model, for the originals: the model would cast their ids to strings.
+    const originals = StockAlertModel.collection as unknown as mongo.Collection<{ _id: Types.ObjectId; sku: string; openedAt: Date; closedAt?: Date }>;
+    for await (const alert of originals.find({ _id: { $type: 'objectId' } })) {
+      const oldId = String(alert._id);
+      const newId = alertId(alert.sku, alert.openedAt, oldId);
+      // As the original had it (closed ones were renamed after their id), even if a run stopped half-way.
+      const openKey = alert.closedAt ? `closed:${oldId}` : alert.sku;
+      await originals.updateOne({ _id: alert._id }, { $set: { openKey: `moving:${oldId}` } });
+      const copied = await insertOnce(() => StockAlertModel.create({ ...alert, _id: newId, openKey }));
+      if (!copied && !(await StockAlertModel.exists({ _id: newId }))) throw new Error(`low-stock alert ${oldId} could not be copied to ${newId}`);
+      await originals.deleteOne({ _id: alert._id });
     }
   },
 };

@@ -2,7 +2,7 @@
 import { availableToPromise } from '../domain/stock.js';
 import { isDuplicateKeyError } from './duplicate-key.js';
 import { levelsWithSettings } from './stock-ledger.js';
-import { SkuSettingModel, StockAlertModel } from './stock-models.js';
+import { alertId, SkuSettingModel, skuIdRange, StockAlertModel } from './stock-models.js';
 
 export interface AlertChange {
   change: 'opened' | 'closed' | 'none';
@@ -13,7 +13,7 @@ export interface AlertChange {
 }
 
 export async function skuAvailability(sku: string): Promise<number> {
-  const levels = await levelsWithSettings({ sku });
+  const levels = await levelsWithSettings([sku]);
   return levels.reduce((sum, level) => sum + availableToPromise(level), 0);
 }
 
@@ -26,12 +26,13 @@ export async function evaluateLowStock(sku: string, defaultThreshold: number): P
   const [available, threshold, open] = await Promise.all([
     skuAvailability(sku),
     lowStockThreshold(sku, defaultThreshold),
-    StockAlertModel.findOne({ openKey: sku }).lean(),
+    openAlert(sku),
   ]);
   const result = { sku, available, threshold };
   if (available <= threshold && !open) {
     try {
-      const alert = await StockAlertModel.create({ sku, openKey: sku, threshold, availableAtOpen: available, openedAt: new Date() });
+      const openedAt = new Date();
+      const alert = await StockAlertModel.create({ _id: alertId(sku, openedAt), sku, openKey: sku, threshold, availableAtOpen: available, openedAt });
       return { ...result, change: 'opened', alertId: String(alert._id) };
     } catch (error) {
       if (isDuplicateKeyError(error)) return { ...result, change: 'none' }; // another writer opened it
@@ -46,4 +47,10 @@ export async function evaluateLowStock(sku: string, defaultThreshold: number): P
     if (closed.modifiedCount === 1) return { ...result, change: 'closed', alertId: String(open._id) };
   }
   return { ...result, change: 'none' };
+}
+
+/** The SKU's open alert, if any: its newest, if that is still open. */
+export async function openAlert(sku: string) {
+  const newest = await StockAlertModel.findOne({ _id: skuIdRange(sku) }).sort({ _id: -1 }).lean();
+  return newest?.openKey === sku ? newest : null;
 }

@@ -11,7 +11,7 @@
  */
 import { applyStockChange, availableToPromise, type StockDecision, type StockMovementKind } from '../domain/stock.js';
 import { ignoreDuplicateKey, isDuplicateKeyError } from './duplicate-key.js';
-import { InventoryLevelModel, LocationSettingModel, locationId, StockMovementModel, type StockMovementDoc } from './stock-models.js';
+import { InventoryLevelModel, LocationSettingModel, locationId, skuIdRange, StockMovementModel, type StockMovementDoc } from './stock-models.js';
 
 export interface LedgerBalance {
   sku: string;
@@ -178,9 +178,15 @@ export async function ensureLocation(sku: string, warehouseId: string, settings:
   });
 }
 
+/** The levels of these SKUs at every location, by SKU and then warehouse (each SKU's read from the `_id` index). */
+export async function levelsOf(skus: string[]) {
+  const perSku = await Promise.all([...new Set(skus)].sort().map((sku) => InventoryLevelModel.find({ _id: skuIdRange(sku) }).sort({ _id: 1 }).lean()));
+  return perSku.flat();
+}
+
 /** Levels with their safety stock, for lists and alerts. */
-export async function levelsWithSettings(filter: { sku: string | { $in: string[] } }) {
-  const levels = await InventoryLevelModel.find(filter).sort({ sku: 1, warehouseId: 1 }).lean();
+export async function levelsWithSettings(skus: string[]) {
+  const levels = await levelsOf(skus);
   const settings = await LocationSettingModel.find({ _id: { $in: levels.map((l) => l._id) } }).lean();
   const safety = new Map(settings.map((s) => [s._id, s.safetyStock]));
   return levels.map((level) => ({ ...level, safetyStock: safety.get(level._id) ?? 0 }));

@@ -2,12 +2,22 @@
  * The inventory's collections: the stock ledger, its per-location level projection, settings and alerts.
  * Read and written through persistence/stock-ledger.ts, stock-alerts.ts, inventory.ts and reconciliation.ts.
  */
+import { randomUUID } from 'node:crypto';
 import mongoose, { Schema, type InferSchemaType } from 'mongoose';
 import { STOCK_MOVEMENT_KINDS } from '../domain/stock.js';
 
 /** `<sku>/<warehouseId>`: ids of the per-location documents (SKUs and warehouse ids never contain `/`). */
 export function locationId(sku: string, warehouseId: string): string {
   return `${sku}/${warehouseId}`;
+}
+
+/**
+ * The `_id` range of a SKU's documents, all `<sku>/...` (its locations, its alerts). `0` is the character
+ * after `/`, and a SKU holds no `/`, so no other SKU's ids fall inside. Read from the `_id` index in `_id`
+ * order, on MongoDB and on the embedded FerretDB (tools/ferretdb/patches/id-ranges.patch).
+ */
+export function skuIdRange(sku: string): { $gte: string; $lt: string } {
+  return { $gte: `${sku}/`, $lt: `${sku}0` };
 }
 
 /**
@@ -51,10 +61,13 @@ export const SkuSettingModel = mongoose.model('SkuSetting', skuSettingSchema, 's
 /**
  * Low-stock alerts. `openKey` is unique: it is the SKU while the alert is open, so however many movements
  * cross the threshold at once, one alert opens; closing it renames the key to `closed:<alert id>`,
- * freeing the SKU for the next episode. (No sparse or partial index: FerretDB v1 lacks them.)
+ * freeing the SKU for the next episode. (No sparse or partial index: FerretDB v1 lacks them.) The `_id`
+ * is `<sku>/<opened at>/<random>` (`alertId`), so a SKU's newest alert, the only one that may be open, is
+ * read from the `_id` index (`skuIdRange`).
  */
 const stockAlertSchema = new Schema(
   {
+    _id: { type: String, required: true },
     sku: { type: String, required: true },
     openKey: { type: String, required: true },
     threshold: { type: Number, required: true },
@@ -68,6 +81,10 @@ const stockAlertSchema = new Schema(
 stockAlertSchema.index({ openKey: 1 }, { unique: true });
 stockAlertSchema.index({ sku: 1, openedAt: -1 });
 export const StockAlertModel = mongoose.model('StockAlert', stockAlertSchema, 'stock_alerts');
+
+export function alertId(sku: string, openedAt: Date, suffix = randomUUID().slice(0, 8)): string {
+  return `${sku}/${openedAt.toISOString()}/${suffix}`;
+}
 
 /**
  * The stock ledger: append-only, one stream per (sku, warehouse). Each movement carries the next sequence

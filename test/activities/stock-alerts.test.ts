@@ -1,9 +1,11 @@
 /** Low-stock alerts on the suite's FerretDB: one open alert per SKU and episode, however many evaluations race. */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { restockWorkflowId } from '../../contracts/ids.js';
 import { reservation } from '../../domain/stock.js';
+import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { evaluateLowStock, skuAvailability } from '../../persistence/stock-alerts.js';
 import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.js';
@@ -185,5 +187,30 @@ describe('createStockEffects().afterStockChange', () => {
     const alerts = await alertsOf(sku);
     expect(alerts).toHaveLength(2);
     expect((await lowStockNotifications(sku)).map((n) => n.key)).toEqual(alerts.map((a) => `stock:${sku}:low:${String(a._id)}`));
+  });
+});
+
+describe('alerts stored before alert ids named their SKU', () => {
+  it('move to SKU-named ids once, the open one still found, closed when stock is back, and alerting again later', async () => {
+    const sku = await skuWithStock(2);
+    const legacy = (openedAt: Date, closedAt?: Date) => {
+      const _id = new mongoose.Types.ObjectId();
+      return { _id, sku, openKey: closedAt ? `closed:${String(_id)}` : sku, threshold: THRESHOLD, availableAtOpen: 2, openedAt, closedAt };
+    };
+    const closed = legacy(new Date(Date.now() - 60_000), new Date(Date.now() - 30_000));
+    const open = legacy(new Date());
+    await StockAlertModel.collection.insertMany([closed, open] as never[]);
+    await MigrationModel.deleteOne({ _id: 'stock-alert-ids' });
+
+    await runMigrations();
+    const alerts = await alertsOf(sku);
+    expect(alerts.map((a) => a._id)).toEqual([`${sku}/${closed.openedAt.toISOString()}/${closed._id}`, `${sku}/${open.openedAt.toISOString()}/${open._id}`]);
+    expect(alerts.map((a) => a.openKey)).toEqual([`closed:${String(closed._id)}`, sku]);
+
+    expect(await evaluateLowStock(sku, THRESHOLD)).toMatchObject({ change: 'none' }); // still open, not opened twice
+    await setStock(sku, 'wh-1', 40);
+    expect(await evaluateLowStock(sku, THRESHOLD)).toMatchObject({ change: 'closed', alertId: alerts[1]._id });
+    await setStock(sku, 'wh-1', 1);
+    expect(await evaluateLowStock(sku, THRESHOLD)).toMatchObject({ change: 'opened' });
   });
 });

@@ -4,6 +4,7 @@ import { reservation, type StockChange, type StockDecision, type StockMovementKi
 import {
   appendMovement,
   ensureLocation,
+  levelsOf,
   movementId,
   readBalance,
   StockMovementRejected,
@@ -116,6 +117,16 @@ describe('stock ledger', () => {
     expect(error).toBeInstanceOf(StockMovementRejected);
     expect(error).toMatchObject({ sku, warehouseId: 'wh-1', reason: 'not today' });
     expect(await sequenceNumbers(sku, 'wh-1')).toEqual([1]);
+  });
+});
+
+describe('levels of a SKU', () => {
+  it('are read from its own ids only, not from SKUs that share its beginning, by warehouse', async () => {
+    const base = uniqueId('SKU');
+    for (const sku of [base, `${base}-B`, `${base}.x`, `${base}0`, `${base}B`]) await ensureLocation(sku, 'wh-2');
+    await ensureLocation(base, 'wh-1');
+    expect((await levelsOf([base])).map((l) => l._id)).toEqual([`${base}/wh-1`, `${base}/wh-2`]);
+    expect((await levelsOf([`${base}-B`, base])).map((l) => l.sku)).toEqual([base, base, `${base}-B`]);
   });
 });
 
