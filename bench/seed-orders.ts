@@ -14,7 +14,7 @@ import { loadConfig } from '../config.js';
 import { timelineEntryId } from '../contracts/ids.js';
 import { orderKeys } from '../contracts/keys.js';
 import { orderTotal } from '../domain/money.js';
-import type { OrderLine, OrderState, OrderStatus, TimelineEntry } from '../domain/order.js';
+import { receivedOrder, type OrderLine, type OrderState, type OrderStatus, type TimelineEntry } from '../domain/order.js';
 import type { Mailer } from '../services/mailer.js';
 import { SandboxCarrier } from '../services/carrier.js';
 import { SandboxPaymentProvider } from '../services/sandbox-payment-provider.js';
@@ -46,29 +46,19 @@ export function orderSeeder(temporal: Client) {
     const lines: OrderLine[] = skus.map((sku, i) => ({ lineId: `L${i + 1}`, sku, quantity: 1, unitPrice: 1250 }));
     const total = orderTotal(lines, 'EUR');
     const now = () => new Date().toISOString();
-    const state: OrderState = {
+    const state = receivedOrder({
       orderId,
       externalId: `seed-${index}-${orderId}`,
       channel,
-      status: 'received',
       customer: { id: `cust-${index % 1000}`, email: `seed-${index % 1000}@example.com` },
       shippingAddress: { line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' },
       lines,
       total,
-      payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0, voided: 0, reauthorizations: 0 },
-      flaggedForReview: false,
-      allocations: [],
-      unallocated: [],
-      waitingSkus: [],
+      paymentToken: 'tok_ok',
       policy: { ...config.orderPolicy, allowPartialShipment: false },
-      shipments: [],
-      returns: [],
-      timeline: [],
       requestHash: randomUUID(),
-      createdAt: now(),
-      updatedAt: now(),
-      revision: 0,
-    };
+      receivedAt: now(),
+    });
     const record = (type: string, message: string, status?: OrderStatus) => {
       const entry: TimelineEntry = { id: timelineEntryId(orderId, state.timeline.length + 1), at: now(), type, message };
       state.timeline.push(entry);

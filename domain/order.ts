@@ -259,6 +259,33 @@ export interface OrderState {
 }
 
 /** The units of a line still wanted: ordered minus cancelled. */
+/** The state of an order as it is received: nothing authorized, reserved or shipped yet, revision 0. */
+export function receivedOrder(input: OrderInput): OrderState {
+  return {
+    orderId: input.orderId,
+    externalId: input.externalId,
+    channel: input.channel,
+    status: 'received',
+    customer: input.customer,
+    shippingAddress: input.shippingAddress,
+    lines: input.lines,
+    total: input.total,
+    payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0, voided: 0, reauthorizations: 0 },
+    flaggedForReview: false,
+    allocations: [],
+    unallocated: [],
+    waitingSkus: [],
+    policy: input.policy,
+    shipments: [],
+    returns: [],
+    timeline: [],
+    requestHash: input.requestHash,
+    createdAt: input.receivedAt,
+    updatedAt: input.receivedAt,
+    revision: 0,
+  };
+}
+
 export function activeQuantity(line: OrderLine): number {
   return line.quantity - (line.cancelledQuantity ?? 0);
 }

@@ -4,7 +4,7 @@
  * its lists is repaired by its retry; and orders stored before lists had entries join them once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OrderState, OrderStatus } from '../../domain/order.js';
+import { receivedOrder, type OrderState, type OrderStatus } from '../../domain/order.js';
 import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
 import { OrderListEntryModel } from '../../persistence/order-lists.js';
 import { listOrders, OrderModel, saveOrderView } from '../../persistence/orders.js';
@@ -18,29 +18,13 @@ afterAll(async () => close?.());
 
 /** An order's view as its workflow would save it, created `minute` minutes into the day. */
 function view(minute: number, fields: { status?: OrderStatus; channel?: string; customerId?: string } = {}): OrderState {
-  const input = orderInput([{ sku: 'SKU-1', quantity: 1 }]);
-  const createdAt = new Date(Date.UTC(2026, 11, 1, 0, minute)).toISOString();
+  const receivedAt = new Date(Date.UTC(2026, 11, 1, 0, minute)).toISOString();
+  const order = receivedOrder(orderInput([{ sku: 'SKU-1', quantity: 1 }], { orderId: uniqueId('ord'), receivedAt }));
   return {
-    orderId: uniqueId('ord'),
-    externalId: input.externalId,
+    ...order,
     channel: fields.channel ?? 'web',
     status: fields.status ?? 'received',
-    customer: { ...input.customer, id: fields.customerId ?? input.customer.id },
-    shippingAddress: input.shippingAddress,
-    lines: input.lines,
-    total: input.total,
-    payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0, voided: 0, reauthorizations: 0 },
-    flaggedForReview: false,
-    allocations: [],
-    unallocated: [],
-    waitingSkus: [],
-    policy: input.policy,
-    shipments: [],
-    returns: [],
-    timeline: [],
-    requestHash: 'hash',
-    createdAt,
-    updatedAt: createdAt,
+    customer: { ...order.customer, id: fields.customerId ?? order.customer.id },
     revision: 1,
   };
 }

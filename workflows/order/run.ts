@@ -12,6 +12,7 @@ import type { NotificationEvent } from '../../domain/notifications.js';
 import {
   activeQuantity,
   FINAL_ORDER_STATUSES,
+  receivedOrder,
   type Allocation,
   type OrderInput,
   type OrderLine,
@@ -52,29 +53,7 @@ export class OrderRun {
 
   constructor(input: OrderInput) {
     this.paymentToken = input.paymentToken;
-    this.state = {
-      orderId: input.orderId,
-      externalId: input.externalId,
-      channel: input.channel,
-      status: 'received',
-      customer: input.customer,
-      shippingAddress: input.shippingAddress,
-      lines: input.lines,
-      total: input.total,
-      payment: { status: 'pending', authorized: 0, captured: 0, refunded: 0, voided: 0, reauthorizations: 0 },
-      flaggedForReview: false,
-      allocations: [],
-      unallocated: [],
-      waitingSkus: [],
-      policy: input.policy,
-      shipments: [],
-      returns: [],
-      timeline: [],
-      requestHash: input.requestHash,
-      createdAt: input.receivedAt,
-      updatedAt: input.receivedAt,
-      revision: 0,
-    };
+    this.state = receivedOrder(input);
     this.channelWebhook = deliverToChannelWebhook(this.state, () => this.saveView());
   }
 
