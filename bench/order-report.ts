@@ -21,6 +21,8 @@ export interface Phase {
   stored: number;
   result: WorkloadResult;
   requests: Map<RequestKind, number[]>;
+  /** The same requests one at a time, with nothing else running, after the run. */
+  alone: Map<RequestKind, number[]>;
   cpu: CpuRow[];
   orderIds: string[];
 }
@@ -73,18 +75,9 @@ export function printOrdersReport(report: OrdersReport | undefined, wallSeconds:
   );
   console.log('');
 
-  const kinds = [...new Set(phases.flatMap((p) => [...p.requests.keys()]))].sort();
-  markdownTable(
-    ['request (during the measured orders)', ...phases.flatMap((p) => [`count, ${stored(p)}`, 'p50 ms', 'p99 ms', 'max ms'])],
-    kinds.map((kind) => [
-      kind,
-      ...phases.flatMap((p) => {
-        const sorted = Float64Array.from(p.requests.get(kind) ?? []).sort();
-        if (sorted.length === 0) return ['0', '', '', ''];
-        return [String(sorted.length), fmt(percentile(sorted, 50)), fmt(percentile(sorted, 99)), fmt(sorted[sorted.length - 1])];
-      }),
-    ]),
-  );
+  printRequests('request (during the measured orders)', phases, (p) => p.requests);
+  console.log('');
+  printRequests('request alone, one at a time after the run', phases, (p) => p.alone);
   console.log('');
   markdownTable(
     ['per run', 'bare workflow', 'order'],
@@ -107,6 +100,21 @@ export function printOrdersReport(report: OrdersReport | undefined, wallSeconds:
   const allOk = report.checks.length > 0 && report.checks.every((c) => c.ok);
   console.log(`- ${allOk ? 'PASS' : 'FAIL'} overall (whole run ${fmt(wallSeconds)} s)`);
   return allOk;
+}
+
+function printRequests(title: string, phases: Phase[], times: (phase: Phase) => Map<RequestKind, number[]>): void {
+  const kinds = [...new Set(phases.flatMap((p) => [...times(p).keys()]))].sort();
+  markdownTable(
+    [title, ...phases.flatMap((p) => [`count, ${stored(p)}`, 'p50 ms', 'p99 ms', 'max ms'])],
+    kinds.map((kind) => [
+      kind,
+      ...phases.flatMap((p) => {
+        const sorted = Float64Array.from(times(p).get(kind) ?? []).sort();
+        if (sorted.length === 0) return ['0', '', '', ''];
+        return [String(sorted.length), fmt(percentile(sorted, 50)), fmt(percentile(sorted, 99)), fmt(sorted[sorted.length - 1])];
+      }),
+    ]),
+  );
 }
 
 function printCpu({ bare, phases, ownStack }: OrdersReport): void {

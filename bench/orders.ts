@@ -138,11 +138,12 @@ async function runOrder(stack: Stack, name: string, index: number, orderIds: str
 }
 
 /** Lists orders every 250 ms until `done`, 50 a page, with and without filters. */
+const LIST_FILTERS = ['', '&status=allocated', '&channel=web', '&customerId=cust-7', '&status=delivered'];
+
 async function listWhile(stack: Stack, done: () => boolean): Promise<void> {
-  const filters = ['', '&status=allocated', '&channel=web', '&customerId=cust-7', '&status=delivered'];
   for (let i = 0; !done(); i++) {
     try {
-      await call(stack, 'GET /v1/orders (50 a page)', 'GET', `/v1/orders?limit=50${filters[i % filters.length]}`, 'dev-support');
+      await call(stack, 'GET /v1/orders (50 a page)', 'GET', `/v1/orders?limit=50${LIST_FILTERS[i % LIST_FILTERS.length]}`, 'dev-support');
     } catch (error) {
       listFailures.push(error instanceof Error ? error.message : String(error));
     }
@@ -202,7 +203,24 @@ async function measureOrders(stack: Stack, cpuPids: number[], name: string): Pro
   await lists;
   const cpu = cpuBetween(cpuBefore, await treeCpu(cpuPids));
   console.error(`[bench] orders: ${result.ok}/${result.ops} delivered in ${fmt(result.seconds, 1)} s`);
-  return { stored, result, requests: requestTimes, cpu, orderIds };
+  const requests = requestTimes;
+  return { stored, result, requests, alone: await requestsAlone(stack, orderIds), cpu, orderIds };
+}
+
+/**
+ * Requests one at a time with nothing else running (the orders are in their return window): what a list
+ * page and a lookup cost by themselves at this many orders stored. Each list also reads its second page.
+ */
+async function requestsAlone(stack: Stack, orderIds: string[]): Promise<Map<RequestKind, number[]>> {
+  requestTimes = new Map();
+  for (let i = 0; i < 40; i++) {
+    const page = await call(stack, 'GET /v1/orders (50 a page)', 'GET', `/v1/orders?limit=50${LIST_FILTERS[i % LIST_FILTERS.length]}`, 'dev-support');
+    if (page.nextCursor) {
+      await call(stack, 'GET /v1/orders (50 a page)', 'GET', `/v1/orders?limit=50&cursor=${page.nextCursor}${LIST_FILTERS[i % LIST_FILTERS.length]}`, 'dev-support');
+    }
+    await call(stack, 'GET /v1/orders/{id}', 'GET', `/v1/orders/${orderIds[i % orderIds.length]}`, 'dev-support');
+  }
+  return requestTimes;
 }
 
 /** Stores `count` more delivered orders through the code that writes them (bench/seed-orders.ts). */
