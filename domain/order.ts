@@ -258,7 +258,6 @@ export interface OrderState {
   revision: number;
 }
 
-/** The units of a line still wanted: ordered minus cancelled. */
 /** The state of an order as it is received: nothing authorized, reserved or shipped yet, revision 0. */
 export function receivedOrder(input: OrderInput): OrderState {
   return {
@@ -286,6 +285,7 @@ export function receivedOrder(input: OrderInput): OrderState {
   };
 }
 
+/** The units of a line still wanted: ordered minus cancelled. */
 export function activeQuantity(line: OrderLine): number {
   return line.quantity - (line.cancelledQuantity ?? 0);
 }

@@ -53,14 +53,26 @@ function entryId(list: string, { createdAt, orderId }: OrderPosition): string {
   return `${list}#${part(createdAt)}|${part(orderId)}`;
 }
 
-/** The lists an order with this status is on. */
-function listsOf(order: ListedOrder): string[] {
-  return [allOrders, byChannel(order.channel), byStatus(order.status), byChannelAndStatus(order.channel, order.status), byCustomer(order.customer.id)];
+/** The lists an order is on because of its status. */
+function statusLists(channel: string, status: OrderStatus): string[] {
+  return [byStatus(status), byChannelAndStatus(channel, status)];
 }
 
-/** The lists an order of this channel would be on under any other status. */
-function listsOfOtherStatuses(order: ListedOrder): string[] {
-  return ORDER_STATUSES.filter((status) => status !== order.status).flatMap((status) => [byStatus(status), byChannelAndStatus(order.channel, status)]);
+/** Every list an order with this status is on. */
+function listsOf(order: ListedOrder): string[] {
+  return [allOrders, byChannel(order.channel), byCustomer(order.customer.id), ...statusLists(order.channel, order.status)];
+}
+
+/** Adds the order's entries to these lists; entries it has already stay as they are. */
+async function enter(order: ListedOrder, lists: string[]): Promise<void> {
+  await OrderListEntryModel.insertMany(
+    lists.map((list) => ({ _id: entryId(list, order), orderId: order.orderId })),
+    { ordered: false },
+  ).catch(ignoreDuplicateKeys);
+}
+
+async function leave(order: ListedOrder, lists: string[]): Promise<void> {
+  await OrderListEntryModel.deleteMany({ _id: { $in: lists.map((list) => entryId(list, order)) } });
 }
 
 /**
@@ -69,15 +81,9 @@ function listsOfOtherStatuses(order: ListedOrder): string[] {
  */
 export async function moveOrderInLists(order: ListedOrder, previous: OrderStatus | undefined): Promise<void> {
   if (previous === order.status) return;
-  const position = { createdAt: order.createdAt, orderId: order.orderId };
-  const lists = previous === undefined ? listsOf(order) : [byStatus(order.status), byChannelAndStatus(order.channel, order.status)];
-  await OrderListEntryModel.insertMany(
-    lists.map((list) => ({ _id: entryId(list, position), orderId: order.orderId })),
-    { ordered: false },
-  ).catch(ignoreDuplicateKeys);
-  if (previous !== undefined) {
-    await OrderListEntryModel.deleteMany({ _id: { $in: [byStatus(previous), byChannelAndStatus(order.channel, previous)].map((list) => entryId(list, position)) } });
-  }
+  if (previous === undefined) return enter(order, listsOf(order));
+  await enter(order, statusLists(order.channel, order.status));
+  await leave(order, statusLists(order.channel, previous));
 }
 
 /**
@@ -85,12 +91,8 @@ export async function moveOrderInLists(order: ListedOrder, previous: OrderStatus
  * status and of no other. For a save whose earlier attempt may have stopped between the view and its lists.
  */
 export async function repairOrderInLists(order: ListedOrder): Promise<void> {
-  const position = { createdAt: order.createdAt, orderId: order.orderId };
-  await OrderListEntryModel.insertMany(
-    listsOf(order).map((list) => ({ _id: entryId(list, position), orderId: order.orderId })),
-    { ordered: false },
-  ).catch(ignoreDuplicateKeys);
-  await OrderListEntryModel.deleteMany({ _id: { $in: listsOfOtherStatuses(order).map((list) => entryId(list, position)) } });
+  await enter(order, listsOf(order));
+  await leave(order, ORDER_STATUSES.filter((status) => status !== order.status).flatMap((status) => statusLists(order.channel, status)));
 }
 
 /**

@@ -65,18 +65,18 @@ function withSummaries<Options extends ActivityOptions | LocalActivityOptions>(
   });
 }
 
-const untilOurDatabaseAnswers = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' };
-
 /** Our own database: retried until it answers (an outage pauses orders, it does not fail them). */
-export const db = withSummaries(proxyActivities<OrderActivities>, { startToCloseTimeout: '1 minute', retry: untilOurDatabaseAnswers });
-
-const localDatabaseSteps = withSummaries(proxyLocalActivities<OrderActivities>, {
+const ourDatabase = {
   startToCloseTimeout: '1 minute',
-  retry: untilOurDatabaseAnswers,
-});
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+} as const;
+
+export const db = withSummaries(proxyActivities<OrderActivities>, ourDatabase);
+
+const localDatabaseSteps = withSummaries(proxyLocalActivities<OrderActivities>, ourDatabase);
 
 /** Orders started before the order path's short database steps became local activities keep running them as activities. */
-export const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
+const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
 
 /**
  * The short reads and writes of our own database on an order's main path (its view, routing's stock read,
