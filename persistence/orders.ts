@@ -1,7 +1,7 @@
 /**
  * The order read model (collection `orders`): each order's state as its workflow last saved it, for lookups
- * and lists. Written only by the order's own workflow (through the saveOrderView activity), newest revision
- * wins. The document is the workflow's `OrderState` with the order id as `_id`: the schema below is checked
+ * and lists. Intake stores a new order as received (revision 0, storeReceivedOrder); from then on only the
+ * order's own workflow writes it (through the saveOrderView activity), newest revision wins. The document is the workflow's `OrderState` with the order id as `_id`: the schema below is checked
  * against that type by the compiler, so the two cannot drift apart.
  */
 import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
@@ -134,7 +134,7 @@ function toOrderState({ _id, ...fields }: OrderDocument): OrderState {
  */
 export async function saveOrderView(state: OrderState): Promise<void> {
   const { orderId, ...fields } = state;
-  let before: { status: OrderStatus } | null;
+  let before: { status: OrderStatus; revision: number } | null;
   try {
     // The whole document before: FerretDB v1 takes no projection on findAndModify.
     before = await OrderModel.findOneAndUpdate({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true, new: false }).lean();
@@ -144,7 +144,17 @@ export async function saveOrderView(state: OrderState): Promise<void> {
     if (stored) await repairOrderInLists({ ...stored, orderId });
     return;
   }
-  await moveOrderInLists(state, before?.status);
+  // What intake stored (revision 0) is on no list yet.
+  await moveOrderInLists(state, before && before.revision > 0 ? before.status : undefined);
+}
+
+/**
+ * Intake's view of a new order (revision 0, on no list: the workflow's first save lists it), so a lookup
+ * right after the order was accepted finds it. Nothing happens when the workflow has saved it already.
+ */
+export async function storeReceivedOrder(state: OrderState): Promise<void> {
+  const { orderId, ...fields } = state;
+  await OrderModel.create({ _id: orderId, ...fields }).catch(ignoreDuplicateKey);
 }
 
 export async function findOrder(orderId: string): Promise<OrderState | undefined> {

@@ -1,13 +1,13 @@
 /**
  * Order lists on the real database: saving an order's view puts it on the lists of its status and takes it
- * off the ones before; pages come newest first with stable cursors; a save interrupted between the view and
+ * off the ones before (the view intake stores first is on none); pages come newest first with stable cursors; a save interrupted between the view and
  * its lists is repaired by its retry; and orders stored before lists had entries join them once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receivedOrder, type OrderState, type OrderStatus } from '../../domain/order.js';
 import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
 import { OrderListEntryModel } from '../../persistence/order-lists.js';
-import { listOrders, OrderModel, saveOrderView } from '../../persistence/orders.js';
+import { listOrders, OrderModel, saveOrderView, storeReceivedOrder } from '../../persistence/orders.js';
 import { orderInput, uniqueId, useTestDatabase } from '../support/fixtures.js';
 
 let close: () => Promise<void>;
@@ -54,6 +54,23 @@ describe('order lists', () => {
     await saveOrderView({ ...order, status: 'allocated', revision: 2 });
     expect(idsOf(await listOrders({ channel, status: 'shipped' }, { limit: 10 }))).toEqual([order.orderId]);
     expect((await OrderModel.findById(order.orderId).lean())?.status).toBe('shipped');
+  });
+
+  it("list an order that intake stored once its workflow first saves it, and keep intake from overwriting the workflow's view", async () => {
+    const channel = uniqueId('ch');
+    const order = view(2, { channel });
+    await storeReceivedOrder({ ...order, revision: 0 });
+    expect((await OrderModel.findById(order.orderId).lean())?.revision).toBe(0);
+    expect(idsOf(await listOrders({ channel }, { limit: 10 }))).toEqual([]);
+
+    await saveOrderView(order);
+    expect(idsOf(await listOrders({ channel }, { limit: 10 }))).toEqual([order.orderId]);
+    expect(idsOf(await listOrders({ channel, status: 'received' }, { limit: 10 }))).toEqual([order.orderId]);
+    // Intake running late finds the workflow's view and leaves it be.
+    await advance(order, 'allocated');
+    await storeReceivedOrder({ ...order, status: 'received', revision: 0 });
+    expect(await OrderModel.findById(order.orderId).lean()).toMatchObject({ status: 'allocated', revision: 2 });
+    expect(idsOf(await listOrders({ channel, status: 'allocated' }, { limit: 10 }))).toEqual([order.orderId]);
   });
 
   it('page newest first with cursors that continue where the last page ended', async () => {

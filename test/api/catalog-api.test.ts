@@ -1,7 +1,7 @@
 /**
  * The API's edges over real HTTP, FerretDB and Temporal: authentication and the problem format every error
- * shares, warehouses and inventory, health, the OpenAPI document and the docs page. No worker is needed:
- * nothing here starts an order.
+ * shares, warehouses and inventory, intake's own part of an order, health, the OpenAPI document and the docs
+ * page. No worker runs: an order started here stays as intake left it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
@@ -184,6 +184,22 @@ describe('inventory', () => {
   it('answers 404 for a SKU that no warehouse stocks', async () => {
     const problem = expectProblem(await api('GET', `/v1/inventory/${uniqueId('NOPE')}`, KEYS.support), 404);
     expect(problem.title).toBe('Not found');
+  });
+});
+
+describe('intake without a worker', () => {
+  it('stores an accepted order as received, so it is read at once, before its workflow runs', async () => {
+    const warehouseId = await createWarehouse();
+    const sku = uniqueId('SKU');
+    await api('PUT', `/v1/inventory/${sku}/${warehouseId}`, KEYS.admin, { onHand: 3 });
+    const accepted = await api('POST', '/v1/orders', KEYS.web, { ...ORDER, externalId: uniqueId('ext'), lines: [{ sku, quantity: 1, unitPrice: 100 }] });
+    expect(accepted.status).toBe(202);
+    const { orderId } = accepted.body;
+
+    // No worker runs on this task queue, so only intake can have stored it.
+    const read = await api('GET', `/v1/orders/${orderId}`, KEYS.web);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ orderId, status: 'received', lines: [{ sku, quantity: 1 }], payment: { status: 'pending', authorized: 0 } });
   });
 });
 
