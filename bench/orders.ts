@@ -157,12 +157,6 @@ interface Check {
   detail: string;
 }
 
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
 async function verify(stack: Stack, phases: Phase[]): Promise<Check[]> {
   const ok = phases.reduce((sum, p) => sum + p.result.ok, 0);
   const ops = phases.reduce((sum, p) => sum + p.result.ops, 0);
