@@ -41,6 +41,8 @@ export interface Config {
     address: string;
     port: number;
     uiPort: number;
+    /** Where engineers open the Temporal UI; the console links each order's workflow there. */
+    uiUrl: string;
     namespace: string;
     taskQueue: string;
   };
@@ -94,6 +96,7 @@ export function loadConfig(): Config {
       address: externalTemporal ?? `127.0.0.1:${temporalPort}`,
       port: temporalPort,
       uiPort: intFromEnv('TEMPORAL_UI_PORT', 8233),
+      uiUrl: strFromEnv('TEMPORAL_UI_URL', `http://localhost:${intFromEnv('TEMPORAL_UI_PORT', 8233)}`),
       namespace: strFromEnv('TEMPORAL_NAMESPACE', 'default'),
       taskQueue: strFromEnv('TEMPORAL_TASK_QUEUE', 'orders'),
     },

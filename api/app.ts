@@ -6,6 +6,8 @@ import type { OrderPolicySettings } from '../domain/order.js';
 import { pingMongo } from '../persistence/connection.js';
 import type { Mailer } from '../services/mailer.js';
 import { createStockEffects } from '../services/stock-effects.js';
+import { consoleRouter } from '../console/router.js';
+import { loadConsoleKeys } from '../console/session.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createOpenApiDocument } from './openapi.js';
@@ -25,10 +27,12 @@ export interface AppOptions {
   /** Low-stock alerts raised by stock changes through the API are emailed through it. */
   mailer: Mailer;
   orderPolicy: OrderPolicySettings;
+  /** Where the console links an order's workflow; default the local dev server's UI. */
+  temporalUi?: { url: string; namespace: string };
   env?: NodeJS.ProcessEnv;
 }
 
-export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, env = process.env }: AppOptions): express.Express {
+export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env }: AppOptions): express.Express {
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
@@ -43,6 +47,16 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   });
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument));
   app.use(docsRouter());
+  app.use(
+    '/console',
+    consoleRouter({
+      temporal,
+      apiKeys: keys,
+      keys: loadConsoleKeys(env),
+      production: env.NODE_ENV === 'production',
+      temporalUi: temporalUi ?? { url: 'http://localhost:8233', namespace: temporal.options.namespace },
+    }),
+  );
 
   app.use('/v1', authenticate(keys));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));

@@ -18,7 +18,7 @@ export interface Principal {
   label: string;
 }
 
-interface KeyEntry {
+export interface KeyEntry {
   digest: Buffer;
   principal: Principal;
 }
@@ -75,14 +75,24 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** Whose key this is, or undefined for a key we do not know. */
+export function principalOfKey(keys: KeyEntry[], key: string): Principal | undefined {
+  return principalOfDigest(keys, digest(key));
+}
+
+/** Whose key has this SHA-256 digest (a console session names its key so). */
+export function principalOfDigest(keys: KeyEntry[], presented: Buffer): Principal | undefined {
+  if (presented.length !== 32) return undefined;
+  return keys.find((candidate) => timingSafeEqual(candidate.digest, presented))?.principal;
+}
+
 export function authenticate(keys: KeyEntry[]) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
     if (!match) return next(problems.unauthorized('Send an API key as "Authorization: Bearer <key>".'));
-    const presented = digest(match[1]);
-    const entry = keys.find((candidate) => timingSafeEqual(candidate.digest, presented));
-    if (!entry) return next(problems.unauthorized('The API key is not valid.'));
-    req.principal = entry.principal;
+    const principal = principalOfKey(keys, match[1]);
+    if (!principal) return next(problems.unauthorized('The API key is not valid.'));
+    req.principal = principal;
     next();
   };
 }

@@ -17,6 +17,7 @@ const app = createApp({
   inventory: config.inventory,
   mailer: new SmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from }),
   orderPolicy: config.orderPolicy,
+  temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
 });
 const server = app.listen(config.port, () => console.log(`API listening on http://localhost:${config.port}`));
 

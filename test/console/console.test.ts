@@ -1,0 +1,182 @@
+/**
+ * The support console in a real browser (headless Chromium, test/support/browser.ts) against the API with a
+ * worker, FerretDB and Temporal: who may sign in, finding an order by each key, its page, CSRF, signing out.
+ * Each screen is saved under test-output/screenshots/.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, startApi, type ApiCall, type ApiHarness } from '../api/harness.js';
+import { launchChromium, screenshot } from '../support/browser.js';
+import { BERLIN_ADDRESS, PLACES, uniqueId } from '../support/fixtures.js';
+
+const WAREHOUSE_ID = 'wh-console-berlin';
+
+let harness: ApiHarness;
+let api: ApiCall;
+let browser: Browser;
+let order: { orderId: string; externalId: string; customerId: string };
+
+beforeAll(async () => {
+  harness = await startApi({ database: 'console', worker: true });
+  api = harness.api;
+  browser = await launchChromium();
+  expect((await api('PUT', `/v1/warehouses/${WAREHOUSE_ID}`, KEYS.admin, { name: 'Berlin', ...PLACES.berlin })).status).toBe(201);
+  order = await allocatedOrder();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await harness?.close();
+});
+
+/** An order placed through the channel API that has reached `allocated`. */
+async function allocatedOrder() {
+  const sku = uniqueId('SKU');
+  expect((await api('PUT', `/v1/inventory/${sku}/${WAREHOUSE_ID}`, KEYS.warehouse, { onHand: 5 })).status).toBe(200);
+  const externalId = uniqueId('WEB');
+  const customerId = uniqueId('cust');
+  const placed = await api('POST', '/v1/orders', KEYS.web, {
+    externalId,
+    customer: { id: customerId, email: 'erika@example.com', name: 'Erika Mustermann' },
+    shippingAddress: BERLIN_ADDRESS,
+    lines: [{ sku, quantity: 2, unitPrice: 1250 }],
+    currency: 'EUR',
+    payment: { token: 'tok_ok' },
+  });
+  expect(placed.status).toBe(202);
+  const { orderId } = placed.body;
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const read = await api('GET', `/v1/orders/${orderId}`, KEYS.support);
+    if (read.body.status === 'allocated') break;
+    if (Date.now() > deadline) throw new Error(`order ${orderId} is ${read.body.status}, not allocated`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { orderId, externalId, customerId };
+}
+
+async function newPage(width = 1280): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: harness.baseUrl, viewport: { width, height: 900 } });
+  return { context, page: await context.newPage() };
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto('/console/sign-in');
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function search(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Order id, external id or customer id').fill(text);
+  await page.getByRole('button', { name: 'Search' }).click();
+}
+
+describe('signing in', () => {
+  it('sends a signed-out visitor to sign in, and back to the page asked for afterwards', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`/console/orders/${order.orderId}`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await screenshot(page, 'sign-in');
+    await page.getByLabel('API key').fill(KEYS.support);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect(new URL(page.url()).pathname).toBe(`/console/orders/${order.orderId}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`Order ${order.externalId}`);
+    await context.close();
+  });
+
+  it('refuses a channel key and an unknown key, and keeps no session for them', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.web);
+    expect(await page.getByRole('alert').textContent()).toMatch(/channel key cannot open the console/);
+    await signIn(page, 'not-a-key-at-all-0123456789');
+    expect(await page.getByRole('alert').textContent()).toMatch(/not valid/);
+    await page.goto('/console');
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain('oms_console');
+    await context.close();
+  });
+
+  it('keeps the session in an HttpOnly, SameSite=Strict cookie that holds no API key', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    const session = (await context.cookies()).find((cookie) => cookie.name === 'oms_console');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect(session!.value).not.toContain(KEYS.support);
+    expect(await page.evaluate(() => document.cookie)).not.toContain('oms_console');
+    await context.close();
+  });
+
+  it('refuses a state-changing request without the CSRF token of this browser', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    // Signing out is a POST: without a token, or with one that is not this browser's, it is refused ...
+    expect((await page.request.post('/console/sign-out', { form: {}, maxRedirects: 0 })).status()).toBe(403);
+    const forged = await page.request.post('/console/sign-out', { form: { _csrf: 'f'.repeat(64) + '.' + 'a'.repeat(64) }, maxRedirects: 0 });
+    expect(forged.status()).toBe(403);
+    await page.goto('/console');
+    expect(new URL(page.url()).pathname).toBe('/console');
+    // ... and with the form's own token it works.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await page.goto('/console');
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await context.close();
+  });
+});
+
+describe('finding an order', () => {
+  it('finds it by order id, external id and customer id, and lists it by status, newest first', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    for (const key of [order.orderId, order.externalId, order.customerId]) {
+      await search(page, key);
+      const rows = page.locator('table.orders tbody tr');
+      expect(await rows.count(), `searching ${key}`).toBe(1);
+      expect(await rows.first().textContent()).toContain(order.externalId);
+    }
+    await page.getByLabel('Order id, external id or customer id').fill('');
+    await page.getByLabel('Status').selectOption('allocated');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const listed = await page.locator('table.orders tbody tr').allTextContents();
+    expect(listed.some((row) => row.includes(order.externalId))).toBe(true);
+    expect(listed.every((row) => row.includes('allocated'))).toBe(true);
+    await screenshot(page, 'orders');
+    await search(page, uniqueId('nobody'));
+    expect(await page.getByText('No orders match.').count()).toBe(1);
+    await context.close();
+  });
+
+  it("shows the order's lines, payment, shipment with its tracking number, timeline, emails and its workflow", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await search(page, order.externalId);
+    await page.getByRole('link', { name: order.externalId }).click();
+    const view = (await api('GET', `/v1/orders/${order.orderId}`, KEYS.support)).body;
+    const text = await page.locator('main').textContent();
+    expect(text).toContain('25.00 EUR');
+    expect(text).toContain(view.shipments[0].trackingNumber);
+    for (const entry of view.timeline) expect(text).toContain(entry.message);
+    expect(await page.locator('.emails li').count()).toBeGreaterThan(0);
+    const temporal = page.getByRole('link', { name: /Temporal UI/ });
+    expect(await temporal.getAttribute('href')).toBe(`http://localhost:8233/namespaces/default/workflows/order-${order.orderId}`);
+    await screenshot(page, 'order');
+    await context.close();
+  });
+
+  it('fits a phone: the order page has no horizontal scroll at 390 px', async () => {
+    const { context, page } = await newPage(390);
+    await signIn(page, KEYS.support);
+    await page.goto(`/console/orders/${order.orderId}`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'order-phone');
+    await context.close();
+  });
+
+  it('answers an unknown order with a readable 404 page', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    const response = await page.goto('/console/orders/ord_000000000000000000000000');
+    expect(response?.status()).toBe(404);
+    expect(await page.getByRole('alert').textContent()).toMatch(/was not found/);
+    await context.close();
+  });
+});
