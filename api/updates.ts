@@ -6,10 +6,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { Request } from 'express';
 import type { z } from 'zod';
 import { orderWorkflowId } from '../contracts/ids.js';
 import type { OrderState } from '../domain/order.js';
+import type { Request } from 'express';
 import { principalOf, type Principal } from './auth.js';
 import { loadOrder } from './order-access.js';
 import { problems } from './problem.js';
@@ -50,14 +50,26 @@ export function orderTarget(orderId: string) {
   return { workflowId: orderWorkflowId(orderId), subject: 'the order' };
 }
 
+/** Who asks for a change of which order, with the body as it arrived (not yet parsed). */
+export interface ChangeRequest {
+  principal: Principal;
+  orderId: unknown;
+  body: unknown;
+}
+
+/** The change an HTTP request to /v1/orders/{orderId}/... asks for. */
+export function changeRequestOf(req: Request): ChangeRequest {
+  return { principal: principalOf(req), orderId: req.params.orderId, body: req.body };
+}
+
 /**
- * An Update route of /v1/orders/{orderId}: parses the order id and the body, loads the order as the
- * caller may see it (404 otherwise), runs an optional check of it, sends the Update, and turns a refusal
- * into a 409 whose detail `refusal` words.
+ * A change of an order by Update, as the v1 API and the console ask for it: parses the order id and the body,
+ * loads the order as the caller may see it (404 otherwise), runs an optional check of it, sends the Update,
+ * and turns a refusal into a 409 whose detail `refusal` words.
  */
 export async function changeOrder<Body extends z.ZodType, Result, Arg>(
   temporal: Client,
-  req: Request,
+  request: ChangeRequest,
   change: {
     body: Body;
     update: UpdateDefinition<Result, [Arg]>;
@@ -66,12 +78,11 @@ export async function changeOrder<Body extends z.ZodType, Result, Arg>(
     check?: (order: OrderState) => void;
   },
 ): Promise<{ orderId: string; order: OrderState; result: Result | undefined }> {
-  const orderId = parseWith(OrderId, req.params.orderId, 'path');
-  const body = parseWith(change.body, req.body, 'body');
-  const principal = principalOf(req);
-  const order = await loadOrder(temporal, principal, orderId);
+  const orderId = parseWith(OrderId, request.orderId, 'path');
+  const body = parseWith(change.body, request.body, 'body');
+  const order = await loadOrder(temporal, request.principal, orderId);
   change.check?.(order);
-  const outcome = await sendUpdate(temporal, orderTarget(orderId), change.update, change.arg(body, principal), 10_000);
+  const outcome = await sendUpdate(temporal, orderTarget(orderId), change.update, change.arg(body, request.principal), 10_000);
   if (!outcome.accepted) throw problems.conflict(change.refusal(outcome.reason, { orderId, body, order, ended: outcome.ended }));
   return { orderId, order, result: outcome.result };
 }

@@ -1,17 +1,16 @@
 /** /v1/orders: intake for channels, lookups and lists for support, and changes to a running order. */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { cancelOrderUpdate, changeShippingAddressUpdate, reviewOrderUpdate } from '../../contracts/messages.js';
-import { FINAL_ORDER_STATUSES } from '../../domain/order.js';
 import { listOrders } from '../../persistence/orders.js';
+import { cancelOrder, changeShippingAddress, reviewOrder } from '../actions/orders.js';
 import { principalOf, requireRole } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { loadOrder, toOrderView } from '../order-access.js';
 import { submitOrder, type IntakeSettings } from '../order-intake.js';
 import { problems } from '../problem.js';
-import { Address, OrderId } from '../schemas/common.js';
-import { CancelOrderRequest, CreateOrderRequest, OrderListQuery, ReviewOrderRequest } from '../schemas/orders.js';
-import { changeOrder } from '../updates.js';
+import { OrderId } from '../schemas/common.js';
+import { CreateOrderRequest, OrderListQuery } from '../schemas/orders.js';
+import { changeRequestOf } from '../updates.js';
 import { parseWith } from '../validation.js';
 
 export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
@@ -48,45 +47,15 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
   });
 
   router.post('/v1/orders/:orderId/cancel', requireRole('channel', 'support'), async (req, res) => {
-    const { orderId, order, result } = await changeOrder(temporal, req, {
-      body: CancelOrderRequest,
-      update: cancelOrderUpdate,
-      arg: ({ reason, lines }, principal) => ({ reason, lines, requestedBy: principal.label }),
-      check: (order) => {
-        if (!FINAL_ORDER_STATUSES.includes(order.status)) return;
-        const why = ['delivered', 'partially_returned', 'returned'].includes(order.status)
-          ? `it has been delivered (${order.status}); open a return instead`
-          : `it has already ended (${order.status})`;
-        throw problems.conflict(`Order ${order.orderId} can no longer be cancelled: ${why}.`);
-      },
-      refusal: (why, { orderId, body }) => `${body.lines ? 'These units of order' : 'Order'} ${orderId} cannot be cancelled: ${why}.`,
-    });
-    res.status(202).json({ orderId, status: result?.status ?? order.status });
+    res.status(202).json(await cancelOrder(temporal, changeRequestOf(req)));
   });
 
   router.patch('/v1/orders/:orderId/shipping-address', requireRole('channel', 'support'), async (req, res) => {
-    const { orderId, order, result } = await changeOrder(temporal, req, {
-      body: Address,
-      update: changeShippingAddressUpdate,
-      arg: (address, principal) => ({ address, requestedBy: principal.label }),
-      refusal: (why, { orderId }) => `The shipping address of order ${orderId} can no longer change: ${why}.`,
-    });
-    res.status(202).json({
-      orderId,
-      status: result?.status ?? order.status,
-      rerouted: result?.rerouted ?? false,
-      warehouseIds: result?.warehouseIds ?? [...new Set(order.allocations.map((a) => a.warehouseId))],
-    });
+    res.status(202).json(await changeShippingAddress(temporal, changeRequestOf(req)));
   });
 
   router.post('/v1/orders/:orderId/review', requireRole('support', 'admin'), async (req, res) => {
-    const { orderId, order, result } = await changeOrder(temporal, req, {
-      body: ReviewOrderRequest,
-      update: reviewOrderUpdate,
-      arg: ({ decision, note }, principal) => ({ decision, note, reviewer: principal.label }),
-      refusal: (why, { orderId }) => `Order ${orderId} cannot be reviewed: ${why}.`,
-    });
-    res.status(202).json({ orderId, status: result?.status ?? order.status });
+    res.status(202).json(await reviewOrder(temporal, changeRequestOf(req)));
   });
 
   return router;
