@@ -20,18 +20,22 @@ import { HttpProblem, problems } from '../api/problem.js';
 import { OrderListQuery } from '../api/schemas/orders.js';
 import { parseWith } from '../api/validation.js';
 import { orderWorkflowId } from '../contracts/ids.js';
-import type { OrderState } from '../domain/order.js';
+import { ORDER_STATUSES, type OrderState } from '../domain/order.js';
 import { customerEmailsOf } from '../persistence/notifications.js';
-import { findOrders, listOrders } from '../persistence/orders.js';
+import { findOrder, findOrders, listOrders } from '../persistence/orders.js';
+import { isOrderAction, offeredActions, ORDER_ACTIONS, type Form, type OrderAction, type OrderActionName } from './order-actions.js';
 import { CONSOLE_ROLES, principalOfSession, SESSION_COOKIE, sessionCookie, sessionCookieOptions, sessionFor, signOut, type ConsoleKeys } from './session.js';
 import type { PageContext } from './views/layout.js';
 import { OrderPage } from './views/order.js';
 import { OrdersPage, type OrderSearch } from './views/orders.js';
+import { ConfirmPage } from './views/confirm.js';
 import { ErrorPage } from './views/error.js';
 import { SignInPage } from './views/sign-in.js';
 
 const assetsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
 const PAGE_SIZE = 50;
+/** How often an open order page's event stream looks for a newer revision. */
+const LIVE_POLL_MS = 1_000;
 
 export interface ConsoleOptions {
   temporal: Client;
@@ -103,11 +107,63 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi 
     render(res, OrdersPage({ context: context(req, res), search, orders: orders.map(toOrderView), olderHref }));
   });
 
-  router.get('/orders/:orderId', allow('support', 'admin'), async (req, res) => {
+  const orderPage = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
     const order = await loadOrder(temporal, req.principal!, String(req.params.orderId));
     const emails = (await customerEmailsOf(order.orderId)).map(({ event, recipient, subject, status, at }) => ({ event, recipient, subject, status, at: at.toISOString() }));
     const temporalUrl = `${temporalUi.url}/namespaces/${encodeURIComponent(temporalUi.namespace)}/workflows/${encodeURIComponent(orderWorkflowId(order.orderId))}`;
-    render(res, OrderPage({ context: context(req, res), order: toOrderView(order), emails, temporalUrl }));
+    const page = OrderPage({
+      context: context(req, res),
+      order: toOrderView(order),
+      revision: order.revision,
+      emails,
+      temporalUrl,
+      actions: offeredActions(req.principal!, order),
+      ...extra,
+    });
+    render(res, page, extra.problem?.status ?? 200);
+  };
+
+  router.get('/orders/:orderId', allow('support', 'admin'), async (req, res) => {
+    const done = typeof req.query.done === 'string' ? req.query.done : undefined;
+    await orderPage(req, res, { notice: done && isOrderAction(done) ? doneNotice(done, req.query.status) : undefined });
+  });
+
+  // Tells the open page when the order changed (live.js then fetches the page again and swaps its details).
+  router.get('/orders/:orderId/events', allow('support', 'admin'), async (req, res) => {
+    const order = await loadOrder(temporal, req.principal!, String(req.params.orderId));
+    let shown = Number(req.query.revision) || order.revision;
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write(': watching\n\n');
+    const timer = setInterval(async () => {
+      try {
+        const revision = (await findOrder(order.orderId))?.revision ?? shown;
+        if (revision > shown) res.write(`event: changed\ndata: ${(shown = revision)}\n\n`);
+      } catch {
+        // The database did not answer this time; the next tick asks again.
+      }
+    }, LIVE_POLL_MS);
+    req.on('close', () => clearInterval(timer));
+  });
+
+  router.post('/orders/:orderId/:action', async (req, res, next) => {
+    const name = String(req.params.action);
+    if (!isOrderAction(name)) return next();
+    const action: OrderAction = ORDER_ACTIONS[name];
+    if (!action.roles.includes(req.principal!.role)) throw problems.forbidden(`Only the ${action.roles.filter((r) => r !== 'channel').join(' and ')} roles may do this.`);
+    const orderId = String(req.params.orderId);
+    const order = await loadOrder(temporal, req.principal!, orderId);
+    const form = formOf(req.body);
+    if (form.confirmed !== 'yes') {
+      const fields = Object.fromEntries(Object.entries(form).filter(([key, value]) => key !== '_csrf' && value !== undefined)) as Record<string, string>;
+      return render(res, ConfirmPage({ context: context(req, res), sentence: action.confirmation(form, order), action: req.originalUrl, fields, back: `/console/orders/${encodeURIComponent(orderId)}` }));
+    }
+    try {
+      const result = await action.run(temporal, { principal: req.principal!, orderId, body: action.body(form, order) });
+      res.redirect(303, `/console/orders/${encodeURIComponent(orderId)}?${new URLSearchParams({ done: name, status: result.status ?? '' })}`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      await orderPage(req, res, { problem: error });
+    }
   });
 
   router.use((req, _res, next) => next(problems.notFound(`There is no page at ${req.originalUrl}.`)));
@@ -158,6 +214,17 @@ async function searchOrders(search: OrderSearch, channels: string[], cursor: str
   );
   const last = items[items.length - 1];
   return { orders: items, nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.orderId }) : undefined };
+}
+
+/** A form's fields, each a single string (a repeated field keeps its last value). */
+function formOf(body: unknown): Form {
+  const entries = Object.entries(body && typeof body === 'object' ? body : {});
+  return Object.fromEntries(entries.map(([key, value]) => [key, Array.isArray(value) ? String(value.at(-1)) : typeof value === 'string' ? value : undefined]));
+}
+
+function doneNotice(name: OrderActionName, status: unknown): string {
+  const action: OrderAction = ORDER_ACTIONS[name];
+  return action.done({ status: (ORDER_STATUSES as readonly unknown[]).includes(status) ? String(status) : undefined });
 }
 
 function asProblem(error: unknown): HttpProblem {

@@ -6,10 +6,18 @@
 import type { Client } from '@temporalio/client';
 import { cancelOrderUpdate, changeShippingAddressUpdate, reviewOrderUpdate } from '../../contracts/messages.js';
 import { FINAL_ORDER_STATUSES } from '../../domain/order.js';
+import type { Role } from '../auth.js';
 import { problems } from '../problem.js';
 import { Address } from '../schemas/common.js';
 import { CancelOrderRequest, ReviewOrderRequest } from '../schemas/orders.js';
 import { changeOrder, type ChangeRequest } from '../updates.js';
+
+/** Who may ask for each change, in the API and in the console. */
+export const ORDER_CHANGE_ROLES = {
+  cancel: ['channel', 'support'],
+  shippingAddress: ['channel', 'support'],
+  review: ['support', 'admin'],
+} as const satisfies Record<string, readonly Role[]>;
 
 export async function cancelOrder(temporal: Client, request: ChangeRequest) {
   const { orderId, order, result } = await changeOrder(temporal, request, {

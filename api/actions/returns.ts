@@ -7,13 +7,19 @@ import type { Client } from '@temporalio/client';
 import { returnWorkflowId } from '../../contracts/ids.js';
 import { requestReturnUpdate, returnReceiptUpdate } from '../../contracts/messages.js';
 import { warehouseExists } from '../../persistence/warehouses.js';
-import type { Principal } from '../auth.js';
+import type { Principal, Role } from '../auth.js';
 import { loadOrder } from '../order-access.js';
 import { problems } from '../problem.js';
 import { OrderId } from '../schemas/common.js';
 import { ReturnId, ReturnReceiptRequest, ReturnRequest } from '../schemas/orders.js';
 import { changeOrder, sendUpdate, type ChangeRequest } from '../updates.js';
 import { parseWith } from '../validation.js';
+
+/** Who may open a return and record its receipt, in the API and in the console. */
+export const RETURN_ROLES = {
+  request: ['channel', 'support'],
+  receipt: ['warehouse'],
+} as const satisfies Record<string, readonly Role[]>;
 
 export async function requestReturn(temporal: Client, request: ChangeRequest) {
   const { orderId, result } = await changeOrder(temporal, request, {

@@ -3,11 +3,15 @@ import type { Client } from '@temporalio/client';
 import { shipmentEventUpdate } from '../../contracts/messages.js';
 import { nextShipmentStatus } from '../../domain/shipment-events.js';
 import { findShipment } from '../../persistence/shipments.js';
+import type { Role } from '../auth.js';
 import { problems } from '../problem.js';
 import { ShipmentId } from '../schemas/common.js';
 import { ShipmentEventRequest } from '../schemas/orders.js';
 import { orderTarget, sendUpdate } from '../updates.js';
 import { parseWith } from '../validation.js';
+
+/** Who may report a shipment event, in the API and in the console. */
+export const SHIPMENT_EVENT_ROLES = ['warehouse'] as const satisfies readonly Role[];
 
 export async function reportShipmentEvent(temporal: Client, rawShipmentId: unknown, rawBody: unknown) {
   const shipmentId = parseWith(ShipmentId, rawShipmentId, 'path');

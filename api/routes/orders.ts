@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { listOrders } from '../../persistence/orders.js';
-import { cancelOrder, changeShippingAddress, reviewOrder } from '../actions/orders.js';
+import { cancelOrder, changeShippingAddress, ORDER_CHANGE_ROLES, reviewOrder } from '../actions/orders.js';
 import { principalOf, requireRole } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { loadOrder, toOrderView } from '../order-access.js';
@@ -46,15 +46,15 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
     res.json(toOrderView(await loadOrder(temporal, principalOf(req), orderId)));
   });
 
-  router.post('/v1/orders/:orderId/cancel', requireRole('channel', 'support'), async (req, res) => {
+  router.post('/v1/orders/:orderId/cancel', requireRole(...ORDER_CHANGE_ROLES.cancel), async (req, res) => {
     res.status(202).json(await cancelOrder(temporal, changeRequestOf(req)));
   });
 
-  router.patch('/v1/orders/:orderId/shipping-address', requireRole('channel', 'support'), async (req, res) => {
+  router.patch('/v1/orders/:orderId/shipping-address', requireRole(...ORDER_CHANGE_ROLES.shippingAddress), async (req, res) => {
     res.status(202).json(await changeShippingAddress(temporal, changeRequestOf(req)));
   });
 
-  router.post('/v1/orders/:orderId/review', requireRole('support', 'admin'), async (req, res) => {
+  router.post('/v1/orders/:orderId/review', requireRole(...ORDER_CHANGE_ROLES.review), async (req, res) => {
     res.status(202).json(await reviewOrder(temporal, changeRequestOf(req)));
   });
 

@@ -8,7 +8,7 @@ export interface PageContext {
   csrfToken: string;
 }
 
-export function Layout({ title, context, children }: { title: string; context: PageContext; children: ComponentChildren }) {
+export function Layout({ title, context, scripts = [], children }: { title: string; context: PageContext; scripts?: string[]; children: ComponentChildren }) {
   const { principal, csrfToken } = context;
   return (
     <html lang="en">
@@ -17,6 +17,7 @@ export function Layout({ title, context, children }: { title: string; context: P
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · Fulfillment console`}</title>
         <link rel="stylesheet" href="/console/assets/console.css" />
+        {scripts.map((src) => <script src={src} defer />)}
       </head>
       <body>
         <header class="top">

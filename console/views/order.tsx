@@ -1,7 +1,12 @@
-/** One order as support sees it: what was ordered and paid, where it ships from, its timeline and emails. */
+/**
+ * One order as support sees it: what was ordered and paid, where it ships from, its timeline and emails, and
+ * the changes this person may ask for. The details (#order-live) refresh by themselves when the order changes
+ * (console/assets/live.js); the forms below them keep what is being typed.
+ */
 import type { OrderView } from '../../api/schemas/orders.js';
+import type { OrderActionName } from '../order-actions.js';
 import { money, statusText, when } from './format.js';
-import { Layout, type PageContext } from './layout.js';
+import { CsrfField, Layout, ProblemNotice, type PageContext } from './layout.js';
 
 export interface SentEmail {
   event: string;
@@ -11,11 +16,38 @@ export interface SentEmail {
   at: string;
 }
 
-export function OrderPage({ context, order, emails, temporalUrl }: { context: PageContext; order: OrderView; emails: SentEmail[]; temporalUrl: string }) {
+export interface OrderPageProps {
+  context: PageContext;
+  order: OrderView;
+  emails: SentEmail[];
+  temporalUrl: string;
+  actions: Set<OrderActionName>;
+  /** The order's revision shown, so live.js knows when the stored one is newer. */
+  revision: number;
+  /** The answer to the change just made. */
+  notice?: string;
+  problem?: { title: string; detail?: string; status: number };
+}
+
+export function OrderPage(props: OrderPageProps) {
+  const { context, order, actions, notice, problem } = props;
+  return (
+    <Layout title={`Order ${order.externalId}`} context={context} scripts={['/console/assets/live.js']}>
+      <p><a href="/console">← Orders</a></p>
+      {notice && <div class="notice ok" role="status">{notice}</div>}
+      <ProblemNotice problem={problem} />
+      <div id="order-live" data-events={`/console/orders/${encodeURIComponent(order.orderId)}/events`} data-revision={String(props.revision)} aria-live="polite">
+        <OrderDetails {...props} />
+      </div>
+      <OrderActions order={order} actions={actions} csrfToken={context.csrfToken} />
+    </Layout>
+  );
+}
+
+export function OrderDetails({ order, emails, temporalUrl }: OrderPageProps) {
   const { currency } = order.total;
   return (
-    <Layout title={`Order ${order.externalId}`} context={context}>
-      <p><a href="/console">← Orders</a></p>
+    <>
       <div class="title-row">
         <h1>Order {order.externalId}</h1>
         <span class={`status status-${order.status}`}>{statusText(order.status)}</span>
@@ -117,6 +149,90 @@ export function OrderPage({ context, order, emails, temporalUrl }: { context: Pa
           </ul>
         )}
       </section>
-    </Layout>
+    </>
+  );
+}
+
+const orderPath = (order: OrderView, action: string) => `/console/orders/${encodeURIComponent(order.orderId)}/${action}`;
+
+function OrderActions({ order, actions, csrfToken }: { order: OrderView; actions: Set<OrderActionName>; csrfToken: string }) {
+  const open = order.lines.map((line) => ({ ...line, left: line.quantity - line.cancelledQuantity }));
+  // live.js swaps this section only when what is offered changed, so typing is never lost to a refresh.
+  return (
+    <section aria-labelledby="actions" class="actions" id="order-actions" data-offered={[...actions].join(' ')} hidden={actions.size === 0}>
+      <h2 id="actions">Actions</h2>
+      {actions.has('review') && (
+        <form method="post" action={orderPath(order, 'review')} class="action">
+          <h3>Review hold</h3>
+          <CsrfField token={csrfToken} />
+          <fieldset>
+            <legend>Decision</legend>
+            <label class="inline"><input type="radio" name="decision" value="approve" required /> Approve: allocate and ship</label>
+            <label class="inline"><input type="radio" name="decision" value="reject" /> Reject: cancel and void the payment</label>
+          </fieldset>
+          <label for="review-note">Note (optional)</label>
+          <input id="review-note" name="note" maxLength={500} />
+          <button type="submit">Decide…</button>
+        </form>
+      )}
+      {actions.has('cancel') && (
+        <form method="post" action={orderPath(order, 'cancel')} class="action">
+          <h3>Cancel</h3>
+          <CsrfField token={csrfToken} />
+          <p class="hint">Leave every count at 0 to cancel the whole order, or choose units of lines that have not shipped.</p>
+          {open.map((line) => (
+            <div class="units">
+              <label for={`cancel-${line.lineId}`}>{`${line.lineId}: ${line.sku} (${line.left} open)`}</label>
+              <input id={`cancel-${line.lineId}`} name={`units_${line.lineId}`} type="number" min={0} max={line.left} value="0" inputMode="numeric" />
+            </div>
+          ))}
+          <label for="cancel-reason">Reason</label>
+          <input id="cancel-reason" name="reason" required maxLength={500} />
+          <button type="submit" class="danger">Cancel…</button>
+        </form>
+      )}
+      {actions.has('shipping-address') && (
+        <form method="post" action={orderPath(order, 'shipping-address')} class="action">
+          <h3>Shipping address</h3>
+          <CsrfField token={csrfToken} />
+          <AddressFields address={order.shippingAddress} />
+          <button type="submit">Change address…</button>
+        </form>
+      )}
+      {actions.has('return') && (
+        <form method="post" action={orderPath(order, 'return')} class="action">
+          <h3>Open a return</h3>
+          <CsrfField token={csrfToken} />
+          {order.lines.map((line) => (
+            <div class="units">
+              <label for={`return-${line.lineId}`}>{`${line.lineId}: ${line.sku}`}</label>
+              <input id={`return-${line.lineId}`} name={`units_${line.lineId}`} type="number" min={0} max={line.quantity - line.cancelledQuantity} value="0" inputMode="numeric" />
+            </div>
+          ))}
+          <label for="return-reason">Reason</label>
+          <input id="return-reason" name="reason" required maxLength={500} />
+          <button type="submit">Open return…</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function AddressFields({ address }: { address: OrderView['shippingAddress'] }) {
+  const field = (name: keyof typeof address & string, label: string, required: boolean, extra: Record<string, unknown> = {}) => (
+    <>
+      <label for={`address-${name}`}>{label}</label>
+      <input id={`address-${name}`} name={name} value={String(address[name] ?? '')} required={required} {...extra} />
+    </>
+  );
+  return (
+    <div class="address">
+      {field('name', 'Name', false, { maxLength: 200 })}
+      {field('line1', 'Street and number', true, { maxLength: 200 })}
+      {field('line2', 'Address line 2', false, { maxLength: 200 })}
+      {field('postalCode', 'Postal code', true, { maxLength: 20 })}
+      {field('city', 'City', true, { maxLength: 100 })}
+      {field('country', 'Country (two letters)', true, { maxLength: 2, pattern: '[A-Za-z]{2}' })}
+    </div>
   );
 }

@@ -29,8 +29,8 @@ afterAll(async () => {
   await harness?.close();
 });
 
-/** An order placed through the channel API that has reached `allocated`. */
-async function allocatedOrder() {
+/** An order of 2 units placed through the channel API (the token decides its payment), once it has reached `status`. */
+async function placedOrder(status: string, token = 'tok_ok') {
   const sku = uniqueId('SKU');
   expect((await api('PUT', `/v1/inventory/${sku}/${WAREHOUSE_ID}`, KEYS.warehouse, { onHand: 5 })).status).toBe(200);
   const externalId = uniqueId('WEB');
@@ -41,18 +41,24 @@ async function allocatedOrder() {
     shippingAddress: BERLIN_ADDRESS,
     lines: [{ sku, quantity: 2, unitPrice: 1250 }],
     currency: 'EUR',
-    payment: { token: 'tok_ok' },
+    payment: { token },
   });
   expect(placed.status).toBe(202);
   const { orderId } = placed.body;
-  for (const deadline = Date.now() + 20_000; ; ) {
-    const read = await api('GET', `/v1/orders/${orderId}`, KEYS.support);
-    if (read.body.status === 'allocated') break;
-    if (Date.now() > deadline) throw new Error(`order ${orderId} is ${read.body.status}, not allocated`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForStatus(orderId, status);
   return { orderId, externalId, customerId };
 }
+
+async function waitForStatus(orderId: string, status: string) {
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const read = await api('GET', `/v1/orders/${orderId}`, KEYS.support);
+    if (read.body.status === status) return read.body;
+    if (Date.now() > deadline) throw new Error(`order ${orderId} is ${read.body.status}, not ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const allocatedOrder = () => placedOrder('allocated');
 
 async function newPage(width = 1280): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: harness.baseUrl, viewport: { width, height: 900 } });
@@ -119,6 +125,85 @@ describe('signing in', () => {
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     await page.goto('/console');
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await context.close();
+  });
+});
+
+/** The status shown in the order's live details. */
+const shownStatus = (page: Page) => page.locator('#order-live .title-row .status').textContent();
+
+describe('acting on an order', () => {
+  it('approves a held order, and an open page of it shows the allocation without a reload', async () => {
+    const held = await placedOrder('awaiting_review', 'tok_review');
+    const { context, page: watching } = await newPage();
+    await signIn(watching, KEYS.support);
+    await watching.goto(`/console/orders/${held.orderId}`);
+    expect(await shownStatus(watching)).toBe('awaiting review');
+    await watching.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+
+    const acting = await context.newPage();
+    await acting.goto(`/console/orders/${held.orderId}`);
+    await acting.getByLabel('Approve: allocate and ship').check();
+    await acting.getByLabel('Note (optional)').fill('Customer verified by phone');
+    await acting.getByRole('button', { name: 'Decide…' }).click();
+    expect(await acting.locator('main p').first().textContent()).toMatch(/^Approve order .*: it goes on to allocation\.$/);
+    await screenshot(acting, 'confirm');
+    await acting.getByRole('button', { name: 'Yes, go ahead' }).click();
+    expect(await acting.getByRole('status').textContent()).toMatch(/decision was accepted/);
+
+    await watching.waitForFunction(() => document.querySelector('#order-live .title-row .status')?.textContent === 'allocated', null, { timeout: 20_000 });
+    expect(await watching.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    expect(await watching.locator('#order-live').textContent()).toMatch(/Customer verified by phone|approved/i);
+    expect(await watching.getByRole('button', { name: 'Decide…' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('cancels one unit: the confirmation names it, and the page shows the units cancelled and their value voided', async () => {
+    const { orderId } = await allocatedOrder();
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await page.goto(`/console/orders/${orderId}`);
+    await page.getByLabel(/^L1: /).first().fill('1');
+    await page.getByLabel('Reason').first().fill('Customer wants only one');
+    await page.getByRole('button', { name: 'Cancel…' }).click();
+    expect(await page.locator('main p').first().textContent()).toMatch(/^Cancel 1 x SKU-\S+ of order \S+, because: Customer wants only one\.$/);
+    await page.getByRole('button', { name: 'Yes, go ahead' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/cancellation was accepted; the order is now allocated/);
+    await page.waitForFunction(() => /Voided\s*12\.50 EUR/.test(document.querySelector('#order-live')?.textContent ?? ''), null, { timeout: 20_000 });
+    const view = (await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body;
+    expect(view.lines[0].cancelledQuantity).toBe(1);
+    expect(view.payment.voided).toBe(1250);
+    await context.close();
+  });
+
+  it('shows a refusal (409) as a readable message and changes nothing', async () => {
+    const { orderId } = await allocatedOrder();
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await page.goto(`/console/orders/${orderId}`);
+    // The warehouse ships it while the page is open: the address form is now stale.
+    const { shipmentId } = (await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.shipments[0];
+    expect((await api('POST', `/v1/shipments/${shipmentId}/events`, KEYS.warehouse, { type: 'shipped' })).status).toBe(202);
+    await page.getByLabel('Street and number').fill('Karl-Marx-Allee 1');
+    await page.getByRole('button', { name: 'Change address…' }).click();
+    const response = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Yes, go ahead' }).click();
+    expect((await response).status()).toBe(409);
+    expect(await page.getByRole('alert').textContent()).toMatch(/^Conflict The shipping address of order \S+ can no longer change: .+\.$/);
+    await screenshot(page, 'refusal');
+    expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.shippingAddress.line1).toBe(BERLIN_ADDRESS.line1);
+    await context.close();
+  });
+
+  it('offers no action to the admin role that only support may take', async () => {
+    const { orderId } = await allocatedOrder();
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.admin);
+    await page.goto(`/console/orders/${orderId}`);
+    expect(await page.getByRole('button', { name: 'Cancel…' }).count()).toBe(0);
+    const forced = await page.request.post(`/console/orders/${orderId}/cancel`, { form: { _csrf: await page.locator('input[name=_csrf]').first().inputValue(), reason: 'x', confirmed: 'yes' } });
+    expect(forced.status()).toBe(403);
+    expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.status).toBe('allocated');
     await context.close();
   });
 });
