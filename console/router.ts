@@ -10,9 +10,7 @@ import cookieParser from 'cookie-parser';
 import { doubleCsrf } from 'csrf-csrf';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
-import type { VNode } from 'preact';
-import { renderToString } from 'preact-render-to-string';
-import { principalOfKey, type KeyEntry, type Principal, type Role } from '../api/auth.js';
+import { principalOfKey, type KeyEntry, type Principal } from '../api/auth.js';
 import { decodeCursor, encodeCursor } from '../api/cursor.js';
 import { loadOrder, toOrderView } from '../api/order-access.js';
 import { orderIdFor } from '../api/order-intake.js';
@@ -23,6 +21,8 @@ import { orderWorkflowId } from '../contracts/ids.js';
 import { ORDER_STATUSES, type OrderState } from '../domain/order.js';
 import { customerEmailsOf } from '../persistence/notifications.js';
 import { findOrder, findOrders, listOrders } from '../persistence/orders.js';
+import { allow, renderPage } from './pages.js';
+import { warehouseRoutes } from './warehouse-routes.js';
 import { isOrderAction, offeredActions, ORDER_ACTIONS, type Form, type OrderAction, type OrderActionName } from './order-actions.js';
 import { CONSOLE_ROLES, principalOfSession, SESSION_COOKIE, sessionCookie, sessionCookieOptions, sessionFor, signOut, type ConsoleKeys } from './session.js';
 import type { PageContext } from './views/layout.js';
@@ -69,7 +69,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi 
   router.use(doubleCsrfProtection);
 
   const context = (req: Request, res: Response): PageContext => ({ principal: req.principal, csrfToken: generateCsrfToken(req, res) });
-  const render = (res: Response, page: VNode, status = 200) => res.status(status).type('html').send(`<!doctype html>${renderToString(page)}`);
+  const render = renderPage;
 
   router.get('/sign-in', (req, res) => {
     render(res, SignInPage({ context: context(req, res), next: safeNext(req.query.next) }));
@@ -166,6 +166,8 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi 
     }
   });
 
+  router.use('/warehouse', warehouseRoutes(temporal, { render, context, allow }));
+
   router.use((req, _res, next) => next(problems.notFound(`There is no page at ${req.originalUrl}.`)));
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = asProblem(error);
@@ -173,11 +175,6 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi 
     render(res, ErrorPage({ context: { principal: req.principal, csrfToken: safeToken(() => generateCsrfToken(req, res)) }, problem }), problem.status);
   });
   return router;
-}
-
-function allow(...roles: Role[]) {
-  return (req: Request, _res: Response, next: NextFunction) =>
-    roles.includes(req.principal!.role) ? next() : next(problems.forbidden(`This page is for the ${roles.join(' and ')} roles.`));
 }
 
 function homeOf(principal: Principal): string {

@@ -43,6 +43,11 @@ export async function warehouseExists(warehouseId: string): Promise<boolean> {
   return (await WarehouseModel.exists({ _id: warehouseId })) !== null;
 }
 
+/** Every warehouse, by id: the network has tens of them, not thousands. */
+export async function allWarehouses(): Promise<Warehouse[]> {
+  return (await WarehouseModel.find().sort({ _id: 1 }).lean()).map(toWarehouse);
+}
+
 export async function findWarehouse(warehouseId: string): Promise<Warehouse | undefined> {
   const doc = await WarehouseModel.findById(warehouseId).lean();
   return doc ? toWarehouse(doc) : undefined;

@@ -25,6 +25,7 @@ export function Layout({ title, context, scripts = [], children }: { title: stri
           {principal && (
             <nav aria-label="Sections">
               {principal.role !== 'warehouse' && <a href="/console">Orders</a>}
+              {principal.role === 'warehouse' && <a href="/console/warehouse">Warehouse</a>}
             </nav>
           )}
           {principal && (

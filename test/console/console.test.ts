@@ -4,7 +4,7 @@
  * Each screen is saved under test-output/screenshots/.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KEYS, startApi, type ApiCall, type ApiHarness } from '../api/harness.js';
 import { launchChromium, screenshot } from '../support/browser.js';
 import { BERLIN_ADDRESS, PLACES, uniqueId } from '../support/fixtures.js';
@@ -17,7 +17,8 @@ let browser: Browser;
 let order: { orderId: string; externalId: string; customerId: string };
 
 beforeAll(async () => {
-  harness = await startApi({ database: 'console', worker: true });
+  // Delivered orders take returns for 30 days (the tests' default policy has no return window).
+  harness = await startApi({ database: 'console', worker: true, orderPolicy: { returnWindowMs: 30 * 86_400_000 } });
   api = harness.api;
   browser = await launchChromium();
   expect((await api('PUT', `/v1/warehouses/${WAREHOUSE_ID}`, KEYS.admin, { name: 'Berlin', ...PLACES.berlin })).status).toBe(201);
@@ -204,6 +205,54 @@ describe('acting on an order', () => {
     const forced = await page.request.post(`/console/orders/${orderId}/cancel`, { form: { _csrf: await page.locator('input[name=_csrf]').first().inputValue(), reason: 'x', confirmed: 'yes' } });
     expect(forced.status()).toBe(403);
     expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.status).toBe('allocated');
+    await context.close();
+  });
+});
+
+describe('the warehouse screen', () => {
+  it('ships with a tracking number and delivers, and then receives the return the customer sends back', async () => {
+    const { orderId, externalId } = await allocatedOrder();
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.warehouse);
+    expect(new URL(page.url()).pathname).toBe('/console/warehouse');
+    await page.getByLabel('Warehouse').selectOption(WAREHOUSE_ID);
+    await page.getByRole('button', { name: 'Show' }).click();
+    const card = page.locator('.card', { hasText: `Order ${externalId}` });
+    await card.getByLabel(/Tracking number/).fill('TRACK-CONSOLE-1');
+    await screenshot(page, 'warehouse');
+    await card.getByRole('button', { name: 'Mark shipped' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/marked shipped/);
+    expect(await page.locator('.card', { hasText: `Order ${externalId}` }).count()).toBe(0);
+    expect((await waitForStatus(orderId, 'shipped')).shipments[0].trackingNumber).toBe('TRACK-CONSOLE-1');
+    await page.reload();
+
+    await page.locator('.card', { hasText: `Order ${externalId}` }).getByRole('button', { name: 'Mark delivered' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/marked delivered/);
+    await waitForStatus(orderId, 'delivered');
+    // Shipping it again is refused, and said so.
+    const { shipmentId } = (await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.shipments[0];
+    const again = await page.request.post(`/console/warehouse/shipments/${shipmentId}/shipped`, { form: { _csrf: await page.locator('input[name=_csrf]').first().inputValue(), back: `/console/warehouse?warehouse=${WAREHOUSE_ID}` } });
+    expect(again.status()).toBe(409);
+
+    const opened = await api('POST', `/v1/orders/${orderId}/returns`, KEYS.support, { lines: [{ lineId: 'L1', quantity: 1 }], reason: 'Too small' });
+    expect(opened.status).toBe(202);
+    const { returnId } = (await waitForStatus(orderId, 'partially_returned')).returns[0];
+    await page.getByLabel('Return id').fill(returnId);
+    await page.getByRole('button', { name: 'Find' }).click();
+    expect(await page.getByLabel(/announced/).inputValue()).toBe('1');
+    await page.getByRole('button', { name: 'Record receipt' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/recorded as received/);
+    await vi.waitFor(async () => expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.returns[0].status).toMatch(/received|refunded/), { timeout: 20_000 });
+    await context.close();
+  });
+
+  it('is closed to support, and the orders pages to the warehouse role', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    expect((await page.goto('/console/warehouse'))?.status()).toBe(403);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, KEYS.warehouse);
+    expect((await page.goto(`/console/orders/${order.orderId}`))?.status()).toBe(403);
     await context.close();
   });
 });

@@ -1,0 +1,86 @@
+/** /console/warehouse: a warehouse's shipments to ship and deliver, and returns to receive, for the warehouse role. */
+import { Router, type Request, type Response } from 'express';
+import type { Client } from '@temporalio/client';
+import { recordReturnReceipt, RETURN_ROLES } from '../api/actions/returns.js';
+import { reportShipmentEvent, SHIPMENT_EVENT_ROLES } from '../api/actions/shipments.js';
+import { loadOrder } from '../api/order-access.js';
+import { HttpProblem, problems } from '../api/problem.js';
+import { allWarehouses } from '../persistence/warehouses.js';
+import { idForNotice, type Render } from './pages.js';
+import { warehouseWork } from './warehouse-work.js';
+import { ReturnReceiptPage, WarehousePage } from './views/warehouse.js';
+
+/** `<orderId>-<n>` (contracts/ids.ts): the order a return belongs to. */
+const orderOfReturn = (returnId: string) => returnId.replace(/-\d+$/, '');
+
+export function warehouseRoutes(temporal: Client, { render, context, allow }: Render): Router {
+  const router = Router();
+  router.use(allow(...SHIPMENT_EVENT_ROLES));
+
+  const page = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
+    const warehouses = await allWarehouses();
+    const asked = typeof req.query.warehouse === 'string' ? req.query.warehouse : undefined;
+    const warehouseId = warehouses.find((w) => w.warehouseId === asked)?.warehouseId ?? warehouses[0]?.warehouseId;
+    const work = warehouseId ? await warehouseWork(warehouseId) : { toShip: [], onItsWay: [] };
+    // The order's view may not show yet the event its workflow just accepted.
+    const { shipped, delivered } = req.query;
+    work.toShip = work.toShip.filter((s) => s.shipmentId !== shipped);
+    work.onItsWay = work.onItsWay.filter((s) => s.shipmentId !== delivered);
+    render(res, WarehousePage({ context: context(req, res), warehouses, warehouseId, work, ...extra }), extra.problem?.status ?? 200);
+  };
+
+  router.get('/', async (req, res) => {
+    const { shipped, delivered, received } = req.query;
+    const notice = shipped ? `Shipment ${idForNotice(shipped)} is marked shipped.`
+      : delivered ? `Shipment ${idForNotice(delivered)} is marked delivered.`
+      : received ? `Return ${idForNotice(received)} is recorded as received.`
+      : undefined;
+    await page(req, res, { notice });
+  });
+
+  router.post('/shipments/:shipmentId/:type', async (req, res) => {
+    const type = String(req.params.type);
+    const back = typeof req.body.back === 'string' && req.body.back.startsWith('/console/warehouse') ? req.body.back : '/console/warehouse';
+    const trackingNumber = typeof req.body.trackingNumber === 'string' && req.body.trackingNumber.trim() ? req.body.trackingNumber.trim() : undefined;
+    try {
+      const { shipmentId } = await reportShipmentEvent(temporal, req.params.shipmentId, { type, trackingNumber });
+      res.redirect(303, `${back}&${new URLSearchParams({ [type]: shipmentId })}`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      req.query.warehouse = new URL(back, 'http://x').searchParams.get('warehouse') ?? undefined;
+      await page(req, res, { problem: error });
+    }
+  });
+
+  router.get('/returns', async (req, res) => {
+    const returnId = typeof req.query.returnId === 'string' ? req.query.returnId.trim() : '';
+    await receiptPage(req, res, returnId);
+  });
+
+  const receiptPage = async (req: Request, res: Response, returnId: string, problem?: HttpProblem) => {
+    const order = await loadOrder(temporal, req.principal!, orderOfReturn(returnId)).catch(() => undefined);
+    const wanted = order?.returns?.find((r) => r.returnId === returnId);
+    if (!order || !wanted) throw problems.notFound(`There is no return ${returnId}.`);
+    const bySku = new Map<string, number>();
+    for (const line of wanted.lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
+    const lines = [...bySku].map(([sku, quantity]) => ({ sku, quantity }));
+    const warehouseId = typeof req.query.warehouse === 'string' ? req.query.warehouse : undefined;
+    render(res, ReturnReceiptPage({ context: context(req, res), warehouses: await allWarehouses(), warehouseId, returnId, externalId: order.externalId, lines, problem }), problem?.status ?? 200);
+  };
+
+  router.post('/returns/:returnId/receipt', allow(...RETURN_ROLES.receipt), async (req, res) => {
+    const returnId = String(req.params.returnId);
+    const lines = Object.entries(req.body as Record<string, unknown>)
+      .filter(([name, value]) => name.startsWith('received_') && typeof value === 'string' && value.trim() !== '' && value.trim() !== '0')
+      .map(([name, value]) => ({ sku: name.slice('received_'.length), quantity: Number(value) }));
+    try {
+      const result = await recordReturnReceipt(temporal, req.principal!, { orderId: orderOfReturn(returnId), returnId }, { warehouseId: req.body.warehouseId, lines });
+      res.redirect(303, `/console/warehouse?${new URLSearchParams({ warehouse: String(req.body.warehouseId), received: result.returnId })}`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      await receiptPage(req, res, returnId, error);
+    }
+  });
+
+  return router;
+}
