@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Carrier } from '../services/carrier.js';
 import type { Mailer } from '../services/mailer.js';
 import type { PaymentProvider } from '../services/payment-provider.js';
+import type { TrackingLinks } from '../services/tracking-links.js';
 import { createStockEffects } from '../services/stock-effects.js';
 import { notificationActivities } from './notifications.js';
 import { orderViewActivities } from './order-view.js';
@@ -25,9 +26,11 @@ export interface ActivityDependencies {
   inventory: { lowStockThreshold: number; operationsEmail: string };
   /** Customer notifications and low-stock alerts go out as email through it. */
   mailer: Mailer;
+  /** The link in every customer email to the order's tracking page. */
+  tracking: TrackingLinks;
 }
 
-export function createActivities({ payments, carrier, temporal, taskQueue, inventory, mailer }: ActivityDependencies) {
+export function createActivities({ payments, carrier, temporal, taskQueue, inventory, mailer, tracking }: ActivityDependencies) {
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   return {
     ...paymentActivities(payments),
@@ -35,7 +38,7 @@ export function createActivities({ payments, carrier, temporal, taskQueue, inven
     ...restockActivities(temporal),
     ...returnActivities(effects),
     ...shipmentActivities(carrier),
-    ...notificationActivities(mailer, inventory.operationsEmail),
+    ...notificationActivities(mailer, inventory.operationsEmail, tracking),
     ...orderViewActivities,
     ...webhookActivities,
   };

@@ -8,6 +8,8 @@ import type { Mailer } from '../services/mailer.js';
 import { createStockEffects } from '../services/stock-effects.js';
 import { consoleRouter } from '../console/router.js';
 import { loadConsoleKeys } from '../console/session.js';
+import { trackingRoutes } from '../console/tracking-routes.js';
+import { trackingLinks } from '../services/tracking-links.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createOpenApiDocument } from './openapi.js';
@@ -47,6 +49,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   });
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument));
   app.use(docsRouter());
+  app.use('/track', trackingRoutes(trackingLinks(env)));
   app.use(
     '/console',
     consoleRouter({

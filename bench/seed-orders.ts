@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { trackingLinks } from '../services/tracking-links.js';
 import { createActivities } from '../activities/index.js';
 import { loadConfig } from '../config.js';
 import { timelineEntryId } from '../contracts/ids.js';
@@ -38,6 +39,7 @@ export function orderSeeder(temporal: Client) {
     taskQueue: `bench-seed-${randomUUID()}`,
     inventory: config.inventory,
     mailer: unsent,
+    tracking: trackingLinks(),
   });
 
   /** One delivered order, written as its run writes it. */

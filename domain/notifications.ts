@@ -32,10 +32,12 @@ export interface NotificationRequest {
   refund?: Money;
 }
 
-export function renderNotification(request: NotificationRequest): { subject: string; body: string } {
+/** The email for the event; `trackingUrl`, where the customer follows the order, closes every one. */
+export function renderNotification(request: NotificationRequest, trackingUrl?: string): { subject: string; body: string } {
   const greeting = `Hello${request.recipient.name ? ` ${request.recipient.name}` : ''},`;
   const ref = `order ${request.externalId}`;
-  const lines = (...parts: Array<string | undefined>) => [greeting, '', ...parts.filter(Boolean)].join('\n');
+  const follow = trackingUrl ? ['', `Follow your order: ${trackingUrl}`] : [];
+  const lines = (...parts: Array<string | undefined>) => [greeting, '', ...parts.filter(Boolean), ...follow].join('\n');
   switch (request.event) {
     case 'order_confirmed':
       return { subject: `We have your ${ref}`, body: lines(`Your ${ref} for ${formatMoney(request.total)} is confirmed and being prepared.`) };
@@ -79,7 +81,7 @@ export function renderNotification(request: NotificationRequest): { subject: str
       };
     case 'shipment_shipped':
       return {
-        subject: `Part of your ${ref} has shipped`,
+        subject: `A parcel of your ${ref} is on its way`,
         body: lines(`A parcel of your ${ref} is on its way with ${request.carrier}, tracking number ${request.trackingNumber}.`),
       };
     case 'shipment_delivered':

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { trackingLinks } from '../services/tracking-links.js';
 import { DEFAULT_MAIL_FROM, type InventorySettings } from '../config.js';
 import { SmtpMailer } from '../services/mailer.js';
 import { SandboxCarrier } from '../services/carrier.js';
@@ -20,7 +21,10 @@ export interface SandboxDependencyOptions {
   mailFrom?: string;
 }
 
-/** The built-in sandbox payment provider and carrier, real email over SMTP, and the rest of what activities need. */
+/**
+ * The built-in sandbox payment provider and carrier, real email over SMTP with tracking links from the
+ * environment (PUBLIC_URL, TRACKING_SECRET), and the rest of what activities need.
+ */
 export function sandboxDependencies({ temporal, taskQueue, inventory, smtpUrl, mailFrom }: SandboxDependencyOptions): ActivityDependencies {
   return {
     payments: new SandboxPaymentProvider(),
@@ -29,6 +33,7 @@ export function sandboxDependencies({ temporal, taskQueue, inventory, smtpUrl, m
     taskQueue,
     inventory,
     mailer: new SmtpMailer({ url: smtpUrl, from: mailFrom ?? DEFAULT_MAIL_FROM }),
+    tracking: trackingLinks(),
   };
 }
 

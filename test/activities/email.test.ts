@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities, type OrderActivities } from '../../activities/index.js';
+import { trackingLinks } from '../../services/tracking-links.js';
 import { notificationActivities } from '../../activities/notifications.js';
 import { DEFAULT_MAIL_FROM } from '../../config.js';
 import { restockWorkflowId } from '../../contracts/ids.js';
@@ -73,7 +74,9 @@ describe('notifyCustomer', () => {
     const message = await getMessage(listed[0]!.ID);
     expect(message.Subject).toBe(`We have your order ${request.externalId}`);
     // SMTP carries lines as CRLF.
-    expect(message.Text.replace(/\r\n/g, '\n').trim()).toBe(`Hello Erika,\n\nYour order ${request.externalId} for 39.98 EUR is confirmed and being prepared.`);
+    expect(message.Text.replace(/\r\n/g, '\n').trim()).toBe(
+      `Hello Erika,\n\nYour order ${request.externalId} for 39.98 EUR is confirmed and being prepared.\n\nFollow your order: ${trackingLinks().urlOf(request.orderId)}`,
+    );
     expect(message.To).toEqual([{ Name: '', Address: to }]);
     expect(message.From).toEqual({ Name: 'Fulfillment', Address: 'orders@localhost' });
     const key = orderKeys(request.orderId).notification(request.event, request.subjectId);
@@ -101,7 +104,7 @@ describe('notifyCustomer', () => {
     await activities.notifyCustomer(shipped('TRK-2'));
     await activities.notifyCustomer(shipped('TRK-1'));
     const messages = await expectMessagesTo(to, 3);
-    expect(messages.filter((m) => m.Subject.includes('has shipped'))).toHaveLength(2);
+    expect(messages.filter((m) => m.Subject.includes('is on its way'))).toHaveLength(2);
   });
 
   it('resends with the same Message-ID when a crash came between the send and marking it sent', async () => {
@@ -166,7 +169,7 @@ describe('against a mail server that defers or refuses', () => {
     const url = mailpit.smtpUrl.replace('smtp://', `smtp://${user}:${password}@`);
     const mailer = new SmtpMailer({ url, from: DEFAULT_MAIL_FROM });
     expect(mailer.describe()).toBe(mailpit.smtpUrl.replace('smtp://', `smtp://${user}:****@`));
-    notify = notificationActivities(mailer, 'ops@example.com').notifyCustomer;
+    notify = notificationActivities(mailer, 'ops@example.com', trackingLinks()).notifyCustomer;
   });
   afterAll(async () => {
     await mailpit?.stop();
@@ -223,7 +226,7 @@ describe('against a mail server that defers or refuses', () => {
   it('an unreachable server fails the attempt (for the activity to retry)', async () => {
     const unreachable = new SmtpMailer({ url: `smtp://127.0.0.1:${await findFreePort()}`, from: DEFAULT_MAIL_FROM });
     const request = confirmation(uniqueAddress());
-    await expect(notificationActivities(unreachable, 'ops@example.com').notifyCustomer(request)).rejects.toMatchObject({ code: 'ESOCKET' });
+    await expect(notificationActivities(unreachable, 'ops@example.com', trackingLinks()).notifyCustomer(request)).rejects.toMatchObject({ code: 'ESOCKET' });
     expect(await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean()).toMatchObject({ status: 'recorded', lastError: expect.stringMatching(/ECONNREFUSED/) });
   });
 });

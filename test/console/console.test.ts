@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KEYS, startApi, type ApiCall, type ApiHarness } from '../api/harness.js';
 import { launchChromium, screenshot } from '../support/browser.js';
 import { BERLIN_ADDRESS, PLACES, uniqueId } from '../support/fixtures.js';
+import { expectMessagesTo, uniqueAddress } from '../support/mail.js';
 
 const WAREHOUSE_ID = 'wh-console-berlin';
 
 let harness: ApiHarness;
 let api: ApiCall;
 let browser: Browser;
-let order: { orderId: string; externalId: string; customerId: string };
+let order: Awaited<ReturnType<typeof allocatedOrder>>;
 
 beforeAll(async () => {
   // Delivered orders take returns for 30 days (the tests' default policy has no return window).
@@ -36,9 +37,10 @@ async function placedOrder(status: string, token = 'tok_ok') {
   expect((await api('PUT', `/v1/inventory/${sku}/${WAREHOUSE_ID}`, KEYS.warehouse, { onHand: 5 })).status).toBe(200);
   const externalId = uniqueId('WEB');
   const customerId = uniqueId('cust');
+  const email = uniqueAddress('erika');
   const placed = await api('POST', '/v1/orders', KEYS.web, {
     externalId,
-    customer: { id: customerId, email: 'erika@example.com', name: 'Erika Mustermann' },
+    customer: { id: customerId, email, name: 'Erika Mustermann' },
     shippingAddress: BERLIN_ADDRESS,
     lines: [{ sku, quantity: 2, unitPrice: 1250 }],
     currency: 'EUR',
@@ -47,7 +49,7 @@ async function placedOrder(status: string, token = 'tok_ok') {
   expect(placed.status).toBe(202);
   const { orderId } = placed.body;
   await waitForStatus(orderId, status);
-  return { orderId, externalId, customerId };
+  return { orderId, externalId, customerId, email, sku };
 }
 
 async function waitForStatus(orderId: string, status: string) {
@@ -253,6 +255,36 @@ describe('the warehouse screen', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, KEYS.warehouse);
     expect((await page.goto(`/console/orders/${order.orderId}`))?.status()).toBe(403);
+    await context.close();
+  });
+});
+
+describe("the customer's tracking page", () => {
+  it('opens from the link in the real email and shows the parcel with its tracking number, and nothing the emails did not say', async () => {
+    const { orderId, externalId, email, sku } = await allocatedOrder();
+    const { shipmentId, trackingNumber } = (await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.shipments[0];
+    expect((await api('POST', `/v1/shipments/${shipmentId}/events`, KEYS.warehouse, { type: 'shipped' })).status).toBe(202);
+    const [shippedEmail] = (await expectMessagesTo(email, 2)).filter((message) => /on its way/.test(message.Subject));
+    const link = /Follow your order: (\S+)/.exec(shippedEmail.Text)?.[1];
+    expect(link).toMatch(/\/track\/ord_[0-9a-f]{24}\.[\w-]{22}$/);
+
+    const { context, page } = await newPage(390);
+    await page.goto(new URL(link!).pathname);
+    const text = await page.locator('main').textContent();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`Your order ${externalId}`);
+    expect(text).toContain('Shipped');
+    expect(text).toContain(trackingNumber);
+    expect(text).toContain(shippedEmail.Subject);
+    for (const unsaid of [sku, orderId, 'authorized', 'Erika', 'Unter den Linden']) expect(text).not.toContain(unsaid);
+    await screenshot(page, 'tracking-phone');
+
+    const token = new URL(link!).pathname.split('/').pop()!;
+    const tampered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+    for (const path of [`/track/${tampered}`, `/track/${orderId}`, `/track/${token.replace(orderId, 'ord_000000000000000000000000')}`]) {
+      const response = await page.request.get(path);
+      expect(response.status(), path).toBe(404);
+      expect(await response.text()).toBe('Not found');
+    }
     await context.close();
   });
 });

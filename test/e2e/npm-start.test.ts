@@ -204,7 +204,17 @@ describe('npm start', () => {
         const toCustomer = messages.filter((m) => m.To.some((to) => to.Address === 'e2e@example.com'));
         return toCustomer.length >= 3 ? toCustomer.map((m) => m.Subject).sort() : undefined;
       });
-      expect(subjects).toEqual(['Delivered: order e2e-1', 'Part of your order e2e-1 has shipped', 'We have your order e2e-1']);
+      expect(subjects).toEqual(['A parcel of your order e2e-1 is on its way', 'Delivered: order e2e-1', 'We have your order e2e-1']);
+
+      // --- each carries the link to the order's tracking page, which this stack serves ---
+      const { messages } = (await (await fetch(`${mailpitApi}/messages`)).json()) as { messages: Array<{ ID: string; To: Array<{ Address: string }> }> };
+      const delivered = messages.find((m) => m.To.some((to) => to.Address === 'e2e@example.com'))!;
+      const { Text } = (await (await fetch(`${mailpitApi}/message/${delivered.ID}`)).json()) as { Text: string };
+      const trackingUrl = /Follow your order: (\S+)/.exec(Text)?.[1];
+      expect(trackingUrl).toMatch(new RegExp(`^http://localhost:${apiPort}/track/`));
+      const tracking = await fetch(trackingUrl!);
+      expect(tracking.status).toBe(200);
+      expect(await tracking.text()).toContain(allocated.shipments[0].trackingNumber);
 
       // --- and they can be read in Mailpit's web UI: its page loads its script and stylesheet ---
       const mailpitUi = /Mailpit UI\s+(\S+)/.exec(output)?.[1];
