@@ -58,6 +58,8 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
       keys: loadConsoleKeys(env),
       production: env.NODE_ENV === 'production',
       temporalUi: temporalUi ?? { url: 'http://localhost:8233', namespace: temporal.options.namespace },
+      effects,
+      lowStockThreshold: inventory.lowStockThreshold,
     }),
   );
 

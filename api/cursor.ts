@@ -33,3 +33,14 @@ export function decodeKeyset<T>(cursor: string, read: (values: unknown[]) => T |
   }
   throw problems.validation([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
 }
+
+/** A page of a SKU's ledger continues after this movement: (time, warehouse, seq). */
+export const movementCursor = {
+  encode: (movement: { at: Date | string; warehouseId: string; seq: number }) => encodeKeyset([new Date(movement.at).toISOString(), movement.warehouseId, movement.seq]),
+  decode: (cursor: string) =>
+    decodeKeyset(cursor, ([at, warehouseId, seq, ...rest]) =>
+      typeof at === 'string' && !Number.isNaN(Date.parse(at)) && typeof warehouseId === 'string' && Number.isSafeInteger(seq) && rest.length === 0
+        ? { at: new Date(at), warehouseId, seq: seq as number }
+        : undefined,
+    ),
+};

@@ -20,8 +20,10 @@ import { parseWith } from '../api/validation.js';
 import { orderWorkflowId } from '../contracts/ids.js';
 import { ORDER_STATUSES, type OrderState } from '../domain/order.js';
 import { customerEmailsOf } from '../persistence/notifications.js';
+import type { StockEffects } from '../services/stock-effects.js';
 import { findOrder, findOrders, listOrders } from '../persistence/orders.js';
 import { allow, renderPage } from './pages.js';
+import { inventoryRoutes } from './inventory-routes.js';
 import { warehouseRoutes } from './warehouse-routes.js';
 import { isOrderAction, offeredActions, ORDER_ACTIONS, type Form, type OrderAction, type OrderActionName } from './order-actions.js';
 import { CONSOLE_ROLES, principalOfSession, SESSION_COOKIE, sessionCookie, sessionCookieOptions, sessionFor, signOut, type ConsoleKeys } from './session.js';
@@ -43,9 +45,12 @@ export interface ConsoleOptions {
   keys: ConsoleKeys;
   production: boolean;
   temporalUi: { url: string; namespace: string };
+  /** Stock adjustments made on the inventory screen raise low-stock alerts and wake backorders through it. */
+  effects: StockEffects;
+  lowStockThreshold: number;
 }
 
-export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi }: ConsoleOptions): Router {
+export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi, effects, lowStockThreshold }: ConsoleOptions): Router {
   const channels = [...new Set(apiKeys.flatMap(({ principal }) => (principal.channel ? [principal.channel] : [])))];
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
     getSecret: () => keys.csrf.toString('base64'),
@@ -167,6 +172,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi 
   });
 
   router.use('/warehouse', warehouseRoutes(temporal, { render, context, allow }));
+  router.use('/inventory', inventoryRoutes(effects, lowStockThreshold, { render, context, allow }));
 
   router.use((req, _res, next) => next(problems.notFound(`There is no page at ${req.originalUrl}.`)));
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

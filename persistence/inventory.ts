@@ -96,6 +96,12 @@ async function distinctSkus(after: string | undefined, limit: number): Promise<s
  * Availability, threshold and low-stock state of each SKU, in the given order. The same rules as
  * stock-alerts.ts (skuAvailability, lowStockThreshold), read for a whole batch at once.
  */
+/** One SKU's availability and low-stock state, or undefined when no warehouse stocks it. */
+export async function skuSummary(sku: string, defaultThreshold: number): Promise<InventorySummary | undefined> {
+  const [summary] = await summarize([sku], defaultThreshold);
+  return summary.locations.length > 0 ? summary : undefined;
+}
+
 async function summarize(skus: string[], defaultThreshold: number): Promise<InventorySummary[]> {
   if (skus.length === 0) return [];
   const [levels, settings, openAlerts] = await Promise.all([

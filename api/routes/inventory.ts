@@ -9,12 +9,13 @@ import { readBalance, type LedgerBalance } from '../../persistence/stock-ledger.
 import type { StockMovementDoc } from '../../persistence/stock-models.js';
 import { warehouseExists } from '../../persistence/warehouses.js';
 import type { StockEffects } from '../../services/stock-effects.js';
+import { adjustInventory, ADJUSTMENT_ROLES } from '../actions/inventory.js';
 import { principalOf, requireRole } from '../auth.js';
-import { decodeKeyset, encodeKeyset } from '../cursor.js';
+import { decodeKeyset, encodeKeyset, movementCursor } from '../cursor.js';
 import { problems } from '../problem.js';
 import { Sku, WarehouseId } from '../schemas/common.js';
-import { IdempotencyKeyHeader, InventoryListQuery, MovementListQuery, SetStockRequest, SkuSettingsRequest, StockAdjustmentRequest } from '../schemas/inventory.js';
-import { adjustStock, setStockCount } from '../stock-changes.js';
+import { IdempotencyKeyHeader, InventoryListQuery, MovementListQuery, SetStockRequest, SkuSettingsRequest } from '../schemas/inventory.js';
+import { setStockCount } from '../stock-changes.js';
 import { parseWith } from '../validation.js';
 
 /** A location's level as the API shows it (PUT, adjustments): available never below 0. */
@@ -77,18 +78,12 @@ export function inventoryRouter(effects: StockEffects, inventory: InventorySetti
     const sku = parseWith(Sku, req.params.sku, 'path');
     const query = parseWith(MovementListQuery, req.query, 'query');
     await requireStockedSku(sku, query.warehouseId);
-    const after = query.cursor
-      ? decodeKeyset(query.cursor, ([at, warehouseId, seq, ...rest]) =>
-          typeof at === 'string' && !Number.isNaN(Date.parse(at)) && typeof warehouseId === 'string' && Number.isSafeInteger(seq) && rest.length === 0
-            ? { at: new Date(at), warehouseId, seq: seq as number }
-            : undefined,
-        )
-      : undefined;
+    const after = query.cursor ? movementCursor.decode(query.cursor) : undefined;
     const { items, more } = await movementPage(sku, { warehouseId: query.warehouseId, after, limit: query.limit });
     const last = items[items.length - 1];
     res.json({
       items: items.map(movementView),
-      nextCursor: more && last ? encodeKeyset([new Date(last.at).toISOString(), last.warehouseId, last.seq]) : null,
+      nextCursor: more && last ? movementCursor.encode(last) : null,
     });
   });
 
@@ -111,14 +106,11 @@ export function inventoryRouter(effects: StockEffects, inventory: InventorySetti
     res.json(levelView(await setStockCount(effects, { sku, warehouseId }, count, principalOf(req).label)));
   });
 
-  /** Adds or removes stock by a delta (goods received, returns restocked, damage, count corrections). */
-  router.post('/v1/inventory/:sku/:warehouseId/adjustments', requireRole('admin', 'warehouse'), async (req, res) => {
-    const sku = parseWith(Sku, req.params.sku, 'path');
-    const warehouseId = parseWith(WarehouseId, req.params.warehouseId, 'path');
+  /** Adds or removes stock by a delta (api/actions/inventory.ts). */
+  router.post('/v1/inventory/:sku/:warehouseId/adjustments', requireRole(...ADJUSTMENT_ROLES), async (req, res) => {
     const { 'Idempotency-Key': idempotencyKey } = parseWith(IdempotencyKeyHeader, { 'Idempotency-Key': req.get('idempotency-key') }, 'header');
-    const { delta, reason, kind = delta > 0 ? 'receive' : 'adjust' } = parseWith(StockAdjustmentRequest, req.body, 'body');
-    await requireWarehouse(warehouseId);
-    const { movement, level, repeated } = await adjustStock(effects, { sku, warehouseId, delta, reason, kind }, { actor: principalOf(req).label, idempotencyKey });
+    const { sku, warehouseId } = req.params;
+    const { movement, level, repeated } = await adjustInventory(effects, principalOf(req), { sku, warehouseId }, req.body, idempotencyKey);
     res.status(repeated ? 200 : 201).json({ movement: movementView(movement), level: levelView(level) });
   });
 

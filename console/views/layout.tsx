@@ -26,6 +26,7 @@ export function Layout({ title, context, scripts = [], children }: { title: stri
             <nav aria-label="Sections">
               {principal.role !== 'warehouse' && <a href="/console">Orders</a>}
               {principal.role === 'warehouse' && <a href="/console/warehouse">Warehouse</a>}
+              {principal.role === 'admin' && <a href="/console/inventory">Inventory</a>}
             </nav>
           )}
           {principal && (

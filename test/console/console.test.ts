@@ -259,6 +259,47 @@ describe('the warehouse screen', () => {
   });
 });
 
+describe('the inventory screen', () => {
+  it('shows what runs low, adjusts stock with a reason once however often the form is sent, and lists the ledger', async () => {
+    const sku = uniqueId('LOW');
+    expect((await api('PUT', `/v1/inventory/${sku}/${WAREHOUSE_ID}`, KEYS.warehouse, { onHand: 2 })).status).toBe(200);
+    expect((await api('PUT', `/v1/inventory/${sku}/settings`, KEYS.admin, { lowStockThreshold: 5 })).status).toBe(200);
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.admin);
+    await page.goto('/console/inventory?low=1');
+    // The low list pages through SKUs in order; ours is on one of its pages.
+    for (let more = true; more && (await page.getByRole('link', { name: sku, exact: true }).count()) === 0; ) {
+      const next = page.getByRole('link', { name: 'More SKUs' });
+      more = (await next.count()) > 0;
+      if (more) await next.click();
+    }
+    await screenshot(page, 'inventory');
+    await page.getByRole('link', { name: sku, exact: true }).click();
+    expect(await page.locator('main').textContent()).toContain('running low');
+
+    await page.getByLabel('Warehouse').selectOption(WAREHOUSE_ID);
+    await page.getByLabel('Units (positive adds, negative removes)').fill('10');
+    await page.getByLabel('Reason').fill('Delivery from the supplier');
+    const form = Object.fromEntries(await page.locator('form.action input, form.action select').evaluateAll((fields) => fields.map((f) => [(f as HTMLInputElement).name, (f as HTMLInputElement).value])));
+    await page.getByRole('button', { name: 'Adjust' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/in the ledger/);
+    // The same form sent again (a double click, a resend) adjusts nothing more.
+    expect((await page.request.post(`/console/inventory/${sku}/adjustments`, { form })).status()).toBe(200);
+    expect((await api('GET', `/v1/inventory/${sku}`, KEYS.support)).body.available).toBe(12);
+    const ledger = await page.locator('table.ledger tbody tr').allTextContents();
+    expect(ledger[0]).toMatch(/receive \+10.*Delivery from the supplier/);
+    expect(await page.locator('main').textContent()).not.toContain('running low');
+    await context.close();
+  });
+
+  it('is for the admin role only', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    expect((await page.goto('/console/inventory'))?.status()).toBe(403);
+    await context.close();
+  });
+});
+
 describe("the customer's tracking page", () => {
   it('opens from the link in the real email and shows the parcel with its tracking number, and nothing the emails did not say', async () => {
     const { orderId, externalId, email, sku } = await allocatedOrder();

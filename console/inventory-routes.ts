@@ -1,0 +1,58 @@
+/** /console/inventory: stock per SKU and warehouse, what runs low, adjustments and the ledger, for the admin role. */
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { adjustInventory } from '../api/actions/inventory.js';
+import { decodeKeyset, encodeKeyset, movementCursor } from '../api/cursor.js';
+import { HttpProblem, problems } from '../api/problem.js';
+import { Sku } from '../api/schemas/common.js';
+import { parseWith } from '../api/validation.js';
+import { inventoryPage, movementPage, skuSummary } from '../persistence/inventory.js';
+import { allWarehouses } from '../persistence/warehouses.js';
+import type { StockEffects } from '../services/stock-effects.js';
+import type { Render } from './pages.js';
+import { InventoryPage, SkuPage } from './views/inventory.js';
+
+const PAGE_SIZE = 50;
+
+export function inventoryRoutes(effects: StockEffects, lowStockThreshold: number, { render, context, allow }: Render): Router {
+  const router = Router();
+  router.use(allow('admin'));
+
+  router.get('/', async (req, res) => {
+    const onlyLow = req.query.low === '1';
+    const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+    const after = cursor ? decodeKeyset(cursor, ([sku, ...rest]) => (typeof sku === 'string' && rest.length === 0 ? sku : undefined)) : undefined;
+    const { items, more } = await inventoryPage({ after, limit: PAGE_SIZE, onlyLow, defaultThreshold: lowStockThreshold });
+    const nextHref = more ? `/console/inventory?${new URLSearchParams({ ...(onlyLow ? { low: '1' } : {}), cursor: encodeKeyset([items[items.length - 1].sku]) })}` : undefined;
+    render(res, InventoryPage({ context: context(req, res), items, onlyLow, nextHref }));
+  });
+
+  const skuPage = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
+    const sku = parseWith(Sku, req.params.sku, 'path');
+    const summary = await skuSummary(sku, lowStockThreshold);
+    if (!summary) throw problems.notFound(`SKU ${sku} is not stocked anywhere.`);
+    const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+    const { items, more } = await movementPage(sku, { after: cursor ? movementCursor.decode(cursor) : undefined, limit: PAGE_SIZE });
+    const last = items[items.length - 1];
+    const olderHref = more && last ? `/console/inventory/${encodeURIComponent(sku)}?cursor=${movementCursor.encode(last)}` : undefined;
+    const page = SkuPage({ context: context(req, res), summary, warehouses: await allWarehouses(), movements: items, olderHref, idempotencyKey: randomUUID(), ...extra });
+    render(res, page, extra.problem?.status ?? 200);
+  };
+
+  router.get('/:sku', async (req, res) => {
+    await skuPage(req, res, { notice: req.query.adjusted === '1' ? 'The adjustment is in the ledger.' : undefined });
+  });
+
+  router.post('/:sku/adjustments', async (req, res) => {
+    const { warehouseId, delta, reason, idempotencyKey } = req.body as Record<string, string | undefined>;
+    try {
+      await adjustInventory(effects, req.principal!, { sku: req.params.sku, warehouseId }, { delta: Number(delta), reason }, idempotencyKey);
+      res.redirect(303, `/console/inventory/${encodeURIComponent(String(req.params.sku))}?adjusted=1`);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      await skuPage(req, res, { problem: error });
+    }
+  });
+
+  return router;
+}
