@@ -18,7 +18,7 @@ import { HttpProblem, problems } from '../api/problem.js';
 import { OrderListQuery } from '../api/schemas/orders.js';
 import { parseWith } from '../api/validation.js';
 import { orderWorkflowId } from '../contracts/ids.js';
-import { ORDER_STATUSES, type OrderState } from '../domain/order.js';
+import { needsAPerson, ORDER_STATUSES, type OrderState } from '../domain/order.js';
 import { customerEmailsOf } from '../persistence/notifications.js';
 import type { StockEffects } from '../services/stock-effects.js';
 import { findOrder, findOrders, listOrders } from '../persistence/orders.js';
@@ -194,25 +194,29 @@ function safeNext(value: unknown): string | undefined {
 
 function orderSearchOf(query: Request['query']): OrderSearch {
   const text = (name: string) => (typeof query[name] === 'string' && query[name].trim() ? query[name].trim() : undefined);
-  return { q: text('q'), status: text('status'), channel: text('channel') };
+  return { q: text('q'), status: text('status'), channel: text('channel'), attention: query.attention === '1' ? '1' : undefined };
 }
 
 const definedOnly = (search: OrderSearch) => Object.fromEntries(Object.entries(search).filter(([, v]) => v !== undefined)) as Record<string, string>;
 
 /**
  * What the search box finds: the order of that id, or the orders of that external id in any channel, and
- * else the customer of that id; without a text, the list by status and channel. Lists page by cursor.
+ * else the customer of that id, or of that email when it has an @; without a text, the list by status and
+ * channel, or of the orders that need a person. Lists page by cursor.
  */
 async function searchOrders(search: OrderSearch, channels: string[], cursor: string | undefined): Promise<{ orders: OrderState[]; nextCursor?: string }> {
   const filter = parseWith(OrderListQuery, { status: search.status, channel: search.channel }, 'query');
   if (search.q && !cursor) {
     const byId = await findOrders([search.q, ...channels.map((channel) => orderIdFor(channel, search.q!))]);
-    const matching = byId.filter((order) => (!filter.status || order.status === filter.status) && (!filter.channel || order.channel === filter.channel));
+    const matching = byId.filter(
+      (order) => (!filter.status || order.status === filter.status) && (!filter.channel || order.channel === filter.channel) && (!search.attention || needsAPerson(order)),
+    );
     if (matching.length > 0) return { orders: matching };
   }
   const after = cursor ? decodeCursor(cursor) : undefined;
+  const byCustomer = search.q?.includes('@') ? { customerEmail: search.q } : { customerId: search.q };
   const { items, more } = await listOrders(
-    { ...filter, customerId: search.q },
+    { ...filter, ...byCustomer, needsAPerson: search.attention === '1' },
     { after: after && { createdAt: after.createdAt, orderId: after.id }, limit: PAGE_SIZE },
   );
   const last = items[items.length - 1];

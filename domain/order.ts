@@ -285,6 +285,14 @@ export function receivedOrder(input: OrderInput): OrderState {
   };
 }
 
+/** Statuses in which an order waits for a person: a review decision, stock, or a look at what failed. */
+export const NEEDS_A_PERSON_STATUSES: readonly OrderStatus[] = ['awaiting_review', 'backordered', 'failed'];
+
+/** Whether support should look at the order: it waits for a person, or it is late to ship and not over yet. */
+export function needsAPerson(order: { status: OrderStatus; lateSince?: string }): boolean {
+  return NEEDS_A_PERSON_STATUSES.includes(order.status) || (Boolean(order.lateSince) && !FINAL_ORDER_STATUSES.includes(order.status));
+}
+
 /** The units of a line still wanted: ordered minus cancelled. */
 export function activeQuantity(line: OrderLine): number {
   return line.quantity - (line.cancelledQuantity ?? 0);

@@ -10,11 +10,9 @@ export const MigrationModel = mongoose.model('Migration', migrationSchema, 'migr
 
 const MIGRATIONS: Record<string, () => Promise<void>> = {
   /** Orders saved before lists had entries of their own (persistence/order-lists.ts) join their lists. */
-  'order-list-entries': async () => {
-    for await (const order of OrderModel.find({}, { status: 1, channel: 1, customer: 1, createdAt: 1 }).lean().cursor()) {
-      await repairOrderInLists({ ...order, orderId: order._id });
-    }
-  },
+  'order-list-entries': relistEveryOrder,
+  /** Orders saved before the lists by customer email and of those needing a person join those. */
+  'order-lists-by-email-and-attention': relistEveryOrder,
 
   /**
    * Low-stock alerts had ObjectId ids; a SKU's open alert is now found by `<sku>/...` ids. Each moves to
@@ -35,6 +33,12 @@ const MIGRATIONS: Record<string, () => Promise<void>> = {
     }
   },
 };
+
+async function relistEveryOrder(): Promise<void> {
+  for await (const order of OrderModel.find({}, { status: 1, channel: 1, customer: 1, createdAt: 1, lateSince: 1 }).lean().cursor()) {
+    await repairOrderInLists({ ...order, orderId: order._id });
+  }
+}
 
 /** Runs each migration that has not run on this database yet. Each is idempotent, so two processes racing is harmless. */
 export async function runMigrations(): Promise<void> {

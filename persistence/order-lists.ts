@@ -4,12 +4,12 @@
  * from the `_id` index with its limit, so it costs the same with a hundred orders stored or a hundred
  * thousand: on MongoDB natively, on the embedded FerretDB through tools/ferretdb/patches/id-ranges.patch.
  *
- * Written with the order's view (persistence/orders.ts): an order enters the lists of its status when it
- * gets that status and leaves those of the one before.
+ * The lists: all orders, by channel, customer id, customer email, status, channel and status, and those
+ * that need a person. Written with the order's view (persistence/orders.ts): an order enters the lists its
+ * new state puts it on and leaves those of its state before.
  */
 import mongoose, { Schema } from 'mongoose';
-import type { OrderStatus } from '../domain/order.js';
-import { ORDER_STATUSES } from '../domain/order.js';
+import { needsAPerson, ORDER_STATUSES, type OrderStatus } from '../domain/order.js';
 import { ignoreDuplicateKeys } from './duplicate-key.js';
 
 const orderListEntrySchema = new Schema(
@@ -23,14 +23,18 @@ export interface ListedOrder {
   orderId: string;
   status: OrderStatus;
   channel: string;
-  customer: { id: string };
+  customer: { id: string; email: string };
   createdAt: string;
+  lateSince?: string;
 }
 
 export interface OrderListFilter {
   channel?: string;
   status?: OrderStatus;
   customerId?: string;
+  customerEmail?: string;
+  /** Only orders that need a person (domain/order.ts needsAPerson). */
+  needsAPerson?: boolean;
 }
 
 /** Where a newest-first page of orders continues: after this order. */
@@ -48,6 +52,10 @@ const byChannel = (channel: string) => `channel=${part(channel)}`;
 const byStatus = (status: OrderStatus) => `status=${status}`;
 const byChannelAndStatus = (channel: string, status: OrderStatus) => `channel=${part(channel)}|status=${status}`;
 const byCustomer = (customerId: string) => `customer=${part(customerId)}`;
+const byEmail = (email: string) => `email=${part(normalizedEmail(email))}`;
+const needingAPerson = 'attention';
+
+const normalizedEmail = (email: string) => email.trim().toLowerCase();
 
 function entryId(list: string, { createdAt, orderId }: OrderPosition): string {
   return `${list}#${part(createdAt)}|${part(orderId)}`;
@@ -58,9 +66,16 @@ function statusLists(channel: string, status: OrderStatus): string[] {
   return [byStatus(status), byChannelAndStatus(channel, status)];
 }
 
-/** Every list an order with this status is on. */
-function listsOf(order: ListedOrder): string[] {
-  return [allOrders, byChannel(order.channel), byCustomer(order.customer.id), ...statusLists(order.channel, order.status)];
+/** Every list an order in this state is on. */
+function listsOf(order: Omit<ListedOrder, 'orderId'>): string[] {
+  return [
+    allOrders,
+    byChannel(order.channel),
+    byCustomer(order.customer.id),
+    byEmail(order.customer.email),
+    ...statusLists(order.channel, order.status),
+    ...(needsAPerson(order) ? [needingAPerson] : []),
+  ];
 }
 
 /** Adds the order's entries to these lists; entries it has already stay as they are. */
@@ -76,28 +91,33 @@ async function leave(order: ListedOrder, lists: string[]): Promise<void> {
 }
 
 /**
- * Puts the order on the lists of its status, and, when it had another one before (`previous`; none for a
- * new order), takes it off those. Idempotent: a retry changes nothing more.
+ * Puts the order on the lists its state puts it on, and, when it was on lists before (`before`: its state
+ * as last saved; none for a new order), takes it off those it no longer belongs on. Idempotent: a retry
+ * changes nothing more.
  */
-export async function moveOrderInLists(order: ListedOrder, previous: OrderStatus | undefined): Promise<void> {
-  if (previous === order.status) return;
-  if (previous === undefined) return enter(order, listsOf(order));
-  await enter(order, statusLists(order.channel, order.status));
-  await leave(order, statusLists(order.channel, previous));
+export async function moveOrderInLists(order: ListedOrder, before: Pick<ListedOrder, 'status' | 'lateSince'> | undefined): Promise<void> {
+  const now = listsOf(order);
+  if (before === undefined) return enter(order, now);
+  const was = listsOf({ ...order, status: before.status, lateSince: before.lateSince });
+  await enter(order, now.filter((list) => !was.includes(list)));
+  await leave(order, was.filter((list) => !now.includes(list)));
 }
 
 /**
  * Makes the order's entries what its current state says, whatever happened before: on the lists of its
- * status and of no other. For a save whose earlier attempt may have stopped between the view and its lists.
+ * state and of no other. For a save whose earlier attempt may have stopped between the view and its lists.
  */
 export async function repairOrderInLists(order: ListedOrder): Promise<void> {
-  await enter(order, listsOf(order));
-  await leave(order, ORDER_STATUSES.filter((status) => status !== order.status).flatMap((status) => statusLists(order.channel, status)));
+  const now = listsOf(order);
+  await enter(order, now);
+  const others = [...ORDER_STATUSES.flatMap((status) => statusLists(order.channel, status)), needingAPerson];
+  await leave(order, others.filter((list) => !now.includes(list)));
 }
 
 /**
  * The orders on the list that serves the filter, newest first, after `after`: at most `limit`. A filter on
- * the customer reads the customer's list; the caller checks the other conditions on the orders.
+ * the customer (id or email) or on needing a person reads that list; the caller checks the other conditions
+ * on the orders.
  */
 export async function listedOrders(filter: OrderListFilter, page: { after?: OrderPosition; limit: number }): Promise<OrderPosition[]> {
   const list = listFor(filter);
@@ -114,8 +134,10 @@ function positionOf(id: string): OrderPosition {
   return { createdAt, orderId };
 }
 
-function listFor({ channel, status, customerId }: OrderListFilter): string {
+function listFor({ channel, status, customerId, customerEmail, needsAPerson }: OrderListFilter): string {
   if (customerId) return byCustomer(customerId);
+  if (customerEmail) return byEmail(customerEmail);
+  if (needsAPerson) return needingAPerson;
   if (channel && status) return byChannelAndStatus(channel, status);
   if (channel) return byChannel(channel);
   if (status) return byStatus(status);

@@ -5,7 +5,7 @@
  * against that type by the compiler, so the two cannot drift apart.
  */
 import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
-import { FINAL_ORDER_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
+import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
 import { listedOrders, moveOrderInLists, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
 
@@ -134,18 +134,18 @@ function toOrderState({ _id, ...fields }: OrderDocument): OrderState {
  */
 export async function saveOrderView(state: OrderState): Promise<void> {
   const { orderId, ...fields } = state;
-  let before: { status: OrderStatus; revision: number } | null;
+  let before: { status: OrderStatus; revision: number; lateSince?: string } | null;
   try {
     // The whole document before: FerretDB v1 takes no projection on findAndModify.
     before = await OrderModel.findOneAndUpdate({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true, new: false }).lean();
   } catch (error) {
     ignoreDuplicateKey(error);
-    const stored = await OrderModel.findById(orderId, { status: 1, channel: 1, customer: 1, createdAt: 1 }).lean();
+    const stored = await OrderModel.findById(orderId, { status: 1, channel: 1, customer: 1, createdAt: 1, lateSince: 1 }).lean();
     if (stored) await repairOrderInLists({ ...stored, orderId });
     return;
   }
   // What intake stored (revision 0) is on no list yet.
-  await moveOrderInLists(state, before && before.revision > 0 ? before.status : undefined);
+  await moveOrderInLists(state, before && before.revision > 0 ? before : undefined);
 }
 
 /**
@@ -196,8 +196,14 @@ export async function listOrders(filter: OrderListFilter, page: { after?: OrderP
   return { items: items.slice(0, page.limit), more: items.length > page.limit };
 }
 
-function matches(order: OrderState, { channel, status, customerId }: OrderListFilter): boolean {
-  return (!channel || order.channel === channel) && (!status || order.status === status) && (!customerId || order.customer.id === customerId);
+function matches(order: OrderState, { channel, status, customerId, customerEmail, needsAPerson: needed }: OrderListFilter): boolean {
+  return (
+    (!channel || order.channel === channel) &&
+    (!status || order.status === status) &&
+    (!customerId || order.customer.id === customerId) &&
+    (!customerEmail || order.customer.email.toLowerCase() === customerEmail.trim().toLowerCase()) &&
+    (!needed || needsAPerson(order))
+  );
 }
 
 /** Ids of the orders still waiting for the SKU, oldest first. */

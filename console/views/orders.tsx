@@ -1,4 +1,4 @@
-/** The order search: by order id, external id or customer id, or a list by status and channel, newest first. */
+/** The order search: by order id, external id, customer id or email, or a list by status, channel and need of a person, newest first. */
 import { ORDER_STATUSES } from '../../domain/order.js';
 import type { OrderView } from '../../api/schemas/orders.js';
 import { money, statusText, when } from './format.js';
@@ -8,6 +8,8 @@ export interface OrderSearch {
   q?: string;
   status?: string;
   channel?: string;
+  /** '1': only orders that need a person (a review, stock, a failure, late). */
+  attention?: string;
 }
 
 export function OrdersPage({ context, search, orders, olderHref, problem }: {
@@ -22,8 +24,8 @@ export function OrdersPage({ context, search, orders, olderHref, problem }: {
       <h1>Orders</h1>
       <form method="get" action="/console" class="search" role="search">
         <div class="field grow">
-          <label for="q">Order id, external id or customer id</label>
-          <input id="q" name="q" type="search" value={search.q ?? ''} placeholder="ord_…, the channel's order number, or a customer id" />
+          <label for="q">Order id, external id, customer id or email</label>
+          <input id="q" name="q" type="search" value={search.q ?? ''} placeholder="ord_…, the channel's order number, a customer id or email" />
         </div>
         <div class="field">
           <label for="status">Status</label>
@@ -38,6 +40,7 @@ export function OrdersPage({ context, search, orders, olderHref, problem }: {
           <label for="channel">Channel</label>
           <input id="channel" name="channel" value={search.channel ?? ''} placeholder="any" />
         </div>
+        <label class="inline attention"><input type="checkbox" name="attention" value="1" checked={search.attention === '1'} /> Needs a person</label>
         <button type="submit">Search</button>
       </form>
       <ProblemNotice problem={problem} />

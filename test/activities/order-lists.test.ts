@@ -17,14 +17,14 @@ beforeAll(async () => {
 afterAll(async () => close?.());
 
 /** An order's view as its workflow would save it, created `minute` minutes into the day. */
-function view(minute: number, fields: { status?: OrderStatus; channel?: string; customerId?: string } = {}): OrderState {
+function view(minute: number, fields: { status?: OrderStatus; channel?: string; customerId?: string; email?: string } = {}): OrderState {
   const receivedAt = new Date(Date.UTC(2026, 11, 1, 0, minute)).toISOString();
   const order = receivedOrder(orderInput([{ sku: 'SKU-1', quantity: 1 }], { orderId: uniqueId('ord'), receivedAt }));
   return {
     ...order,
     channel: fields.channel ?? 'web',
     status: fields.status ?? 'received',
-    customer: { ...order.customer, id: fields.customerId ?? order.customer.id },
+    customer: { ...order.customer, id: fields.customerId ?? order.customer.id, email: fields.email ?? order.customer.email },
     revision: 1,
   };
 }
@@ -124,16 +124,44 @@ describe('order lists', () => {
     expect(idsOf(await listOrders({ channel, status: 'received' }, { limit: 10 }))).toEqual([]);
   });
 
+  it("list an order by its customer's email, in any case", async () => {
+    const email = `${uniqueId('Erika')}@Example.com`;
+    const [first, second] = [view(3, { email }), view(4, { email: email.toLowerCase() })];
+    for (const order of [first, second]) await saveOrderView(order);
+    expect(idsOf(await listOrders({ customerEmail: email.toUpperCase() }, { limit: 10 }))).toEqual([second.orderId, first.orderId]);
+    expect(idsOf(await listOrders({ customerEmail: email, status: 'allocated' }, { limit: 10 }))).toEqual([]);
+  });
+
+  it('list an order as needing a person while it waits for review or stock, has failed or is late, and no longer after', async () => {
+    const email = `${uniqueId('attention')}@example.com`;
+    const needing = async () => idsOf(await listOrders({ needsAPerson: true, customerEmail: email }, { limit: 10 }));
+    const order = view(5, { email });
+    await saveOrderView(order);
+    expect(await needing()).toEqual([]);
+    await advance(order, 'awaiting_review');
+    expect(await needing()).toEqual([order.orderId]);
+    expect(idsOf(await listOrders({ needsAPerson: true }, { limit: 100 }))).toContain(order.orderId);
+    await advance(order, 'allocated');
+    expect(idsOf(await listOrders({ needsAPerson: true }, { limit: 100 }))).not.toContain(order.orderId);
+    order.lateSince = new Date().toISOString();
+    order.revision += 1;
+    await saveOrderView(order);
+    expect(idsOf(await listOrders({ needsAPerson: true }, { limit: 100 }))).toContain(order.orderId);
+    await advance(order, 'delivered');
+    expect(idsOf(await listOrders({ needsAPerson: true }, { limit: 100 }))).not.toContain(order.orderId);
+  });
+
   it('enter the orders stored before lists had entries, once', async () => {
     const channel = uniqueId('ch');
     const order = view(1, { channel, status: 'delivered' });
     const { orderId, ...fields } = order;
     await OrderModel.create({ _id: orderId, ...fields });
-    await MigrationModel.deleteOne({ _id: 'order-list-entries' });
+    await MigrationModel.deleteMany({ _id: { $in: ['order-list-entries', 'order-lists-by-email-and-attention'] } });
     expect(idsOf(await listOrders({ channel }, { limit: 10 }))).toEqual([]);
 
     await runMigrations();
     expect(idsOf(await listOrders({ channel, status: 'delivered' }, { limit: 10 }))).toEqual([orderId]);
+    expect(idsOf(await listOrders({ customerEmail: order.customer.email, channel }, { limit: 10 }))).toEqual([orderId]);
     await OrderListEntryModel.deleteMany({ orderId });
     await runMigrations(); // done already: nothing changes
     expect(idsOf(await listOrders({ channel }, { limit: 10 }))).toEqual([]);

@@ -75,7 +75,7 @@ async function signIn(page: Page, key: string): Promise<void> {
 }
 
 async function search(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Order id, external id or customer id').fill(text);
+  await page.getByLabel('Order id, external id, customer id or email').fill(text);
   await page.getByRole('button', { name: 'Search' }).click();
 }
 
@@ -331,16 +331,16 @@ describe("the customer's tracking page", () => {
 });
 
 describe('finding an order', () => {
-  it('finds it by order id, external id and customer id, and lists it by status, newest first', async () => {
+  it('finds it by order id, external id, customer id and email, and lists it by status, newest first', async () => {
     const { context, page } = await newPage();
     await signIn(page, KEYS.support);
-    for (const key of [order.orderId, order.externalId, order.customerId]) {
+    for (const key of [order.orderId, order.externalId, order.customerId, order.email.toUpperCase()]) {
       await search(page, key);
       const rows = page.locator('table.orders tbody tr');
       expect(await rows.count(), `searching ${key}`).toBe(1);
       expect(await rows.first().textContent()).toContain(order.externalId);
     }
-    await page.getByLabel('Order id, external id or customer id').fill('');
+    await page.getByLabel('Order id, external id, customer id or email').fill('');
     await page.getByLabel('Status').selectOption('allocated');
     await page.getByRole('button', { name: 'Search' }).click();
     const listed = await page.locator('table.orders tbody tr').allTextContents();
@@ -349,6 +349,18 @@ describe('finding an order', () => {
     await screenshot(page, 'orders');
     await search(page, uniqueId('nobody'));
     expect(await page.getByText('No orders match.').count()).toBe(1);
+    await context.close();
+  });
+
+  it('lists the orders that need a person: a held one is there, an allocated one is not', async () => {
+    const held = await placedOrder('awaiting_review', 'tok_review');
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await page.getByLabel('Needs a person').check();
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = await page.locator('table.orders tbody tr').allTextContents();
+    expect(rows.some((row) => row.includes(held.externalId))).toBe(true);
+    expect(rows.some((row) => row.includes(order.externalId))).toBe(false);
     await context.close();
   });
 
