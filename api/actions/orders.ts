@@ -1,6 +1,6 @@
 /**
  * Changes to a running order that people ask for: cancel it or some units, change its shipping address,
- * decide its review hold. The v1 API (api/routes/orders.ts) and the console (console/router.ts) both call
+ * decide its review hold. The v1 API (api/routes/orders.ts) and the console (api/console/router.ts) both call
  * these, so both check and word everything the same way.
  */
 import type { Client } from '@temporalio/client';

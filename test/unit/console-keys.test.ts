@@ -1,7 +1,7 @@
 /** Console sessions and customers' tracking links: what a cookie or a link proves, and what it cannot. */
 import { describe, expect, it } from 'vitest';
 import { loadApiKeys } from '../../api/auth.js';
-import { loadConsoleKeys, principalOfSession, sessionFor } from '../../console/session.js';
+import { loadConsoleKeys, principalOfSession, sessionFor } from '../../api/console/session.js';
 import { trackingLinks } from '../../services/tracking-links.js';
 
 const SECRET = 'a-console-secret-of-more-than-32-characters';

@@ -3,7 +3,7 @@
  * customer's words, the parcels that left (carrier, tracking number), and the emails as a timeline; nothing
  * about payment, stock or review holds that the emails did not say.
  */
-import type { OrderStatus, Shipment } from '../../domain/order.js';
+import type { OrderStatus, Shipment } from '../../../domain/order.js';
 import { when } from './format.js';
 
 /** The status as the customer knows it from the emails; a review hold looks like any received order. */

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
-import { principalOfDigest, type KeyEntry, type Principal } from '../api/auth.js';
+import { principalOfDigest, type KeyEntry, type Principal } from '../auth.js';
 
 export const SESSION_COOKIE = 'oms_console';
 const SESSION_HOURS = 12;

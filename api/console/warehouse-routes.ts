@@ -1,11 +1,11 @@
 /** /console/warehouse: a warehouse's shipments to ship and deliver, and returns to receive, for the warehouse role. */
 import { Router, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
-import { recordReturnReceipt, RETURN_ROLES } from '../api/actions/returns.js';
-import { reportShipmentEvent, SHIPMENT_EVENT_ROLES } from '../api/actions/shipments.js';
-import { loadOrder } from '../api/order-access.js';
-import { HttpProblem, problems } from '../api/problem.js';
-import { allWarehouses } from '../persistence/warehouses.js';
+import { recordReturnReceipt, RETURN_ROLES } from '../actions/returns.js';
+import { reportShipmentEvent, SHIPMENT_EVENT_ROLES } from '../actions/shipments.js';
+import { loadOrder } from '../order-access.js';
+import { HttpProblem, problems } from '../problem.js';
+import { allWarehouses } from '../../persistence/warehouses.js';
 import { idForNotice, type Render } from './pages.js';
 import { warehouseWork } from './warehouse-work.js';
 import { ReturnReceiptPage, WarehousePage } from './views/warehouse.js';

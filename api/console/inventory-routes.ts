@@ -1,14 +1,14 @@
 /** /console/inventory: stock per SKU and warehouse, what runs low, adjustments and the ledger, for the admin role. */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { adjustInventory } from '../api/actions/inventory.js';
-import { decodeKeyset, encodeKeyset, movementCursor } from '../api/cursor.js';
-import { HttpProblem, problems } from '../api/problem.js';
-import { Sku } from '../api/schemas/common.js';
-import { parseWith } from '../api/validation.js';
-import { inventoryPage, movementPage, skuSummary } from '../persistence/inventory.js';
-import { allWarehouses } from '../persistence/warehouses.js';
-import type { StockEffects } from '../services/stock-effects.js';
+import { adjustInventory } from '../actions/inventory.js';
+import { decodeKeyset, encodeKeyset, movementCursor } from '../cursor.js';
+import { HttpProblem, problems } from '../problem.js';
+import { Sku } from '../schemas/common.js';
+import { parseWith } from '../validation.js';
+import { inventoryPage, movementPage, skuSummary } from '../../persistence/inventory.js';
+import { allWarehouses } from '../../persistence/warehouses.js';
+import type { StockEffects } from '../../services/stock-effects.js';
 import type { Render } from './pages.js';
 import { InventoryPage, SkuPage } from './views/inventory.js';
 

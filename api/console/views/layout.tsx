@@ -1,6 +1,6 @@
 /** The frame of every console page: header with the sections a role may open, who is signed in, sign-out. */
 import type { ComponentChildren } from 'preact';
-import type { Principal } from '../../api/auth.js';
+import type { Principal } from '../../auth.js';
 
 export interface PageContext {
   principal?: Principal;

@@ -2,8 +2,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
-import type { Role } from '../api/auth.js';
-import { problems } from '../api/problem.js';
+import type { Role } from '../auth.js';
+import { problems } from '../problem.js';
 import type { PageContext } from './views/layout.js';
 
 export interface Render {

@@ -1,7 +1,7 @@
 /** The inventory screens: stock per SKU and warehouse, what runs low, and one SKU with its adjustments and ledger. */
-import type { InventorySummary } from '../../persistence/inventory.js';
-import type { StockMovementDoc } from '../../persistence/stock-models.js';
-import type { Warehouse } from '../../persistence/warehouses.js';
+import type { InventorySummary } from '../../../persistence/inventory.js';
+import type { StockMovementDoc } from '../../../persistence/stock-models.js';
+import type { Warehouse } from '../../../persistence/warehouses.js';
 import { statusText, when } from './format.js';
 import { CsrfField, Layout, ProblemNotice, type PageContext } from './layout.js';
 

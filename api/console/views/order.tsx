@@ -3,7 +3,7 @@
  * the changes this person may ask for. The details (#order-live) refresh by themselves when the order changes
  * (console/assets/live.js); the forms below them keep what is being typed.
  */
-import type { OrderView } from '../../api/schemas/orders.js';
+import type { OrderView } from '../../schemas/orders.js';
 import type { OrderActionName } from '../order-actions.js';
 import { money, statusText, when } from './format.js';
 import { CsrfField, Layout, ProblemNotice, type PageContext } from './layout.js';

@@ -1,5 +1,5 @@
 /** The warehouse screen: what to ship and what is on its way from one warehouse, and receiving a return. */
-import type { Warehouse } from '../../persistence/warehouses.js';
+import type { Warehouse } from '../../../persistence/warehouses.js';
 import type { WarehouseWork } from '../warehouse-work.js';
 import { statusText, when } from './format.js';
 import { CsrfField, Layout, ProblemNotice, type PageContext } from './layout.js';

@@ -4,11 +4,11 @@
  * happen, and the answer says what did.
  */
 import type { Client } from '@temporalio/client';
-import { cancelOrder, changeShippingAddress, ORDER_CHANGE_ROLES, reviewOrder } from '../api/actions/orders.js';
-import { requestReturn, RETURN_ROLES } from '../api/actions/returns.js';
-import type { Principal, Role } from '../api/auth.js';
-import type { ChangeRequest } from '../api/updates.js';
-import { FINAL_ORDER_STATUSES, type OrderState } from '../domain/order.js';
+import { cancelOrder, changeShippingAddress, ORDER_CHANGE_ROLES, reviewOrder } from '../actions/orders.js';
+import { requestReturn, RETURN_ROLES } from '../actions/returns.js';
+import type { Principal, Role } from '../auth.js';
+import type { ChangeRequest } from '../updates.js';
+import { FINAL_ORDER_STATUSES, type OrderState } from '../../domain/order.js';
 
 export type Form = Record<string, string | undefined>;
 

@@ -1,5 +1,5 @@
 /** How the console writes values: money, times, statuses. */
-import { formatMoney } from '../../domain/money.js';
+import { formatMoney } from '../../../domain/money.js';
 
 export const money = (amount: number, currency: string) => formatMoney({ amount, currency });
 

@@ -4,8 +4,8 @@
  * orders in flight, so reading them costs the same however many orders have been delivered; a warehouse
  * sees its own among the in-flight orders of all, up to IN_FLIGHT_PER_STATUS of each status.
  */
-import type { OrderStatus, Shipment } from '../domain/order.js';
-import { listOrders } from '../persistence/orders.js';
+import type { OrderStatus, Shipment } from '../../domain/order.js';
+import { listOrders } from '../../persistence/orders.js';
 
 const OPEN_SHIPMENT_STATUSES: OrderStatus[] = ['allocated', 'partially_shipped', 'shipped', 'backordered'];
 const IN_FLIGHT_PER_STATUS = 100;

@@ -3,9 +3,9 @@
  * make, or one for no order, gets a plain 404 that says nothing more.
  */
 import { Router } from 'express';
-import { customerEmailsOf } from '../persistence/notifications.js';
-import { findOrder } from '../persistence/orders.js';
-import type { TrackingLinks } from '../services/tracking-links.js';
+import { customerEmailsOf } from '../../persistence/notifications.js';
+import { findOrder } from '../../persistence/orders.js';
+import type { TrackingLinks } from '../../services/tracking-links.js';
 import { renderPage } from './pages.js';
 import { TrackingPage } from './views/tracking.js';
 
