@@ -179,6 +179,41 @@ describe('acting on an order', () => {
     await context.close();
   });
 
+  it('changes the shipping address before anything shipped: the confirmation shows the new address, the order takes it', async () => {
+    const { orderId } = await allocatedOrder();
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await page.goto(`/console/orders/${orderId}`);
+    await page.getByLabel('Street and number').fill('Karl-Marx-Allee 1');
+    await page.getByLabel('Postal code').fill('10178');
+    await page.getByRole('button', { name: 'Change address…' }).click();
+    expect(await page.locator('main p').first().textContent()).toMatch(/^Ship order \S+ to Erika Mustermann, Karl-Marx-Allee 1, 10178 Berlin, DE\.$/);
+    await page.getByRole('button', { name: 'Yes, go ahead' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/new address was accepted/);
+    await vi.waitFor(async () => expect((await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.shippingAddress).toMatchObject({ line1: 'Karl-Marx-Allee 1', postalCode: '10178' }), { timeout: 20_000 });
+    await context.close();
+  });
+
+  it('opens a return of a delivered order for the units chosen', async () => {
+    const { orderId } = await allocatedOrder();
+    const { shipmentId } = (await api('GET', `/v1/orders/${orderId}`, KEYS.support)).body.shipments[0];
+    for (const type of ['shipped', 'delivered']) expect((await api('POST', `/v1/shipments/${shipmentId}/events`, KEYS.warehouse, { type })).status).toBe(202);
+    await waitForStatus(orderId, 'delivered');
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await page.goto(`/console/orders/${orderId}`);
+    expect(await page.getByRole('button', { name: 'Cancel…' }).count()).toBe(0);
+    await page.locator('#order-actions').getByLabel(/^L1: /).fill('1');
+    await page.locator('#order-actions').getByLabel('Reason').fill('Does not fit');
+    await page.getByRole('button', { name: 'Open return…' }).click();
+    expect(await page.locator('main p').first().textContent()).toMatch(/^Open a return of 1 x SKU-\S+ for order \S+, because: Does not fit\.$/);
+    await page.getByRole('button', { name: 'Yes, go ahead' }).click();
+    expect(await page.getByRole('status').textContent()).toMatch(/return was opened/);
+    const view = await waitForStatus(orderId, 'partially_returned');
+    expect(view.returns[0]).toMatchObject({ status: 'requested', reason: 'Does not fit', lines: [{ lineId: 'L1', quantity: 1 }] });
+    await context.close();
+  });
+
   it('shows a refusal (409) as a readable message and changes nothing', async () => {
     const { orderId } = await allocatedOrder();
     const { context, page } = await newPage();
