@@ -78,8 +78,9 @@ function listsOf(order: Omit<ListedOrder, 'orderId'>): string[] {
   ];
 }
 
-/** Adds the order's entries to these lists; entries it has already stay as they are. */
+/** Adds the order's entries to these lists; entries it has already stay as they are. None: no database call. */
 async function enter(order: ListedOrder, lists: string[]): Promise<void> {
+  if (lists.length === 0) return;
   await OrderListEntryModel.insertMany(
     lists.map((list) => ({ _id: entryId(list, order), orderId: order.orderId })),
     { ordered: false },
@@ -87,6 +88,7 @@ async function enter(order: ListedOrder, lists: string[]): Promise<void> {
 }
 
 async function leave(order: ListedOrder, lists: string[]): Promise<void> {
+  if (lists.length === 0) return;
   await OrderListEntryModel.deleteMany({ _id: { $in: lists.map((list) => entryId(list, order)) } });
 }
 
