@@ -12,6 +12,7 @@ import { trackingRoutes } from './console/tracking-routes.js';
 import { trackingLinks } from '../services/tracking-links.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
+import { failedAuthenticationLimit, methodNotAllowed, perKeyLimit, rateLimitSettings, requireJsonBody, securityHeaders } from './guards.js';
 import { createOpenApiDocument } from './openapi.js';
 import { problems, problemHandler } from './problem.js';
 import { adminRouter } from './routes/admin.js';
@@ -38,9 +39,11 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
+  const limits = rateLimitSettings(env);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(securityHeaders());
 
   app.get('/health', async (_req, res) => {
     const [mongo, temporalUp] = await Promise.all([pingMongo(), pingTemporal(temporal)]);
@@ -50,6 +53,9 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument));
   app.use(docsRouter());
   app.use('/track', trackingRoutes(trackingLinks(env)));
+  // Guessing keys counts the same at the console's sign-in and at the API.
+  const guessing = failedAuthenticationLimit(limits);
+  app.post('/console/sign-in', guessing);
   app.use(
     '/console',
     consoleRouter({
@@ -63,7 +69,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
     }),
   );
 
-  app.use('/v1', authenticate(keys));
+  app.use('/v1', guessing, authenticate(keys), perKeyLimit(limits), requireJsonBody);
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   app.use(ordersRouter(temporal, { taskQueue, orderPolicy }));
   app.use(returnsRouter(temporal));
@@ -73,6 +79,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.use(inventoryRouter(effects, inventory));
   app.use(adminRouter(effects));
 
+  app.use(methodNotAllowed(openApiDocument));
   app.use((req, _res, next) => next(problems.notFound(`No route for ${req.method} ${req.path}.`)));
   app.use(problemHandler);
   return app;

@@ -26,6 +26,9 @@ export const problems = {
   forbidden: (detail: string) => new HttpProblem(403, 'Forbidden', detail),
   notFound: (detail: string) => new HttpProblem(404, 'Not found', detail),
   conflict: (detail: string) => new HttpProblem(409, 'Conflict', detail),
+  methodNotAllowed: (detail: string) => new HttpProblem(405, 'Method not allowed', detail),
+  unsupportedMediaType: (detail: string) => new HttpProblem(415, 'Unsupported media type', detail),
+  tooManyRequests: (detail: string) => new HttpProblem(429, 'Too many requests', detail),
   unavailable: (detail: string) => new HttpProblem(503, 'Service unavailable', detail),
 };
 
@@ -41,10 +44,12 @@ const TYPE_BY_STATUS: Record<number, string> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not-found',
+  405: 'method-not-allowed',
   409: 'conflict',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
   422: 'unprocessable',
+  429: 'too-many-requests',
   503: 'unavailable',
 };
 

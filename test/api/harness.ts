@@ -63,7 +63,7 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(options: { database: string; worker: boolean; orderPolicy?: Partial<OrderPolicySettings> }): Promise<ApiHarness> {
+export async function startApi(options: { database: string; worker: boolean; orderPolicy?: Partial<OrderPolicySettings>; env?: NodeJS.ProcessEnv }): Promise<ApiHarness> {
   const address = inject('temporalAddress');
   const taskQueue = `api-${options.database}-${randomUUID()}`;
   const db = await useTestDatabase(options.database);
@@ -92,7 +92,7 @@ export async function startApi(options: { database: string; worker: boolean; ord
     workerRun = worker.run();
   }
 
-  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: {} });
+  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: options.env ?? {} });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
