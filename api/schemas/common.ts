@@ -13,6 +13,13 @@ const identifier = (what: string) =>
     .max(64)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, `${what} may hold letters, digits, '.', '_' and '-'`);
 
+/**
+ * Text a client sends: any characters but control characters (NUL, line breaks, tabs, escapes, C1), which
+ * would end up in emails, timelines and logs.
+ */
+export const Text = (min: number, max: number) =>
+  z.string().min(min).max(max).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters (such as NUL, tabs or line breaks)');
+
 export const Sku = identifier('a SKU').meta({ id: 'Sku', example: 'TSHIRT-BLUE-M' });
 /**
  * Path segments that /v1/inventory/{sku}/... uses for its own sub-resources, so no warehouse may be named
@@ -34,16 +41,16 @@ export const GeoPoint = z.strictObject({ lat: z.number().min(-90).max(90), lng: 
 export const Money = z.strictObject({ amount: MinorUnits, currency: CurrencyCode }).meta({ id: 'Money' });
 
 export const Customer = z
-  .strictObject({ id: z.string().min(1).max(128), email: z.email().max(254), name: z.string().min(1).max(200).optional() })
+  .strictObject({ id: Text(1, 128), email: z.email().max(254), name: Text(1, 200).optional() })
   .meta({ id: 'Customer' });
 
 export const Address = z
   .strictObject({
-    name: z.string().min(1).max(200).optional(),
-    line1: z.string().min(1).max(200),
-    line2: z.string().max(200).optional(),
-    city: z.string().min(1).max(100),
-    postalCode: z.string().min(1).max(20),
+    name: Text(1, 200).optional(),
+    line1: Text(1, 200),
+    line2: Text(0, 200).optional(),
+    city: Text(1, 100),
+    postalCode: Text(1, 20),
     country: CountryCode,
     location: GeoPoint.optional(),
   })

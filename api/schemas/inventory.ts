@@ -1,10 +1,10 @@
 /** Warehouses, stock levels, adjustments, the ledger and reconciliation: /v1/warehouses, /v1/inventory, /v1/admin. */
 import { z } from 'zod';
 import { STOCK_MOVEMENT_KINDS } from '../../domain/stock.js';
-import { CountryCode, GeoPoint, OrderId, PageCursor, PageLimit, Quantity, Sku, Timestamp, WarehouseId } from './common.js';
+import { CountryCode, GeoPoint, OrderId, PageCursor, PageLimit, Quantity, Sku, Text, Timestamp, WarehouseId } from './common.js';
 
 export const WarehouseRequest = z
-  .strictObject({ name: z.string().min(1).max(200), country: CountryCode, location: GeoPoint })
+  .strictObject({ name: Text(1, 200), country: CountryCode, location: GeoPoint })
   .meta({ id: 'WarehouseRequest' });
 
 export const Warehouse = z
@@ -72,7 +72,7 @@ export const StockAdjustmentRequest = z
       .max(1_000_000_000)
       .refine((delta) => delta !== 0, 'must not be 0')
       .meta({ description: 'Change in on-hand units: positive adds, negative removes' }),
-    reason: z.string().min(1).max(500),
+    reason: Text(1, 500),
     kind: z.enum(ADJUSTMENT_KINDS).optional().meta({
       description: "Default: 'receive' for a positive delta, 'adjust' for a negative one. 'receive' and 'restock' need a positive delta",
     }),

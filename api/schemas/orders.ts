@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES } from '../../domain/order.js';
 import { SHIPMENT_EVENT_TYPES } from '../../domain/shipment-events.js';
-import { Address, Customer, CurrencyCode, MinorUnits, Money, OrderId, ShipmentId, Sku, Timestamp, WarehouseId } from './common.js';
+import { Address, Customer, CurrencyCode, MinorUnits, Money, OrderId, ShipmentId, Sku, Text, Timestamp, WarehouseId } from './common.js';
 
 export const OrderLineInput = z.strictObject({
   sku: Sku,
@@ -12,19 +12,19 @@ export const OrderLineInput = z.strictObject({
 
 /** Units of order lines, as a line cancellation and a return name them. */
 const LineQuantities = z
-  .array(z.strictObject({ lineId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(10_000) }))
+  .array(z.strictObject({ lineId: Text(1, 64), quantity: z.number().int().min(1).max(10_000) }))
   .min(1)
   .max(100)
   .refine((lines) => new Set(lines.map((l) => l.lineId)).size === lines.length, 'each line may be listed once');
 
 export const CreateOrderRequest = z
   .strictObject({
-    externalId: z.string().min(1).max(128).meta({ description: "The channel's own order reference; unique per channel" }),
+    externalId: Text(1, 128).meta({ description: "The channel's own order reference; unique per channel" }),
     customer: Customer,
     shippingAddress: Address,
     lines: z.array(OrderLineInput).min(1).max(100),
     currency: CurrencyCode,
-    payment: z.strictObject({ token: z.string().min(1).max(128).meta({ example: 'tok_ok' }) }),
+    payment: z.strictObject({ token: Text(1, 128).meta({ example: 'tok_ok' }) }),
     allowPartialShipment: z
       .boolean()
       .optional()
@@ -147,8 +147,8 @@ export type OrderView = z.infer<typeof OrderView>;
 
 export const OrderListQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
-  channel: z.string().min(1).max(64).optional(),
-  customerId: z.string().min(1).max(128).optional(),
+  channel: Text(1, 64).optional(),
+  customerId: Text(1, 128).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
@@ -158,12 +158,12 @@ export const OrderList = z
   .meta({ id: 'OrderList' });
 
 export const ReviewOrderRequest = z
-  .strictObject({ decision: z.enum(['approve', 'reject']), note: z.string().min(1).max(500).optional() })
+  .strictObject({ decision: z.enum(['approve', 'reject']), note: Text(1, 500).optional() })
   .meta({ id: 'ReviewOrderRequest' });
 
 export const CancelOrderRequest = z
   .strictObject({
-    reason: z.string().min(1).max(500),
+    reason: Text(1, 500),
     lines: LineQuantities.optional().meta({ description: 'Cancel only these units of these lines (what has not shipped); without it, the whole order' }),
   })
   .meta({ id: 'CancelOrderRequest' });
@@ -182,7 +182,7 @@ export const CancelOrderResponse = z.object({ orderId: OrderId, status: z.enum(O
 export const ReturnRequest = z
   .strictObject({
     lines: LineQuantities.meta({ description: 'Units of order lines to send back, each line once: at most its units delivered and not on another return' }),
-    reason: z.string().min(1).max(500),
+    reason: Text(1, 500),
   })
   .meta({ id: 'ReturnRequest' });
 
@@ -208,7 +208,7 @@ export const ReturnReceiptAccepted = z
   .meta({ id: 'ReturnReceiptAccepted' });
 
 export const ShipmentEventRequest = z
-  .strictObject({ type: z.enum(SHIPMENT_EVENT_TYPES), trackingNumber: z.string().min(1).max(64).optional() })
+  .strictObject({ type: z.enum(SHIPMENT_EVENT_TYPES), trackingNumber: Text(1, 64).optional() })
   .meta({ id: 'ShipmentEventRequest' });
 
 export const ShipmentEventResponse = z.object({

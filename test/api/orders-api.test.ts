@@ -215,6 +215,8 @@ describe('order validation', () => {
     ['an invalid email', (b: Record<string, unknown>) => ({ ...b, customer: { id: 'c', email: 'not-an-email' } }), 'customer.email'],
     ['a lowercase currency', (b: Record<string, unknown>) => ({ ...b, currency: 'eur' }), 'currency'],
     ['no payment', ({ payment: _payment, ...b }: Record<string, unknown>) => b, 'payment'],
+    ['a NUL in the customer name', (b: Record<string, unknown>) => ({ ...b, customer: { id: 'c', email: 'c@example.com', name: 'Eri\u0000ka' } }), 'customer.name', /control characters/],
+    ['a line break in the street', (b: Record<string, unknown>) => ({ ...b, shippingAddress: { ...BERLIN_ADDRESS, line1: 'Unter den Linden 1\r\nBcc: x@example.com' } }), 'shippingAddress.line1', /control characters/],
   ])('rejects %s with 400 naming the field, and starts nothing', async (_case, mutate, path, message?: RegExp) => {
     const body = valid();
     const problem = expectProblem(await api('POST', '/v1/orders', KEYS.web, mutate(body)), 400);
@@ -493,6 +495,13 @@ describe('order lifecycle', () => {
     expect(await inventoryAt(sku)).toEqual({ warehouseId: WAREHOUSE_ID, onHand: 8, reserved: 0, available: 8 });
     expect((await shipmentEvent(shipmentId, 'delivered')).status).toBe(202);
     await waitForOrderStatus(orderId, 'delivered');
+  });
+
+  it('refuses control characters in a reason to cancel (400), and cancels nothing', async () => {
+    const { orderId } = await allocatedOrder();
+    const problem = expectProblem(await api('POST', `/v1/orders/${orderId}/cancel`, KEYS.support, { reason: 'changed\u0007 mind' }), 400);
+    expect(problem.errors).toContainEqual({ path: 'reason', message: expect.stringMatching(/control characters/) });
+    expect((await getOrder(orderId)).body.status).toBe('allocated');
   });
 
   it('requires a reason to cancel (400) and lets no warehouse cancel (403)', async () => {
