@@ -1,6 +1,6 @@
 /** The Express app: routes are thin; errors of every kind leave as application/problem+json. */
 import express from 'express';
-import type { Client } from '@temporalio/client';
+import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client, type ConnectionOptions } from '@temporalio/client';
 import type { InventorySettings } from '../config.js';
 import type { OrderPolicySettings } from '../domain/order.js';
 import { pingMongo } from '../persistence/connection.js';
@@ -22,6 +22,21 @@ import { ordersRouter } from './routes/orders.js';
 import { returnsRouter } from './routes/returns.js';
 import { shipmentsRouter } from './routes/shipments.js';
 import { warehousesRouter } from './routes/warehouses.js';
+
+/** How long the API's database calls wait for an unreachable database before answering 503. */
+export const DATABASE_WAIT_MS = 3_000;
+
+/**
+ * The API's connection to Temporal: it gives up on an unreachable server within about two seconds (the
+ * client's default retries for about 20), so a client hears 503 rather than waiting.
+ */
+export function temporalConnectionOptions(address: string): ConnectionOptions {
+  return {
+    address,
+    connectTimeout: '3 seconds',
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
+  };
+}
 
 export interface AppOptions {
   temporal: Client;
@@ -45,9 +60,12 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.set('query parser', 'simple');
   app.use(securityHeaders());
 
-  app.get('/health', async (_req, res) => {
+  // Liveness: the process answers. Readiness (and /health): it can reach what requests need.
+  app.get('/health/live', (_req, res) => res.json({ status: 'ok' }));
+  app.get(['/health', '/health/ready'], async (_req, res) => {
     const [mongo, temporalUp] = await Promise.all([pingMongo(), pingTemporal(temporal)]);
     const ok = mongo && temporalUp;
+    if (!ok) res.set('Retry-After', '5');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { mongo, temporal: temporalUp } });
   });
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument));

@@ -4,12 +4,12 @@ import { loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo } from '../persistence/connection.js';
 import { SmtpMailer } from '../services/mailer.js';
-import { createApp } from './app.js';
+import { createApp, DATABASE_WAIT_MS, temporalConnectionOptions } from './app.js';
 
 const config = loadConfig();
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'api');
-await connectMongo(config.mongo.uri);
-const connection = await Connection.connect({ address: config.temporal.address });
+await connectMongo(config.mongo.uri, { waitMs: DATABASE_WAIT_MS });
+const connection = await Connection.connect(temporalConnectionOptions(config.temporal.address));
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const app = createApp({
   temporal,

@@ -66,9 +66,28 @@ export function sendProblem(res: Response, problem: HttpProblem): void {
     });
 }
 
+/** Seconds a client should wait before retrying while a dependency is down. */
+const RETRY_AFTER_OUTAGE_S = 5;
+
+/** Which dependency an error says cannot be reached: the database, Temporal, or neither. */
+export function unreachableDependency(error: unknown): 'database' | 'Temporal' | undefined {
+  const { name = '', message = '', code, cause } = (error ?? {}) as { name?: string; message?: string; code?: unknown; cause?: { code?: unknown } };
+  if (/^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|NotConnected)Error$/.test(name) || /buffering timed out/.test(message)) return 'database';
+  // gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) from the Temporal client, directly or as the cause of a ServiceError.
+  const grpc = [code, cause?.code];
+  if ((name === 'ServiceError' || name === 'TransportError' || typeof code === 'number') && grpc.some((c) => c === 14 || c === 4)) return 'Temporal';
+  return undefined;
+}
+
 /** Turns anything thrown by a route, or by Express's body parser, into a problem response. */
 export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (error instanceof HttpProblem) return sendProblem(res, error);
+  const down = unreachableDependency(error);
+  if (down) {
+    console.error(`${req.method} ${req.path}: ${down} unreachable: ${(error as Error)?.message}`);
+    res.set('Retry-After', String(RETRY_AFTER_OUTAGE_S));
+    return sendProblem(res, problems.unavailable(`The ${down} cannot be reached right now; nothing was changed by this request unless a retry says so. Retry after ${RETRY_AFTER_OUTAGE_S} seconds.`));
+  }
   const parserError = error as { type?: string; status?: number };
   if (parserError.type === 'entity.parse.failed') {
     return sendProblem(res, new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON.'));

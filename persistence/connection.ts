@@ -26,9 +26,14 @@ const allModels = [
   WebhookDeliveryModel,
 ];
 
-export async function connectMongo(uri: string): Promise<typeof mongoose> {
+/**
+ * `waitMs`: how long a call waits for an unreachable database before it fails. The API waits briefly, so a
+ * client hears 503 at once; the worker's activities wait longer, and Temporal retries them anyway.
+ */
+export async function connectMongo(uri: string, { waitMs = 10_000 }: { waitMs?: number } = {}): Promise<typeof mongoose> {
+  mongoose.set('bufferTimeoutMS', waitMs);
   // FerretDB v1 has no sessions or retryable writes; MongoDB works either way.
-  await mongoose.connect(uri, { retryWrites: false, serverSelectionTimeoutMS: 10_000 });
+  await mongoose.connect(uri, { retryWrites: false, serverSelectionTimeoutMS: waitMs });
   await ensureIndexes();
   return mongoose;
 }
