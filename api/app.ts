@@ -12,6 +12,7 @@ import { trackingRoutes } from './console/tracking-routes.js';
 import { trackingLinks } from '../services/tracking-links.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
+import { createLogger, requestLog } from './request-log.js';
 import { failedAuthenticationLimit, methodNotAllowed, perKeyLimit, rateLimitSettings, requireJsonBody, securityHeaders } from './guards.js';
 import { createOpenApiDocument } from './openapi.js';
 import { problems, problemHandler } from './problem.js';
@@ -55,9 +56,11 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
   const limits = rateLimitSettings(env);
+  const logger = createLogger(env);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestLog(logger));
   app.use(securityHeaders());
 
   // Liveness: the process answers. Readiness (and /health): it can reach what requests need.

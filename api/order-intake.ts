@@ -15,6 +15,7 @@ import { findOrderRequest, storeReceivedOrder } from '../persistence/orders.js';
 import type { orderWorkflow } from '../workflows/order/workflow.js';
 import { problems } from './problem.js';
 import type { CreateOrderRequest } from './schemas/orders.js';
+import type { Logger } from 'pino';
 
 export type IntakeResult = { created: boolean; orderId: string; status: OrderStatus };
 
@@ -32,11 +33,18 @@ export interface IntakeSettings {
   orderPolicy: OrderPolicySettings;
 }
 
+/** The HTTP request an order came in with: its id (recorded on the workflow) and its log. */
+export interface IntakeContext {
+  requestId: string;
+  log: Pick<Logger, 'warn'>;
+}
+
 export async function submitOrder(
   temporal: Client,
   settings: IntakeSettings,
   channel: string,
   request: CreateOrderRequest,
+  context: IntakeContext,
 ): Promise<IntakeResult> {
   await rejectUnknownSkus(request);
   const orderId = orderIdFor(channel, request.externalId);
@@ -64,7 +72,8 @@ export async function submitOrder(
       workflowId: orderWorkflowId(orderId),
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      memo: { requestHash },
+      // requestId: the API's log lines of the request that started it carry the same id.
+      memo: { requestHash, requestId: context.requestId },
       // What an engineer sees next to the workflow id in the Temporal UI's list.
       staticSummary: `Order ${request.externalId} from ${channel}: ${describeLines(input.lines)}, ${formatMoney(input.total)}`,
       typedSearchAttributes: orderSearchAttributes({ ...input, status: 'received' }),
@@ -76,7 +85,7 @@ export async function submitOrder(
     const status = (description.typedSearchAttributes.get(OrderStatusKey) ?? 'received') as OrderStatus;
     return sameRequestOrConflict(description.memo?.requestHash === requestHash, orderId, status);
   }
-  await storeAsReceived(input);
+  await storeAsReceived(input, context);
   return { created: true, orderId, status: 'received' };
 }
 
@@ -86,11 +95,11 @@ export async function submitOrder(
  * the start: a view without a workflow would make a retried request look accepted. The order is accepted
  * either way, so a failed write is only logged; the workflow stores the view itself moments later.
  */
-async function storeAsReceived(input: OrderInput): Promise<void> {
+async function storeAsReceived(input: OrderInput, { log }: IntakeContext): Promise<void> {
   try {
     await storeReceivedOrder(receivedOrder(input));
   } catch (error) {
-    console.warn(`order ${input.orderId}: accepted, but its view was not stored at intake (the workflow will): ${error instanceof Error ? error.message : String(error)}`);
+    log.warn({ err: error, orderId: input.orderId }, 'order accepted, but its view was not stored at intake (the workflow will)');
   }
 }
 

@@ -177,7 +177,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
   router.use((req, _res, next) => next(problems.notFound(`There is no page at ${req.originalUrl}.`)));
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = asProblem(error);
-    if (problem.status >= 500) console.error(`console: ${req.method} ${req.originalUrl} failed:`, error);
+    if (problem.status >= 500) req.log.error({ err: error }, `console: ${req.method} ${req.originalUrl} failed`);
     render(res, ErrorPage({ context: { principal: req.principal, csrfToken: safeToken(() => generateCsrfToken(req, res)) }, problem }), problem.status);
   });
   return router;

@@ -18,7 +18,7 @@ export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
 
   router.post('/v1/orders', requireRole('channel'), async (req, res) => {
     const body = parseWith(CreateOrderRequest, req.body, 'body');
-    const result = await submitOrder(temporal, intake, principalOf(req).channel!, body);
+    const result = await submitOrder(temporal, intake, principalOf(req).channel!, body, { requestId: String(req.id), log: req.log });
     res.status(result.created ? 202 : 200).json({ orderId: result.orderId, status: result.status });
   });
 

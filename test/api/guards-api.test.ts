@@ -4,12 +4,13 @@
  * standard headers. The API here runs with low limits so they are reached quickly; no worker is needed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BERLIN_ADDRESS, PLACES, seedWarehouse, setStock } from '../support/fixtures.js';
 import { KEYS, expectProblem, startApi, type ApiHarness } from './harness.js';
 
 let harness: ApiHarness;
 
 beforeAll(async () => {
-  harness = await startApi({ database: 'api_guards', worker: false, env: { RATE_LIMIT_PER_KEY: '5', RATE_LIMIT_FAILED_AUTH: '3' } });
+  harness = await startApi({ database: 'api_guards', worker: false, env: { RATE_LIMIT_PER_KEY: '5', RATE_LIMIT_FAILED_AUTH: '3', LOG_LEVEL: 'warn' } });
 });
 
 afterAll(async () => {
@@ -56,6 +57,28 @@ describe('headers and methods', () => {
 });
 
 // Each test uses keys of its own: the limit per key is 5 a minute here.
+describe('request ids', () => {
+  it("answers with the client's X-Request-Id, or a new one, and records it on the order's workflow", async () => {
+    expect((await harness.api('GET', '/health/live', undefined, undefined, { 'x-request-id': 'req-abc.123' })).headers.get('x-request-id')).toBe('req-abc.123');
+    const generated = (await harness.api('GET', '/health/live', undefined, undefined, { 'x-request-id': 'no spaces allowed' })).headers.get('x-request-id');
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+
+    await seedWarehouse('wh-guards', PLACES.berlin);
+    await setStock('SKU-GUARDS', 'wh-guards', 5);
+    const placed = await harness.api('POST', '/v1/orders', KEYS.store, {
+      externalId: 'guards-1',
+      customer: { id: 'c-1', email: 'c@example.com' },
+      shippingAddress: BERLIN_ADDRESS,
+      lines: [{ sku: 'SKU-GUARDS', quantity: 1, unitPrice: 100 }],
+      currency: 'EUR',
+      payment: { token: 'tok_ok' },
+    }, { 'x-request-id': 'req-order-1' });
+    expect(placed.status).toBe(202);
+    const description = await harness.temporal.workflow.getHandle(`order-${placed.body.orderId}`).describe();
+    expect(description.memo).toMatchObject({ requestId: 'req-order-1' });
+  });
+});
+
 describe('rate limits', () => {
   it('lets a key send its limit per minute, then answers 429 with Retry-After and the RateLimit headers', async () => {
     const statuses: number[] = [];

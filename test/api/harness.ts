@@ -92,7 +92,7 @@ export async function startApi(options: { database: string; worker: boolean; ord
     workerRun = worker.run();
   }
 
-  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: options.env ?? {} });
+  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: { LOG_LEVEL: 'warn', ...options.env } });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

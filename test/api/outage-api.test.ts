@@ -37,7 +37,7 @@ beforeAll(async () => {
   await connectMongo(ferretdb.uri('oms_outage'), { waitMs: DATABASE_WAIT_MS });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
-  const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: {} });
+  const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error' } });
   server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -86,7 +86,7 @@ describe('when Temporal cannot be reached', () => {
     await seedWarehouse('wh-outage', PLACES.berlin);
     await setStock('SKU-OUTAGE', 'wh-outage', 5);
     const nowhere = Connection.lazy(temporalConnectionOptions(`127.0.0.1:${await findFreePort()}`));
-    const app = createApp({ temporal: new Client({ connection: nowhere, namespace: 'default' }), taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: {} });
+    const app = createApp({ temporal: new Client({ connection: nowhere, namespace: 'default' }), taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error' } });
     const withoutTemporal: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });

@@ -1,0 +1,35 @@
+/**
+ * Structured logs (pino, JSON lines): one line per request with its id, method, route, status and time,
+ * and the errors it met. The id is the client's `X-Request-Id` when it sends a usable one, else a new
+ * one; it is sent back in `X-Request-Id` and recorded on an order's workflow (its memo), so a log line
+ * leads to the workflow and back. Authorization headers and cookies are never logged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+
+export function createLogger(env: NodeJS.ProcessEnv): Logger {
+  return pino({ level: env.LOG_LEVEL || 'info', base: { service: 'api' } });
+}
+
+const USABLE_ID = /^[\w.:-]{1,100}$/;
+
+export function requestLog(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const sent = req.headers['x-request-id'];
+      const id = typeof sent === 'string' && USABLE_ID.test(sent) ? sent : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    serializers: {
+      // A tracking link's token is a credential: the path keeps only that it was one.
+      req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: req.url?.replace(/^\/track\/[^?]*/, '/track/…') }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  }) as unknown as RequestHandler;
+}
