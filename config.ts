@@ -56,6 +56,8 @@ export interface Config {
   orderPolicy: OrderPolicySettings;
   /** Set by `npm run bench:orders`: the worker and the API count their database calls into this folder. */
   dbProfileDir: string | undefined;
+  /** `host:port` where the worker serves the Temporal SDK's Prometheus metrics; unset: not served. */
+  workerMetricsAddress: string | undefined;
 }
 
 export interface MailSettings {
@@ -126,6 +128,7 @@ export function loadConfig(): Config {
       authorizationValidityMs: durationFromEnv('AUTHORIZATION_VALIDITY', '7d'),
     },
     dbProfileDir: process.env.OMS_DB_PROFILE_DIR || undefined,
+    workerMetricsAddress: process.env.WORKER_METRICS_ADDRESS || undefined,
   };
 }
 

@@ -15,7 +15,8 @@ import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
 import { failedAuthenticationLimit, methodNotAllowed, perKeyLimit, rateLimitSettings, requireJsonBody, securityHeaders } from './guards.js';
 import { createOpenApiDocument } from './openapi.js';
-import { problems, problemHandler } from './problem.js';
+import { createMetrics } from './metrics.js';
+import { problems, problemHandler, unreachableDependency } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { channelsRouter } from './routes/channels.js';
 import { inventoryRouter } from './routes/inventory.js';
@@ -57,11 +58,14 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   const openApiDocument = createOpenApiDocument();
   const limits = rateLimitSettings(env);
   const logger = createLogger(env);
+  const metrics = createMetrics();
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
+  app.use(metrics.timeRequests);
   app.use(securityHeaders());
+  app.get('/metrics', metrics.serve);
 
   // Liveness: the process answers. Readiness (and /health): it can reach what requests need.
   app.get('/health/live', (_req, res) => res.json({ status: 'ok' }));
@@ -92,7 +96,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
 
   app.use('/v1', guessing, authenticate(keys), perKeyLimit(limits), requireJsonBody);
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
-  app.use(ordersRouter(temporal, { taskQueue, orderPolicy }));
+  app.use(ordersRouter(temporal, { taskQueue, orderPolicy }, metrics));
   app.use(returnsRouter(temporal));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
@@ -102,6 +106,11 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
 
   app.use(methodNotAllowed(openApiDocument));
   app.use((req, _res, next) => next(problems.notFound(`No route for ${req.method} ${req.path}.`)));
+  app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    const dependency = unreachableDependency(error);
+    if (dependency) metrics.outages.inc({ dependency });
+    next(error);
+  });
   app.use(problemHandler);
   return app;
 }

@@ -1,6 +1,6 @@
 /** The worker process: runs order workflows and their activities until SIGINT/SIGTERM. */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
@@ -8,6 +8,8 @@ import { runMigrations } from '../persistence/migrations.js';
 import { createOrderWorker, sandboxDependencies } from './create-worker.js';
 
 const config = loadConfig();
+// The Temporal SDK's worker metrics (task slots, poll and schedule-to-start latencies, ...) for Prometheus.
+if (config.workerMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
 await connectMongo(config.mongo.uri);
 await runMigrations();

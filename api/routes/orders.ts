@@ -6,6 +6,7 @@ import { cancelOrder, changeShippingAddress, ORDER_CHANGE_ROLES, reviewOrder } f
 import { principalOf, requireRole } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { loadOrder, toOrderView } from '../order-access.js';
+import type { ApiMetrics } from '../metrics.js';
 import { submitOrder, type IntakeSettings } from '../order-intake.js';
 import { problems } from '../problem.js';
 import { OrderId } from '../schemas/common.js';
@@ -13,12 +14,14 @@ import { CreateOrderRequest, OrderListQuery } from '../schemas/orders.js';
 import { changeRequestOf } from '../updates.js';
 import { parseWith } from '../validation.js';
 
-export function ordersRouter(temporal: Client, intake: IntakeSettings): Router {
+export function ordersRouter(temporal: Client, intake: IntakeSettings, metrics: Pick<ApiMetrics, 'ordersAccepted'>): Router {
   const router = Router();
 
   router.post('/v1/orders', requireRole('channel'), async (req, res) => {
     const body = parseWith(CreateOrderRequest, req.body, 'body');
-    const result = await submitOrder(temporal, intake, principalOf(req).channel!, body, { requestId: String(req.id), log: req.log });
+    const channel = principalOf(req).channel!;
+    const result = await submitOrder(temporal, intake, channel, body, { requestId: String(req.id), log: req.log });
+    if (result.created) metrics.ordersAccepted.inc({ channel });
     res.status(result.created ? 202 : 200).json({ orderId: result.orderId, status: result.status });
   });
 

@@ -75,6 +75,8 @@ describe('when the database is down', () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: 'unavailable', checks: { mongo: false, temporal: true } });
 
+    expect((await api('GET', '/metrics')).body).toMatch(/oms_dependency_unavailable_total\{dependency="database"\} 3/);
+
     await startDatabase();
     await vi.waitFor(async () => expect((await api('GET', '/health/ready')).status).toBe(200), { timeout: 30_000, interval: 500 });
     expectProblem(await api('GET', '/v1/orders/ord_0123456789abcdef01234567', KEYS.support), 404);

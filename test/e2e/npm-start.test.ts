@@ -120,7 +120,7 @@ describe('npm start', () => {
   it(
     'runs the whole stack: an order goes from intake to delivered over HTTP, and Ctrl-C stops everything',
     async () => {
-      const [apiPort, temporalPort, temporalUiPort, ferretdbPort, smtpPort, mailpitUiPort] = await freePorts(6);
+      const [apiPort, temporalPort, temporalUiPort, ferretdbPort, smtpPort, mailpitUiPort, workerMetricsPort] = await freePorts(7);
       dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -130,6 +130,7 @@ describe('npm start', () => {
         FERRETDB_PORT: String(ferretdbPort),
         SMTP_PORT: String(smtpPort),
         MAILPIT_UI_PORT: String(mailpitUiPort),
+        WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
         DATA_DIR: dataDir,
       };
       for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL', 'MAIL_FROM', 'API_KEYS', 'NODE_ENV', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) {
@@ -205,6 +206,13 @@ describe('npm start', () => {
         return toCustomer.length >= 3 ? toCustomer.map((m) => m.Subject).sort() : undefined;
       });
       expect(subjects).toEqual(['A parcel of your order e2e-1 is on its way', 'Delivered: order e2e-1', 'We have your order e2e-1']);
+
+      // --- operators see it in the metrics: the API's (HTTP, orders accepted) and the worker's (Temporal SDK) ---
+      const apiMetrics = await (await fetch(`http://localhost:${apiPort}/metrics`)).text();
+      expect(apiMetrics).toMatch(/oms_orders_accepted_total\{channel="web"\} 1/);
+      expect(apiMetrics).toMatch(/oms_http_request_duration_seconds_count\{method="GET",route="\/v1\/orders\/:orderId",status="200"\} \d+/);
+      const workerMetrics = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
+      expect(workerMetrics).toMatch(/temporal_workflow_task_execution_latency|temporal_activity_execution_latency/);
 
       // --- each carries the link to the order's tracking page, which this stack serves ---
       const { messages } = (await (await fetch(`${mailpitApi}/messages`)).json()) as { messages: Array<{ ID: string; To: Array<{ Address: string }> }> };
