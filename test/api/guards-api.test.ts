@@ -4,8 +4,8 @@
  * standard headers. The API here runs with low limits so they are reached quickly; no worker is needed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BERLIN_ADDRESS, PLACES, seedWarehouse, setStock } from '../support/fixtures.js';
-import { KEYS, expectProblem, startApi, type ApiHarness } from './harness.js';
+import { PLACES, seedWarehouse, setStock } from '../support/fixtures.js';
+import { KEYS, expectProblem, orderBody, startApi, type ApiHarness } from './harness.js';
 
 let harness: ApiHarness;
 
@@ -65,14 +65,7 @@ describe('request ids', () => {
 
     await seedWarehouse('wh-guards', PLACES.berlin);
     await setStock('SKU-GUARDS', 'wh-guards', 5);
-    const placed = await harness.api('POST', '/v1/orders', KEYS.store, {
-      externalId: 'guards-1',
-      customer: { id: 'c-1', email: 'c@example.com' },
-      shippingAddress: BERLIN_ADDRESS,
-      lines: [{ sku: 'SKU-GUARDS', quantity: 1, unitPrice: 100 }],
-      currency: 'EUR',
-      payment: { token: 'tok_ok' },
-    }, { 'x-request-id': 'req-order-1' });
+    const placed = await harness.api('POST', '/v1/orders', KEYS.store, orderBody('guards-1', 'SKU-GUARDS'), { 'x-request-id': 'req-order-1' });
     expect(placed.status).toBe(202);
     const description = await harness.temporal.workflow.getHandle(`order-${placed.body.orderId}`).describe();
     expect(description.memo).toMatchObject({ requestId: 'req-order-1' });

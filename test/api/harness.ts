@@ -12,7 +12,7 @@ import { expect, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
 import type { OrderPolicySettings } from '../../domain/order.js';
-import { TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
+import { BERLIN_ADDRESS, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer, testSmtpUrl } from '../support/mail.js';
 
 /** The documented dev API keys (accepted outside production when API_KEYS is unset). */
@@ -137,4 +137,16 @@ export function expectProblem(response: ApiResponse, status: number): ProblemBod
   expect(response.body.title).not.toBe('');
   expect(response.body.detail).not.toBe('');
   return response.body as ProblemBody;
+}
+
+/** The body of a `POST /v1/orders` for one unit of `sku`, shipped to Berlin, paid with `tok_ok`. */
+export function orderBody(externalId: string, sku: string) {
+  return {
+    externalId,
+    customer: { id: 'c-1', email: 'c@example.com' },
+    shippingAddress: BERLIN_ADDRESS,
+    lines: [{ sku, quantity: 1, unitPrice: 100 }],
+    currency: 'EUR',
+    payment: { token: 'tok_ok' },
+  };
 }

@@ -16,9 +16,9 @@ import { connectMongo, disconnectMongo } from '../../persistence/connection.js';
 import { findFreePort } from '../../stack/processes.js';
 import { startFerretDB, type FerretDBServer } from '../../stack/services.js';
 import { ensureTools } from '../../stack/tools.js';
-import { BERLIN_ADDRESS, PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY } from '../support/fixtures.js';
+import { PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
-import { apiClient, expectProblem, KEYS, type ApiCall } from './harness.js';
+import { apiClient, expectProblem, KEYS, orderBody, type ApiCall } from './harness.js';
 
 let dataDir: string;
 let port: number;
@@ -95,14 +95,7 @@ describe('when Temporal cannot be reached', () => {
     try {
       const call = apiClient(`http://127.0.0.1:${(withoutTemporal.address() as AddressInfo).port}`);
       const started = Date.now();
-      const response = await call('POST', '/v1/orders', KEYS.web, {
-        externalId: 'outage-1',
-        customer: { id: 'c-1', email: 'c@example.com' },
-        shippingAddress: BERLIN_ADDRESS,
-        lines: [{ sku: 'SKU-OUTAGE', quantity: 1, unitPrice: 100 }],
-        currency: 'EUR',
-        payment: { token: 'tok_ok' },
-      });
+      const response = await call('POST', '/v1/orders', KEYS.web, orderBody('outage-1', 'SKU-OUTAGE'));
       expect(Date.now() - started).toBeLessThan(8_000);
       const problem = expectProblem(response, 503);
       expect(problem.detail).toMatch(/Temporal cannot be reached/);
