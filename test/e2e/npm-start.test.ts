@@ -153,6 +153,7 @@ describe('npm start', () => {
       await waitFor('the "is up" banner', STARTUP_TIMEOUT_MS, async () => (output.includes('Fulfillment engine is up.') ? true : undefined));
       const baseUrl = `http://localhost:${apiPort}`;
       expect(output).toContain(`API          ${baseUrl}`);
+      expect(output).toContain(`Console      ${baseUrl}/console`);
       expect(output).toContain('dev-channel-web');
       expect(output).toContain(`Mailpit UI   http://localhost:${mailpitUiPort}`);
       expect(output).toContain(`SMTP         smtp://127.0.0.1:${smtpPort}`);
@@ -206,6 +207,12 @@ describe('npm start', () => {
         return toCustomer.length >= 3 ? toCustomer.map((m) => m.Subject).sort() : undefined;
       });
       expect(subjects).toEqual(['A parcel of your order e2e-1 is on its way', 'Delivered: order e2e-1', 'We have your order e2e-1']);
+
+      // --- the console is served by this stack: its sign-in page, with its stylesheet ---
+      const signIn = await fetch(`${baseUrl}/console/sign-in`);
+      expect(signIn.status).toBe(200);
+      expect(await signIn.text()).toContain('<label for="apiKey">API key</label>');
+      expect((await fetch(`${baseUrl}/console/assets/console.css`)).status).toBe(200);
 
       // --- operators see it in the metrics: the API's (HTTP, orders accepted) and the worker's (Temporal SDK) ---
       const apiMetrics = await (await fetch(`http://localhost:${apiPort}/metrics`)).text();
