@@ -1,10 +1,12 @@
 /**
  * `npm start`: the whole system on one machine. Starts the Temporal dev server, FerretDB and Mailpit
  * (unless TEMPORAL_ADDRESS / MONGODB_URI / SMTP_URL point at existing ones), then the worker and the API,
- * prints where everything is, and on Ctrl-C stops it all in reverse order, keeping the data in DATA_DIR.
+ * prints where everything is, restarts any of them that dies, and on Ctrl-C stops it all in reverse order,
+ * keeping the data in DATA_DIR.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../config.js';
 import { describeExit, isPortFree, type ManagedProcess, PortInUseError, repoRoot, startNodeProcess, waitForTcp } from './processes.js';
 import { startFerretDB, startMailpit, startTemporalDevServer, waitForTaskQueuePoller } from './services.js';
@@ -40,11 +42,36 @@ setInterval(() => {
   if (process.ppid !== parentPid) void shutDown(0, 'parent process exited, stopping ...');
 }, 1000).unref();
 
-/** Once running, any child exiting on its own takes the whole stack down. */
-function supervise(proc: ManagedProcess): ManagedProcess {
+/** Restarts wait 1, 2, 4 ... s (at most RESTART_MAX_WAIT_MS); a process that ran STABLE_MS is well again. */
+const RESTART_FIRST_WAIT_MS = 1_000;
+const RESTART_MAX_WAIT_MS = 30_000;
+const STABLE_MS = 60_000;
+
+/**
+ * Keeps a child running: when it exits on its own (a crash, a kill), it is started again after a wait
+ * that doubles while it keeps failing, with a line saying so. The others carry on and reconnect by
+ * themselves once it is back (mongoose, the Temporal client and worker retry their connections).
+ */
+function supervise(proc: ManagedProcess, restart: () => Promise<ManagedProcess>, failures = 0): ManagedProcess {
   running.push(proc);
-  void proc.exited.then((exit) => {
-    if (!shuttingDown) void shutDown(1, `${proc.name} ${describeExit(exit)} unexpectedly; stopping everything.`);
+  const started = Date.now();
+  void proc.exited.then(async (exit) => {
+    if (shuttingDown) return;
+    running.splice(running.indexOf(proc), 1);
+    const failed = Date.now() - started >= STABLE_MS ? 0 : failures;
+    const waitMs = Math.min(RESTART_FIRST_WAIT_MS * 2 ** failed, RESTART_MAX_WAIT_MS);
+    console.error(`[start] ${proc.name} ${describeExit(exit)} unexpectedly; restarting it in ${waitMs / 1000} s (restart ${failed + 1}).`);
+    for (let attempt = failed + 1; !shuttingDown; attempt++) {
+      await sleep(Math.min(RESTART_FIRST_WAIT_MS * 2 ** (attempt - 1), RESTART_MAX_WAIT_MS));
+      if (shuttingDown) return;
+      try {
+        supervise(await restart(), restart, attempt);
+        say(`${proc.name} is running again.`);
+        return;
+      } catch (error) {
+        console.error(`[start] ${proc.name} did not start again (${error instanceof Error ? error.message : String(error)}); trying again.`);
+      }
+    }
   });
   return proc;
 }
@@ -73,17 +100,18 @@ async function main(): Promise<void> {
   }
 
   const tools = await ensureTools();
+  const keepRunning = (start: () => Promise<ManagedProcess>) => start().then((proc) => supervise(proc, start));
   const [temporal, ferretdb, mailpit] = await Promise.allSettled([
     startTemporal
-      ? startTemporalDevServer({ binary: tools.temporal, port: config.temporal.port, uiPort: config.temporal.uiPort,
-          dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'), namespace: config.temporal.namespace }).then(supervise)
+      ? keepRunning(() => startTemporalDevServer({ binary: tools.temporal, port: config.temporal.port, uiPort: config.temporal.uiPort,
+          dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'), namespace: config.temporal.namespace }))
       : undefined,
     startMongo
-      ? startFerretDB({ binary: tools.ferretdb, port: config.mongo.ferretdbPort, dataDir: path.join(config.dataDir, 'ferretdb') }).then(supervise)
+      ? keepRunning(() => startFerretDB({ binary: tools.ferretdb, port: config.mongo.ferretdbPort, dataDir: path.join(config.dataDir, 'ferretdb') }))
       : undefined,
     startMail
-      ? startMailpit({ binary: tools.mailpit, smtpPort: config.mail.smtpPort, httpPort: config.mail.mailpitUiPort,
-          dataFile: path.join(config.dataDir, 'mailpit', 'mailpit.db') }).then(supervise)
+      ? keepRunning(() => startMailpit({ binary: tools.mailpit, smtpPort: config.mail.smtpPort, httpPort: config.mail.mailpitUiPort,
+          dataFile: path.join(config.dataDir, 'mailpit', 'mailpit.db') }))
       : undefined,
   ]);
   for (const started of [temporal, ferretdb, mailpit]) {
@@ -96,8 +124,8 @@ async function main(): Promise<void> {
 
   const env = { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, MONGODB_URI: config.mongo.uri, SMTP_URL: config.mail.smtpUrl };
   const workerStarted = Date.now();
-  supervise(startNodeProcess({ name: 'worker', entry: 'worker/main.ts', env }));
-  supervise(startNodeProcess({ name: 'api', entry: 'api/main.ts', env }));
+  await keepRunning(async () => startNodeProcess({ name: 'worker', entry: 'worker/main.ts', env }));
+  await keepRunning(async () => startNodeProcess({ name: 'api', entry: 'api/main.ts', env }));
   // Up means: the API accepts connections and the worker polls its task queue (after bundling workflows).
   await Promise.all([
     waitForTcp('localhost', config.port, 120_000),

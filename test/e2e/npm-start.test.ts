@@ -194,6 +194,20 @@ describe('npm start', () => {
 
       const allocated = await orderStatus(orderId, 'allocated');
       const { shipmentId } = allocated.shipments[0];
+
+      // --- the database dies mid-order: npm start restarts it, the API and worker reconnect, the order goes on ---
+      const ferretdbPid = descendantsOf(launcher.pid!).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`127.0.0.1:${ferretdbPort}`);
+        } catch {
+          return false;
+        }
+      });
+      expect(ferretdbPid, 'the FerretDB process').toBeDefined();
+      process.kill(ferretdbPid!, 'SIGKILL');
+      await waitFor('the restart notice', 15_000, async () => (output.includes('ferretdb was killed by SIGKILL unexpectedly; restarting it') ? true : undefined));
+      await waitFor('ferretdb running again', 30_000, async () => (output.includes('ferretdb is running again') ? true : undefined));
+      await waitFor('GET /health/ready = 200 again', 30_000, async () => ((await fetch(`${baseUrl}/health/ready`)).status === 200 ? true : undefined));
       expect((await api('POST', `/v1/shipments/${shipmentId}/events`, 'dev-warehouse', { type: 'shipped' })).status).toBe(202);
       expect((await api('POST', `/v1/shipments/${shipmentId}/events`, 'dev-warehouse', { type: 'delivered' })).status).toBe(202);
       await orderStatus(orderId, 'delivered');
