@@ -1,5 +1,6 @@
 /**
- * API keys and roles. Keys come from `API_KEYS` (`<key>=<role>[:<channel>]`, comma separated); outside
+ * API keys and roles. Keys come from `API_KEYS` (`<key>=<role>[:<channel>]`, or `<key>=warehouse:<id>[+<id>...]`
+ * for a key bound to warehouses; comma separated); outside
  * production, with none configured, the documented dev keys work. Keys are compared by SHA-256 digest in
  * constant time and never logged.
  */
@@ -14,6 +15,8 @@ export interface Principal {
   role: Role;
   /** Set for the channel role: the sales channel the key belongs to. */
   channel?: string;
+  /** Set for a warehouse key bound to warehouses: it handles only their shipments, returns and stock. */
+  warehouses?: string[];
   /** A non-secret label for timelines and audit, e.g. `channel:web`. */
   label: string;
 }
@@ -33,8 +36,14 @@ export const DEV_API_KEYS: ReadonlyArray<{ key: string; role: Role; channel?: st
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
-function principalFor(role: Role, channel: string | undefined): Principal {
+function principalFor(role: Role, channel: string | undefined, warehouses?: string[]): Principal {
+  if (warehouses) return { role, warehouses, label: `${role}:${warehouses.join('+')}` };
   return { role, channel, label: channel ? `${role}:${channel}` : role };
+}
+
+/** Whether this caller may act for the warehouse: anyone but a warehouse key bound to other warehouses. */
+export function mayHandleWarehouse(principal: Principal, warehouseId: string): boolean {
+  return !principal.warehouses || principal.warehouses.includes(warehouseId);
 }
 
 /** Parses `API_KEYS`; errors name the entry's position, never its key. */
@@ -44,15 +53,16 @@ export function parseApiKeys(spec: string): KeyEntry[] {
     .map((entry) => entry.trim())
     .filter(Boolean)
     .map((entry, index) => {
-      const match = /^([^=\s]{16,})=(channel|support|warehouse|admin)(?::([A-Za-z0-9_-]{1,64}))?$/.exec(entry);
+      const match = /^([^=\s]{16,})=(channel|support|warehouse|admin)(?::([A-Za-z0-9_-]{1,64}(?:\+[A-Za-z0-9_-]{1,64})*))?$/.exec(entry);
       if (!match) {
-        throw new Error(`API_KEYS entry ${index + 1} must look like <key of 16+ characters>=<role>[:<channel>]`);
+        throw new Error(`API_KEYS entry ${index + 1} must look like <key of 16+ characters>=<role>[:<channel>], or =warehouse:<warehouse>[+<warehouse>...]`);
       }
-      const [, key, role, channel] = match as unknown as [string, string, Role, string | undefined];
-      if ((role === 'channel') !== Boolean(channel)) {
-        throw new Error(`API_KEYS entry ${index + 1}: the channel role needs a channel name, and only it takes one`);
+      const [, key, role, name] = match as unknown as [string, string, Role, string | undefined];
+      if (role === 'warehouse' && name) return { digest: digest(key), principal: principalFor(role, undefined, name.split('+')) };
+      if ((role === 'channel') !== Boolean(name) || name?.includes('+')) {
+        throw new Error(`API_KEYS entry ${index + 1}: the channel role needs one channel name, and only it and the warehouse role take names`);
       }
-      return { digest: digest(key), principal: principalFor(role, channel) };
+      return { digest: digest(key), principal: principalFor(role, name) };
     });
 }
 

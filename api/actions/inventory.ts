@@ -1,7 +1,7 @@
 /** A stock adjustment (goods received, damage, count corrections) as people ask for it, through the v1 API or the console. */
 import { warehouseExists } from '../../persistence/warehouses.js';
 import type { StockEffects } from '../../services/stock-effects.js';
-import type { Principal, Role } from '../auth.js';
+import { mayHandleWarehouse, type Principal, type Role } from '../auth.js';
 import { problems } from '../problem.js';
 import { Sku, WarehouseId } from '../schemas/common.js';
 import { StockAdjustmentRequest } from '../schemas/inventory.js';
@@ -21,6 +21,6 @@ export async function adjustInventory(
   const sku = parseWith(Sku, location.sku, 'path');
   const warehouseId = parseWith(WarehouseId, location.warehouseId, 'path');
   const { delta, reason, kind = delta > 0 ? 'receive' : 'adjust' } = parseWith(StockAdjustmentRequest, rawBody, 'body');
-  if (!(await warehouseExists(warehouseId))) throw problems.notFound(`Warehouse ${warehouseId} was not found.`);
+  if (!mayHandleWarehouse(principal, warehouseId) || !(await warehouseExists(warehouseId))) throw problems.notFound(`Warehouse ${warehouseId} was not found.`);
   return adjustStock(effects, { sku, warehouseId, delta, reason, kind }, { actor: principal.label, idempotencyKey });
 }

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { returnWorkflowId } from '../../contracts/ids.js';
 import { requestReturnUpdate, returnReceiptUpdate } from '../../contracts/messages.js';
 import { warehouseExists } from '../../persistence/warehouses.js';
-import type { Principal, Role } from '../auth.js';
+import { mayHandleWarehouse, type Principal, type Role } from '../auth.js';
 import { loadOrder } from '../order-access.js';
 import { problems } from '../problem.js';
 import { OrderId } from '../schemas/common.js';
@@ -40,7 +40,7 @@ export async function recordReturnReceipt(temporal: Client, principal: Principal
   const order = await loadOrder(temporal, principal, orderId);
   const known = (order.returns ?? []).find((r) => r.returnId === returnId);
   if (!known) throw problems.notFound(`Order ${orderId} has no return ${returnId}.`);
-  if (!(await warehouseExists(warehouseId))) {
+  if (!mayHandleWarehouse(principal, warehouseId) || !(await warehouseExists(warehouseId))) {
     throw problems.unprocessable(`Warehouse ${warehouseId} does not exist.`, [{ path: 'warehouseId', message: `unknown warehouse "${warehouseId}"` }]);
   }
   const receipt = { warehouseId, lines, recordedBy: principal.label };

@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { recordReturnReceipt, RETURN_ROLES } from '../actions/returns.js';
 import { reportShipmentEvent, SHIPMENT_EVENT_ROLES } from '../actions/shipments.js';
+import { mayHandleWarehouse } from '../auth.js';
 import { loadOrder } from '../order-access.js';
 import { HttpProblem, problems } from '../problem.js';
 import { allWarehouses } from '../../persistence/warehouses.js';
@@ -18,7 +19,7 @@ export function warehouseRoutes(temporal: Client, { render, context, allow }: Re
   router.use(allow(...SHIPMENT_EVENT_ROLES));
 
   const page = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
-    const warehouses = await allWarehouses();
+    const warehouses = (await allWarehouses()).filter((w) => mayHandleWarehouse(req.principal!, w.warehouseId));
     const asked = typeof req.query.warehouse === 'string' ? req.query.warehouse : undefined;
     const warehouseId = warehouses.find((w) => w.warehouseId === asked)?.warehouseId ?? warehouses[0]?.warehouseId;
     const work = warehouseId ? await warehouseWork(warehouseId) : { toShip: [], onItsWay: [] };
@@ -43,7 +44,7 @@ export function warehouseRoutes(temporal: Client, { render, context, allow }: Re
     const back = typeof req.body.back === 'string' && req.body.back.startsWith('/console/warehouse') ? req.body.back : '/console/warehouse';
     const trackingNumber = typeof req.body.trackingNumber === 'string' && req.body.trackingNumber.trim() ? req.body.trackingNumber.trim() : undefined;
     try {
-      const { shipmentId } = await reportShipmentEvent(temporal, req.params.shipmentId, { type, trackingNumber });
+      const { shipmentId } = await reportShipmentEvent(temporal, req.principal!, req.params.shipmentId, { type, trackingNumber });
       res.redirect(303, `${back}&${new URLSearchParams({ [type]: shipmentId })}`);
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
@@ -65,7 +66,8 @@ export function warehouseRoutes(temporal: Client, { render, context, allow }: Re
     for (const line of wanted.lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
     const lines = [...bySku].map(([sku, quantity]) => ({ sku, quantity }));
     const warehouseId = typeof req.query.warehouse === 'string' ? req.query.warehouse : undefined;
-    render(res, ReturnReceiptPage({ context: context(req, res), warehouses: await allWarehouses(), warehouseId, returnId, externalId: order.externalId, lines, problem }), problem?.status ?? 200);
+    const warehouses = (await allWarehouses()).filter((w) => mayHandleWarehouse(req.principal!, w.warehouseId));
+    render(res, ReturnReceiptPage({ context: context(req, res), warehouses, warehouseId, returnId, externalId: order.externalId, lines, problem }), problem?.status ?? 200);
   };
 
   router.post('/returns/:returnId/receipt', allow(...RETURN_ROLES.receipt), async (req, res) => {

@@ -10,7 +10,7 @@ import type { StockMovementDoc } from '../../persistence/stock-models.js';
 import { warehouseExists } from '../../persistence/warehouses.js';
 import type { StockEffects } from '../../services/stock-effects.js';
 import { adjustInventory, ADJUSTMENT_ROLES } from '../actions/inventory.js';
-import { principalOf, requireRole } from '../auth.js';
+import { mayHandleWarehouse, principalOf, requireRole } from '../auth.js';
 import { decodeKeyset, encodeKeyset, movementCursor } from '../cursor.js';
 import { problems } from '../problem.js';
 import { Sku, WarehouseId } from '../schemas/common.js';
@@ -102,6 +102,7 @@ export function inventoryRouter(effects: StockEffects, inventory: InventorySetti
     const sku = parseWith(Sku, req.params.sku, 'path');
     const warehouseId = parseWith(WarehouseId, req.params.warehouseId, 'path');
     const count = parseWith(SetStockRequest, req.body, 'body');
+    if (!mayHandleWarehouse(principalOf(req), warehouseId)) throw problems.notFound(`Warehouse ${warehouseId} was not found.`);
     await requireWarehouse(warehouseId);
     res.json(levelView(await setStockCount(effects, { sku, warehouseId }, count, principalOf(req).label)));
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEV_API_KEYS, loadApiKeys, parseApiKeys } from '../../api/auth.js';
+import { DEV_API_KEYS, loadApiKeys, mayHandleWarehouse, parseApiKeys } from '../../api/auth.js';
 
 const KEY = 'k3y-0123456789abcdef';
 const OTHER_KEY = 'another-key-fedcba9876';
@@ -26,6 +26,13 @@ describe('parseApiKeys', () => {
     expect(principals(`${KEY}=support,${OTHER_KEY}=warehouse`).map((p) => p.role)).toEqual(['support', 'warehouse']);
   });
 
+  it('binds a warehouse key to the warehouses it names, and leaves one without names for every warehouse', () => {
+    const [bound, unbound] = principals(`${KEY}=warehouse:wh-berlin+wh-paris,${OTHER_KEY}=warehouse`);
+    expect(bound).toEqual({ role: 'warehouse', warehouses: ['wh-berlin', 'wh-paris'], label: 'warehouse:wh-berlin+wh-paris' });
+    expect([mayHandleWarehouse(bound, 'wh-paris'), mayHandleWarehouse(bound, 'wh-madrid')]).toEqual([true, false]);
+    expect(mayHandleWarehouse(unbound, 'wh-madrid')).toBe(true);
+  });
+
   it('stores a digest of the key, not the key itself', () => {
     const [entry] = parseApiKeys(`${KEY}=admin`);
     expect(entry.digest).toHaveLength(32);
@@ -37,6 +44,8 @@ describe('parseApiKeys', () => {
     ['an unknown role', `${KEY}=root`],
     ['the channel role without a channel', `${KEY}=channel`],
     ['a channel on another role', `${KEY}=admin:web`],
+    ['two channels', `${KEY}=channel:web+store`],
+    ['an empty warehouse name', `${KEY}=warehouse:wh-1+`],
     ['a missing role', KEY],
   ])('rejects %s without revealing the key', (_what, entry) => {
     const error = parseError(`${OTHER_KEY}=admin,${entry}`);
