@@ -34,6 +34,12 @@ export function decodeKeyset<T>(cursor: string, read: (values: unknown[]) => T |
   throw problems.validation([{ path: 'query.cursor', message: 'not a cursor this API returned' }]);
 }
 
+/** A page of SKUs (ascending) continues after this SKU. */
+export const skuCursor = {
+  encode: (sku: string) => encodeKeyset([sku]),
+  decode: (cursor: string) => decodeKeyset(cursor, ([sku, ...rest]) => (typeof sku === 'string' && rest.length === 0 ? sku : undefined)),
+};
+
 /** A page of a SKU's ledger continues after this movement: (time, warehouse, seq). */
 export const movementCursor = {
   encode: (movement: { at: Date | string; warehouseId: string; seq: number }) => encodeKeyset([new Date(movement.at).toISOString(), movement.warehouseId, movement.seq]),

@@ -83,9 +83,8 @@ export function unreachableDependency(error: unknown): 'database' | 'Temporal' |
 export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (error instanceof HttpProblem) return sendProblem(res, error);
   const down = unreachableDependency(error);
-  const log = (req as { log?: { warn(o: object, m: string): void; error(o: object, m: string): void } }).log;
   if (down) {
-    log?.warn({ err: error, dependency: down }, `${down} unreachable`);
+    req.log.warn({ err: error, dependency: down }, `${down} unreachable`);
     res.set('Retry-After', String(RETRY_AFTER_OUTAGE_S));
     return sendProblem(res, problems.unavailable(`The ${down} cannot be reached right now; nothing was changed by this request unless a retry says so. Retry after ${RETRY_AFTER_OUTAGE_S} seconds.`));
   }
@@ -99,8 +98,7 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
     return sendProblem(res, new HttpProblem(parserError.status, 'Bad request', 'The request could not be read.'));
   }
-  // Log the cause for engineers (with the request's id); the client gets no internals.
-  if (log) log.error({ err: error }, `${req.method} ${req.path} failed`);
-  else console.error(`${req.method} ${req.path} failed:`, error);
+  // Log the cause for engineers (with the request's id: api/request-log.ts); the client gets no internals.
+  req.log.error({ err: error }, `${req.method} ${req.path} failed`);
   sendProblem(res, new HttpProblem(500, 'Internal error', 'Something went wrong on our side; it has been logged.'));
 };

@@ -55,7 +55,8 @@ const byCustomer = (customerId: string) => `customer=${part(customerId)}`;
 const byEmail = (email: string) => `email=${part(normalizedEmail(email))}`;
 const needingAPerson = 'attention';
 
-const normalizedEmail = (email: string) => email.trim().toLowerCase();
+/** An email as lists file it: the same address in any case is one customer. */
+export const normalizedEmail = (email: string) => email.trim().toLowerCase();
 
 function entryId(list: string, { createdAt, orderId }: OrderPosition): string {
   return `${list}#${part(createdAt)}|${part(orderId)}`;

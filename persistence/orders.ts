@@ -7,7 +7,7 @@
 import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
 import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
-import { listedOrders, moveOrderInLists, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
+import { listedOrders, moveOrderInLists, normalizedEmail, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
 
 type OrderDocument = Omit<OrderState, 'orderId'> & { _id: string };
 
@@ -201,7 +201,7 @@ function matches(order: OrderState, { channel, status, customerId, customerEmail
     (!channel || order.channel === channel) &&
     (!status || order.status === status) &&
     (!customerId || order.customer.id === customerId) &&
-    (!customerEmail || order.customer.email.toLowerCase() === customerEmail.trim().toLowerCase()) &&
+    (!customerEmail || normalizedEmail(order.customer.email) === normalizedEmail(customerEmail)) &&
     (!needed || needsAPerson(order))
   );
 }

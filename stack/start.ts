@@ -46,6 +46,7 @@ setInterval(() => {
 const RESTART_FIRST_WAIT_MS = 1_000;
 const RESTART_MAX_WAIT_MS = 30_000;
 const STABLE_MS = 60_000;
+const restartWaitMs = (failures: number) => Math.min(RESTART_FIRST_WAIT_MS * 2 ** failures, RESTART_MAX_WAIT_MS);
 
 /**
  * Keeps a child running: when it exits on its own (a crash, a kill), it is started again after a wait
@@ -59,10 +60,9 @@ function supervise(proc: ManagedProcess, restart: () => Promise<ManagedProcess>,
     if (shuttingDown) return;
     running.splice(running.indexOf(proc), 1);
     const failed = Date.now() - started >= STABLE_MS ? 0 : failures;
-    const waitMs = Math.min(RESTART_FIRST_WAIT_MS * 2 ** failed, RESTART_MAX_WAIT_MS);
-    console.error(`[start] ${proc.name} ${describeExit(exit)} unexpectedly; restarting it in ${waitMs / 1000} s (restart ${failed + 1}).`);
+    console.error(`[start] ${proc.name} ${describeExit(exit)} unexpectedly; restarting it in ${restartWaitMs(failed) / 1000} s (restart ${failed + 1}).`);
     for (let attempt = failed + 1; !shuttingDown; attempt++) {
-      await sleep(Math.min(RESTART_FIRST_WAIT_MS * 2 ** (attempt - 1), RESTART_MAX_WAIT_MS));
+      await sleep(restartWaitMs(attempt - 1));
       if (shuttingDown) return;
       try {
         supervise(await restart(), restart, attempt);

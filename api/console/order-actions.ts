@@ -9,8 +9,8 @@ import { requestReturn, RETURN_ROLES } from '../actions/returns.js';
 import type { Principal, Role } from '../auth.js';
 import type { ChangeRequest } from '../updates.js';
 import { FINAL_ORDER_STATUSES, type OrderState } from '../../domain/order.js';
+import { fieldText, type Form } from './pages.js';
 
-export type Form = Record<string, string | undefined>;
 
 export interface OrderAction {
   roles: readonly Role[];
@@ -24,12 +24,11 @@ export interface OrderAction {
   done(result: { status?: string }): string;
 }
 
-const text = (form: Form, name: string) => (form[name]?.trim() ? form[name]!.trim() : undefined);
 
 /** `units_<lineId>` fields with a positive count, as the API's `lines`; undefined when none. */
 function unitsOf(form: Form, order: OrderState): Array<{ lineId: string; quantity: number }> | undefined {
   const lines = order.lines.flatMap(({ lineId }) => {
-    const units = text(form, `units_${lineId}`);
+    const units = fieldText(form, `units_${lineId}`);
     return units && units !== '0' ? [{ lineId, quantity: Number(units) }] : [];
   });
   return lines.length > 0 ? lines : undefined;
@@ -45,7 +44,7 @@ export const ORDER_ACTIONS = {
   review: {
     roles: ORDER_CHANGE_ROLES.review,
     offered: (order) => order.status === 'awaiting_review',
-    body: (form) => ({ decision: form.decision, note: text(form, 'note') }),
+    body: (form) => ({ decision: form.decision, note: fieldText(form, 'note') }),
     confirmation: (form, order) =>
       `${form.decision === 'reject' ? 'Reject' : 'Approve'} order ${order.externalId}${form.decision === 'reject' ? ': it is cancelled and its authorization voided' : ': it goes on to allocation'}.`,
     run: reviewOrder,
@@ -54,10 +53,10 @@ export const ORDER_ACTIONS = {
   cancel: {
     roles: ORDER_CHANGE_ROLES.cancel,
     offered: (order) => !FINAL_ORDER_STATUSES.includes(order.status),
-    body: (form, order) => ({ reason: text(form, 'reason'), lines: unitsOf(form, order) }),
+    body: (form, order) => ({ reason: fieldText(form, 'reason'), lines: unitsOf(form, order) }),
     confirmation: (form, order) => {
       const lines = unitsOf(form, order);
-      return `${lines ? `Cancel ${describeUnits(lines, order)} of order ${order.externalId}` : `Cancel the whole order ${order.externalId}`}, because: ${text(form, 'reason') ?? '(no reason given)'}.`;
+      return `${lines ? `Cancel ${describeUnits(lines, order)} of order ${order.externalId}` : `Cancel the whole order ${order.externalId}`}, because: ${fieldText(form, 'reason') ?? '(no reason given)'}.`;
     },
     run: cancelOrder,
     done: ({ status }) => `The cancellation was accepted; the order is now ${status?.replace(/_/g, ' ')}.`,
@@ -66,25 +65,25 @@ export const ORDER_ACTIONS = {
     roles: ORDER_CHANGE_ROLES.shippingAddress,
     offered: (order) => !FINAL_ORDER_STATUSES.includes(order.status) && !order.shipments.some((s) => s.status === 'shipped' || s.status === 'delivered'),
     body: (form) => ({
-      name: text(form, 'name'),
-      line1: text(form, 'line1'),
-      line2: text(form, 'line2'),
-      city: text(form, 'city'),
-      postalCode: text(form, 'postalCode'),
-      country: text(form, 'country')?.toUpperCase(),
+      name: fieldText(form, 'name'),
+      line1: fieldText(form, 'line1'),
+      line2: fieldText(form, 'line2'),
+      city: fieldText(form, 'city'),
+      postalCode: fieldText(form, 'postalCode'),
+      country: fieldText(form, 'country')?.toUpperCase(),
     }),
     confirmation: (form, order) =>
-      `Ship order ${order.externalId} to ${[text(form, 'name'), text(form, 'line1'), text(form, 'line2'), `${text(form, 'postalCode') ?? ''} ${text(form, 'city') ?? ''}`.trim(), text(form, 'country')].filter(Boolean).join(', ')}.`,
+      `Ship order ${order.externalId} to ${[fieldText(form, 'name'), fieldText(form, 'line1'), fieldText(form, 'line2'), `${fieldText(form, 'postalCode') ?? ''} ${fieldText(form, 'city') ?? ''}`.trim(), fieldText(form, 'country')].filter(Boolean).join(', ')}.`,
     run: changeShippingAddress,
     done: () => 'The new address was accepted.',
   },
   return: {
     roles: RETURN_ROLES.request,
     offered: delivered,
-    body: (form, order) => ({ lines: unitsOf(form, order), reason: text(form, 'reason') }),
+    body: (form, order) => ({ lines: unitsOf(form, order), reason: fieldText(form, 'reason') }),
     confirmation: (form, order) => {
       const lines = unitsOf(form, order);
-      return `Open a return of ${lines ? describeUnits(lines, order) : '(no units chosen)'} for order ${order.externalId}, because: ${text(form, 'reason') ?? '(no reason given)'}.`;
+      return `Open a return of ${lines ? describeUnits(lines, order) : '(no units chosen)'} for order ${order.externalId}, because: ${fieldText(form, 'reason') ?? '(no reason given)'}.`;
     },
     run: requestReturn,
     done: () => 'The return was opened.',

@@ -1,4 +1,4 @@
-/** What every console page handler shares: rendering a page, its context (who, CSRF token), role checks. */
+/** What every console page handler shares: rendering a page, its context (who, CSRF token), role checks, forms. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
@@ -6,11 +6,19 @@ import type { Role } from '../auth.js';
 import { problems } from '../problem.js';
 import type { PageContext } from './views/layout.js';
 
-export interface Render {
-  render(res: Response, page: VNode, status?: number): void;
-  context(req: Request, res: Response): PageContext;
-  allow(...roles: Role[]): RequestHandler;
+/** The page context of a request: who is signed in and this browser's CSRF token (console/router.ts makes it). */
+export type PageContextOf = (req: Request, res: Response) => PageContext;
+
+/** A form's fields, each a single string (a repeated field keeps its last value). */
+export type Form = Record<string, string | undefined>;
+
+export function formOf(body: unknown): Form {
+  const entries = Object.entries(body && typeof body === 'object' ? body : {});
+  return Object.fromEntries(entries.map(([key, value]) => [key, Array.isArray(value) ? String(value.at(-1)) : typeof value === 'string' ? value : undefined]));
 }
+
+/** A field's text without surrounding blanks; undefined when there is none. */
+export const fieldText = (form: Form, name: string) => (form[name]?.trim() ? form[name]!.trim() : undefined);
 
 export function renderPage(res: Response, page: VNode, status = 200): void {
   res.status(status).type('html').send(`<!doctype html>${renderToString(page)}`);

@@ -22,10 +22,10 @@ import { needsAPerson, ORDER_STATUSES, type OrderState } from '../../domain/orde
 import { customerEmailsOf } from '../../persistence/notifications.js';
 import type { StockEffects } from '../../services/stock-effects.js';
 import { findOrder, findOrders, listOrders } from '../../persistence/orders.js';
-import { allow, renderPage } from './pages.js';
+import { allow, formOf, renderPage } from './pages.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { warehouseRoutes } from './warehouse-routes.js';
-import { isOrderAction, offeredActions, ORDER_ACTIONS, type Form, type OrderAction, type OrderActionName } from './order-actions.js';
+import { isOrderAction, offeredActions, ORDER_ACTIONS, type OrderAction, type OrderActionName } from './order-actions.js';
 import { CONSOLE_ROLES, principalOfSession, SESSION_COOKIE, sessionCookie, sessionCookieOptions, sessionFor, signOut, type ConsoleKeys } from './session.js';
 import type { PageContext } from './views/layout.js';
 import { OrderPage } from './views/order.js';
@@ -66,7 +66,8 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
   router.use(cookieParser());
   router.use(express.urlencoded({ extended: false, limit: '16kb' }));
   router.use((req, res, next) => {
-    res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'same-origin' });
+    // Beside helmet's headers (api/guards.ts): stricter framing, referrer and CSP for pages that act.
+    res.set({ 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'same-origin' });
     res.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     req.principal = principalOfSession(keys, apiKeys, sessionCookie(req));
     next();
@@ -74,10 +75,9 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
   router.use(doubleCsrfProtection);
 
   const context = (req: Request, res: Response): PageContext => ({ principal: req.principal, csrfToken: generateCsrfToken(req, res) });
-  const render = renderPage;
 
   router.get('/sign-in', (req, res) => {
-    render(res, SignInPage({ context: context(req, res), next: safeNext(req.query.next) }));
+    renderPage(res, SignInPage({ context: context(req, res), next: safeNext(req.query.next) }));
   });
 
   router.post('/sign-in', (req, res) => {
@@ -87,7 +87,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
       const problem = principal
         ? problems.forbidden(`A ${principal.role} key cannot open the console; it is for the support, warehouse and admin roles.`)
         : problems.unauthorized('That API key is not valid.');
-      return render(res, SignInPage({ context: context(req, res), problem, next: safeNext(req.body.next) }), problem.status);
+      return renderPage(res, SignInPage({ context: context(req, res), problem, next: safeNext(req.body.next) }), problem.status);
     }
     res.cookie(SESSION_COOKIE, sessionFor(keys, apiKey), sessionCookieOptions(production));
     res.redirect(303, safeNext(req.body.next) ?? homeOf(principal));
@@ -109,7 +109,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
     const search = orderSearchOf(req.query);
     const { orders, nextCursor } = await searchOrders(search, channels, typeof req.query.cursor === 'string' ? req.query.cursor : undefined);
     const olderHref = nextCursor ? `/console?${new URLSearchParams({ ...definedOnly(search), cursor: nextCursor })}` : undefined;
-    render(res, OrdersPage({ context: context(req, res), search, orders: orders.map(toOrderView), olderHref }));
+    renderPage(res, OrdersPage({ context: context(req, res), search, orders: orders.map(toOrderView), olderHref }));
   });
 
   const orderPage = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
@@ -125,7 +125,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
       actions: offeredActions(req.principal!, order),
       ...extra,
     });
-    render(res, page, extra.problem?.status ?? 200);
+    renderPage(res, page, extra.problem?.status ?? 200);
   };
 
   router.get('/orders/:orderId', allow('support', 'admin'), async (req, res) => {
@@ -160,7 +160,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
     const form = formOf(req.body);
     if (form.confirmed !== 'yes') {
       const fields = Object.fromEntries(Object.entries(form).filter(([key, value]) => key !== '_csrf' && value !== undefined)) as Record<string, string>;
-      return render(res, ConfirmPage({ context: context(req, res), sentence: action.confirmation(form, order), action: req.originalUrl, fields, back: `/console/orders/${encodeURIComponent(orderId)}` }));
+      return renderPage(res, ConfirmPage({ context: context(req, res), sentence: action.confirmation(form, order), action: req.originalUrl, fields, back: `/console/orders/${encodeURIComponent(orderId)}` }));
     }
     try {
       const result = await action.run(temporal, { principal: req.principal!, orderId, body: action.body(form, order) });
@@ -171,14 +171,14 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
     }
   });
 
-  router.use('/warehouse', warehouseRoutes(temporal, { render, context, allow }));
-  router.use('/inventory', inventoryRoutes(effects, lowStockThreshold, { render, context, allow }));
+  router.use('/warehouse', warehouseRoutes(temporal, context));
+  router.use('/inventory', inventoryRoutes(effects, lowStockThreshold, context));
 
   router.use((req, _res, next) => next(problems.notFound(`There is no page at ${req.originalUrl}.`)));
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = asProblem(error);
     if (problem.status >= 500) req.log.error({ err: error }, `console: ${req.method} ${req.originalUrl} failed`);
-    render(res, ErrorPage({ context: { principal: req.principal, csrfToken: safeToken(() => generateCsrfToken(req, res)) }, problem }), problem.status);
+    renderPage(res, ErrorPage({ context: { principal: req.principal, csrfToken: safeToken(() => generateCsrfToken(req, res)) }, problem }), problem.status);
   });
   return router;
 }
@@ -221,12 +221,6 @@ async function searchOrders(search: OrderSearch, channels: string[], cursor: str
   );
   const last = items[items.length - 1];
   return { orders: items, nextCursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.orderId }) : undefined };
-}
-
-/** A form's fields, each a single string (a repeated field keeps its last value). */
-function formOf(body: unknown): Form {
-  const entries = Object.entries(body && typeof body === 'object' ? body : {});
-  return Object.fromEntries(entries.map(([key, value]) => [key, Array.isArray(value) ? String(value.at(-1)) : typeof value === 'string' ? value : undefined]));
 }
 
 function doneNotice(name: OrderActionName, status: unknown): string {

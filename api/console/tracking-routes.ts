@@ -13,7 +13,7 @@ export function trackingRoutes(tracking: TrackingLinks): Router {
   const router = Router();
   router.get('/:token', async (req, res) => {
     // The token is in the URL: keep it out of caches, search engines and other sites' logs.
-    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex', 'X-Content-Type-Options': 'nosniff' });
+    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex' });
     res.set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
     const orderId = tracking.orderOf(req.params.token);
     const order = orderId ? await findOrder(orderId) : undefined;

@@ -3,23 +3,26 @@ import { Router, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { recordReturnReceipt, RETURN_ROLES } from '../actions/returns.js';
 import { reportShipmentEvent, SHIPMENT_EVENT_ROLES } from '../actions/shipments.js';
-import { mayHandleWarehouse } from '../auth.js';
+import { mayHandleWarehouse, type Principal } from '../auth.js';
 import { loadOrder } from '../order-access.js';
 import { HttpProblem, problems } from '../problem.js';
 import { allWarehouses } from '../../persistence/warehouses.js';
-import { idForNotice, type Render } from './pages.js';
+import { allow, fieldText, formOf, idForNotice, renderPage, type PageContextOf } from './pages.js';
 import { warehouseWork } from './warehouse-work.js';
 import { ReturnReceiptPage, WarehousePage } from './views/warehouse.js';
 
 /** `<orderId>-<n>` (contracts/ids.ts): the order a return belongs to. */
 const orderOfReturn = (returnId: string) => returnId.replace(/-\d+$/, '');
 
-export function warehouseRoutes(temporal: Client, { render, context, allow }: Render): Router {
+/** The warehouses this person works for: all, unless their key is bound to some. */
+const warehousesOf = async (principal: Principal) => (await allWarehouses()).filter((w) => mayHandleWarehouse(principal, w.warehouseId));
+
+export function warehouseRoutes(temporal: Client, context: PageContextOf): Router {
   const router = Router();
   router.use(allow(...SHIPMENT_EVENT_ROLES));
 
   const page = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
-    const warehouses = (await allWarehouses()).filter((w) => mayHandleWarehouse(req.principal!, w.warehouseId));
+    const warehouses = await warehousesOf(req.principal!);
     const asked = typeof req.query.warehouse === 'string' ? req.query.warehouse : undefined;
     const warehouseId = warehouses.find((w) => w.warehouseId === asked)?.warehouseId ?? warehouses[0]?.warehouseId;
     const work = warehouseId ? await warehouseWork(warehouseId) : { toShip: [], onItsWay: [] };
@@ -27,7 +30,7 @@ export function warehouseRoutes(temporal: Client, { render, context, allow }: Re
     const { shipped, delivered } = req.query;
     work.toShip = work.toShip.filter((s) => s.shipmentId !== shipped);
     work.onItsWay = work.onItsWay.filter((s) => s.shipmentId !== delivered);
-    render(res, WarehousePage({ context: context(req, res), warehouses, warehouseId, work, ...extra }), extra.problem?.status ?? 200);
+    renderPage(res, WarehousePage({ context: context(req, res), warehouses, warehouseId, work, ...extra }), extra.problem?.status ?? 200);
   };
 
   router.get('/', async (req, res) => {
@@ -41,8 +44,9 @@ export function warehouseRoutes(temporal: Client, { render, context, allow }: Re
 
   router.post('/shipments/:shipmentId/:type', async (req, res) => {
     const type = String(req.params.type);
-    const back = typeof req.body.back === 'string' && req.body.back.startsWith('/console/warehouse') ? req.body.back : '/console/warehouse';
-    const trackingNumber = typeof req.body.trackingNumber === 'string' && req.body.trackingNumber.trim() ? req.body.trackingNumber.trim() : undefined;
+    const form = formOf(req.body);
+    const back = form.back?.startsWith('/console/warehouse') ? form.back : '/console/warehouse';
+    const trackingNumber = fieldText(form, 'trackingNumber');
     try {
       const { shipmentId } = await reportShipmentEvent(temporal, req.principal!, req.params.shipmentId, { type, trackingNumber });
       res.redirect(303, `${back}&${new URLSearchParams({ [type]: shipmentId })}`);
@@ -66,18 +70,19 @@ export function warehouseRoutes(temporal: Client, { render, context, allow }: Re
     for (const line of wanted.lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
     const lines = [...bySku].map(([sku, quantity]) => ({ sku, quantity }));
     const warehouseId = typeof req.query.warehouse === 'string' ? req.query.warehouse : undefined;
-    const warehouses = (await allWarehouses()).filter((w) => mayHandleWarehouse(req.principal!, w.warehouseId));
-    render(res, ReturnReceiptPage({ context: context(req, res), warehouses, warehouseId, returnId, externalId: order.externalId, lines, problem }), problem?.status ?? 200);
+    const warehouses = await warehousesOf(req.principal!);
+    renderPage(res, ReturnReceiptPage({ context: context(req, res), warehouses, warehouseId, returnId, externalId: order.externalId, lines, problem }), problem?.status ?? 200);
   };
 
   router.post('/returns/:returnId/receipt', allow(...RETURN_ROLES.receipt), async (req, res) => {
     const returnId = String(req.params.returnId);
-    const lines = Object.entries(req.body as Record<string, unknown>)
-      .filter(([name, value]) => name.startsWith('received_') && typeof value === 'string' && value.trim() !== '' && value.trim() !== '0')
-      .map(([name, value]) => ({ sku: name.slice('received_'.length), quantity: Number(value) }));
+    const form = formOf(req.body);
+    const lines = Object.keys(form)
+      .filter((name) => name.startsWith('received_') && fieldText(form, name) !== undefined && fieldText(form, name) !== '0')
+      .map((name) => ({ sku: name.slice('received_'.length), quantity: Number(fieldText(form, name)) }));
     try {
-      const result = await recordReturnReceipt(temporal, req.principal!, { orderId: orderOfReturn(returnId), returnId }, { warehouseId: req.body.warehouseId, lines });
-      res.redirect(303, `/console/warehouse?${new URLSearchParams({ warehouse: String(req.body.warehouseId), received: result.returnId })}`);
+      const result = await recordReturnReceipt(temporal, req.principal!, { orderId: orderOfReturn(returnId), returnId }, { warehouseId: form.warehouseId, lines });
+      res.redirect(303, `/console/warehouse?${new URLSearchParams({ warehouse: String(form.warehouseId), received: result.returnId })}`);
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
       await receiptPage(req, res, returnId, error);

@@ -11,7 +11,7 @@ import { warehouseExists } from '../../persistence/warehouses.js';
 import type { StockEffects } from '../../services/stock-effects.js';
 import { adjustInventory, ADJUSTMENT_ROLES } from '../actions/inventory.js';
 import { mayHandleWarehouse, principalOf, requireRole } from '../auth.js';
-import { decodeKeyset, encodeKeyset, movementCursor } from '../cursor.js';
+import { movementCursor, skuCursor } from '../cursor.js';
 import { problems } from '../problem.js';
 import { Sku, WarehouseId } from '../schemas/common.js';
 import { IdempotencyKeyHeader, InventoryListQuery, MovementListQuery, SetStockRequest, SkuSettingsRequest } from '../schemas/inventory.js';
@@ -61,16 +61,14 @@ export function inventoryRouter(effects: StockEffects, inventory: InventorySetti
    */
   router.get('/v1/inventory', async (req, res) => {
     const query = parseWith(InventoryListQuery, req.query, 'query');
-    const after = query.cursor
-      ? decodeKeyset(query.cursor, ([sku, ...rest]) => (typeof sku === 'string' && rest.length === 0 ? sku : undefined))
-      : undefined;
+    const after = query.cursor ? skuCursor.decode(query.cursor) : undefined;
     const { items, more } = await inventoryPage({
       after,
       limit: query.limit,
       onlyLow: query.belowThreshold === 'true',
       defaultThreshold: inventory.lowStockThreshold,
     });
-    res.json({ items, nextCursor: more ? encodeKeyset([items[items.length - 1].sku]) : null });
+    res.json({ items, nextCursor: more ? skuCursor.encode(items[items.length - 1].sku) : null });
   });
 
   /** The ledger of a SKU, newest first (persistence/inventory.ts, movementPage). */
