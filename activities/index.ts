@@ -15,7 +15,7 @@ import { restockActivities } from './restock.js';
 import { returnActivities } from './returns.js';
 import { shipmentActivities } from './shipments.js';
 import { stockActivities } from './stock.js';
-import { webhookActivities } from './webhooks.js';
+import { webhookActivities, type WebhookDeliverySettings } from './webhooks.js';
 
 export interface ActivityDependencies {
   payments: PaymentProvider;
@@ -28,9 +28,11 @@ export interface ActivityDependencies {
   mailer: Mailer;
   /** The link in every customer email to the order's tracking page. */
   tracking: TrackingLinks;
+  /** Where channel webhooks may connect, and the keys of their stored secrets. */
+  webhooks: WebhookDeliverySettings;
 }
 
-export function createActivities({ payments, carrier, temporal, taskQueue, inventory, mailer, tracking }: ActivityDependencies) {
+export function createActivities({ payments, carrier, temporal, taskQueue, inventory, mailer, tracking, webhooks }: ActivityDependencies) {
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   return {
     ...paymentActivities(payments),
@@ -40,7 +42,7 @@ export function createActivities({ payments, carrier, temporal, taskQueue, inven
     ...shipmentActivities(carrier),
     ...notificationActivities(mailer, inventory.operationsEmail, tracking),
     ...orderViewActivities,
-    ...webhookActivities,
+    ...webhookActivities(webhooks),
   };
 }
 

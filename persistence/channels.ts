@@ -2,19 +2,21 @@
  * Per-channel settings (its webhook and the secret that signs it) and the record of each order event a
  * channel's webhook accepted.
  */
-import mongoose, { Schema } from 'mongoose';
+import mongoose, { Schema, type mongo } from 'mongoose';
+import { decryptWebhookSecret, encryptWebhookSecret, envelopeKeyId, type WebhookSecretKeys } from '../domain/webhook-secrets.js';
 import { insertOnce } from './duplicate-key.js';
 
 /**
- * `_id` the channel name. The secret is `select: false`, so only the delivery activity, which asks for it,
- * ever reads it. (Write with `updateOne`: `findOneAndUpdate` would send a projection, which FerretDB v1 refuses.)
+ * `_id` the channel name. The secret is stored only encrypted (`encryptedSecret`, an envelope of
+ * domain/webhook-secrets.ts), and `select: false`, so only the delivery activity, which asks for it, ever
+ * reads it. (Write with `updateOne`: `findOneAndUpdate` would send a projection, which FerretDB v1 refuses.)
  */
 const channelSettingSchema = new Schema(
   {
     _id: { type: String, required: true },
     webhook: {
       url: { type: String },
-      secret: { type: String, select: false },
+      encryptedSecret: { type: String, select: false },
       updatedAt: { type: Date },
     },
   },
@@ -61,14 +63,67 @@ export async function findWebhook(channel: string): Promise<ChannelWebhook | und
   return webhook?.url && webhook.updatedAt ? { url: webhook.url, updatedAt: webhook.updatedAt } : undefined;
 }
 
-/** The channel's webhook with the secret that signs its requests, or undefined: for delivering only. */
-export async function findWebhookForDelivery(channel: string): Promise<{ url: string; secret: string } | undefined> {
-  const webhook = (await ChannelSettingModel.findById(channel).select('+webhook.secret').lean())?.webhook;
-  return webhook?.url && webhook.secret ? { url: webhook.url, secret: webhook.secret } : undefined;
+/**
+ * The channel's webhook with the secret that signs its requests, decrypted, or undefined: for delivering
+ * only. Throws `WebhookSecretUnreadable` when the secret does not decrypt with `keys`.
+ */
+export async function findWebhookForDelivery(channel: string, keys: WebhookSecretKeys): Promise<{ url: string; secret: string } | undefined> {
+  const webhook = (await ChannelSettingModel.findById(channel).select('+webhook.encryptedSecret').lean())?.webhook;
+  return webhook?.url && webhook.encryptedSecret ? { url: webhook.url, secret: decryptWebhookSecret(keys, channel, webhook.encryptedSecret) } : undefined;
 }
 
-export async function saveWebhook(channel: string, webhook: ChannelWebhook & { secret: string }): Promise<void> {
-  await ChannelSettingModel.updateOne({ _id: channel }, { $set: { webhook } }, { upsert: true });
+/** Sets the channel's webhook; the secret is stored encrypted with the current key. */
+export async function saveWebhook(channel: string, webhook: ChannelWebhook & { secret: string }, keys: WebhookSecretKeys): Promise<void> {
+  const { secret, ...rest } = webhook;
+  await ChannelSettingModel.updateOne({ _id: channel }, { $set: { webhook: { ...rest, encryptedSecret: encryptWebhookSecret(keys, channel, secret) } } }, { upsert: true });
+}
+
+/** Settings as stored, before and after encryption at rest (the driver's collection: the model knows no `secret`). */
+type StoredChannelSetting = { _id: string; webhook?: { url?: string; secret?: unknown; encryptedSecret?: unknown } };
+const storedSettings = () => ChannelSettingModel.collection as unknown as mongo.Collection<StoredChannelSetting>;
+
+/**
+ * Encrypts each secret stored in plain text (before encryption at rest) with the current key, in place of
+ * the plain one. Idempotent: a second run finds none; a setting replaced meanwhile is left as it is now.
+ */
+export async function encryptPlainWebhookSecrets(keys: WebhookSecretKeys): Promise<number> {
+  let encrypted = 0;
+  for await (const setting of storedSettings().find({ 'webhook.secret': { $exists: true } })) {
+    const plain = setting.webhook?.secret;
+    if (typeof plain !== 'string') continue;
+    const result = await storedSettings().updateOne(
+      { _id: setting._id, 'webhook.secret': plain },
+      { $set: { 'webhook.encryptedSecret': encryptWebhookSecret(keys, setting._id, plain) }, $unset: { 'webhook.secret': '' } },
+    );
+    encrypted += result.modifiedCount;
+  }
+  return encrypted;
+}
+
+/**
+ * Encrypts again with the current key each secret encrypted with a previous one (key rotation), so the
+ * previous key can be dropped once this ran. Returns the channels whose secret no configured key opens
+ * (left as they are; their deliveries fail naming the key) and how many were re-encrypted.
+ */
+export async function reencryptWebhookSecrets(keys: WebhookSecretKeys): Promise<{ reencrypted: number; unreadable: string[] }> {
+  const result = { reencrypted: 0, unreadable: [] as string[] };
+  for await (const setting of storedSettings().find({ 'webhook.encryptedSecret': { $exists: true } })) {
+    const envelope = setting.webhook?.encryptedSecret;
+    if (typeof envelope !== 'string' || envelopeKeyId(envelope) === keys.current.id) continue;
+    let secret: string;
+    try {
+      secret = decryptWebhookSecret(keys, setting._id, envelope);
+    } catch {
+      result.unreadable.push(setting._id);
+      continue;
+    }
+    const updated = await storedSettings().updateOne(
+      { _id: setting._id, 'webhook.encryptedSecret': envelope },
+      { $set: { 'webhook.encryptedSecret': encryptWebhookSecret(keys, setting._id, secret) } },
+    );
+    result.reencrypted += updated.modifiedCount;
+  }
+  return result;
 }
 
 /** Switches the webhook off and forgets its secret. */

@@ -1,5 +1,7 @@
 /** Data changes that run once per database (collection `migrations` records which ran), at worker start. */
 import mongoose, { Schema, type mongo, type Types } from 'mongoose';
+import { loadWebhookSecretKeys, type WebhookSecretKeys } from '../domain/webhook-secrets.js';
+import { encryptPlainWebhookSecrets } from './channels.js';
 import { insertOnce } from './duplicate-key.js';
 import { OrderModel } from './orders.js';
 import { repairOrderInLists } from './order-lists.js';
@@ -8,7 +10,13 @@ import { alertId, StockAlertModel } from './stock-models.js';
 const migrationSchema = new Schema({ _id: { type: String, required: true }, doneAt: { type: Date, required: true } }, { versionKey: false });
 export const MigrationModel = mongoose.model('Migration', migrationSchema, 'migrations');
 
-const MIGRATIONS: Record<string, () => Promise<void>> = {
+/** What a migration may need besides the database. */
+export interface MigrationContext {
+  /** The keys webhook secrets are encrypted with (WEBHOOK_SECRET_KEY). */
+  webhookSecretKeys: WebhookSecretKeys;
+}
+
+const MIGRATIONS: Record<string, (context: MigrationContext) => Promise<void>> = {
   /** Orders saved before lists had entries of their own (persistence/order-lists.ts) join their lists. */
   'order-list-entries': relistEveryOrder,
   /** Orders saved before the lists by customer email and of those needing a person join those. */
@@ -32,6 +40,11 @@ const MIGRATIONS: Record<string, () => Promise<void>> = {
       await originals.deleteOne({ _id: alert._id });
     }
   },
+
+  /** Webhook secrets stored in plain text are encrypted at rest (domain/webhook-secrets.ts). */
+  'webhook-secrets-encrypted': async ({ webhookSecretKeys }) => {
+    await encryptPlainWebhookSecrets(webhookSecretKeys);
+  },
 };
 
 async function relistEveryOrder(): Promise<void> {
@@ -40,11 +53,15 @@ async function relistEveryOrder(): Promise<void> {
   }
 }
 
-/** Runs each migration that has not run on this database yet. Each is idempotent, so two processes racing is harmless. */
-export async function runMigrations(): Promise<void> {
+/**
+ * Runs each migration that has not run on this database yet. Each is idempotent, so two processes racing
+ * is harmless. The webhook secret keys default to those of the environment.
+ */
+export async function runMigrations(context: Partial<MigrationContext> = {}): Promise<void> {
+  const full: MigrationContext = { webhookSecretKeys: context.webhookSecretKeys ?? loadWebhookSecretKeys(process.env) };
   for (const [name, migrate] of Object.entries(MIGRATIONS)) {
     if (await MigrationModel.exists({ _id: name })) continue;
-    await migrate();
+    await migrate(full);
     await MigrationModel.updateOne({ _id: name }, { $set: { doneAt: new Date() } }, { upsert: true });
   }
 }

@@ -15,14 +15,20 @@ export const ChannelWebhookPath = z.object({ channel: ChannelName });
 export const WebhookSettingsRequest = z
   .strictObject({
     url: z
+      // The limit holds for the URL as sent (normalizing may add a `/` or percent-encode), so it is checked first.
+      .string()
+      .max(2048, 'must be at most 2048 characters')
       // `abort`: the refinement below parses the URL, so it runs only on one that passed.
-      .url({ protocol: /^https?$/, normalize: true, error: 'must be an absolute http:// or https:// URL', abort: true })
-      .max(2048)
+      .check(z.url({ protocol: /^https?$/, normalize: true, error: 'must be an absolute http:// or https:// URL', abort: true }))
       .refine((url) => {
         const { username, password } = new URL(url);
         return !username && !password;
       }, 'must not hold credentials; the secret signs each request')
-      .meta({ example: 'https://shop.example.com/oms/events' }),
+      .meta({
+        description:
+          'An absolute http:// or https:// URL (https in production) without user:password. Must lead to public addresses only: not loopback, private, link-local or cloud metadata ones, by its host or what the host resolves to',
+        example: 'https://shop.example.com/oms/events',
+      }),
     secret: z
       .string()
       .min(32, 'must be at least 32 characters')

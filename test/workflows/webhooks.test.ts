@@ -1,16 +1,18 @@
 /**
  * Channel webhooks end to end: the order workflow on the real Temporal dev server with the real activities,
  * POSTing to a local HTTP receiver (node:http on a free port) that records what it got and can refuse it.
+ * The receiver is on loopback, so the worker has the explicit opt-in for it (127.0.0.0/8); host names
+ * resolve from a table (the machines have no DNS).
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webhookActivities } from '../../activities/webhooks.js';
+import { WEBHOOK_ADDRESS_REFUSED, WEBHOOK_SECRET_UNREADABLE, webhookActivities, type WebhookDeliverySettings } from '../../activities/webhooks.js';
 import { toOrderView } from '../../api/order-access.js';
 import type { OrderState } from '../../domain/order.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../domain/webhook-signature.js';
@@ -19,9 +21,23 @@ import { orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase 
 import { bundleOrderWorkflows, createTestWorker, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
 import { cancelOrderUpdate, shipmentEventUpdate } from '../../contracts/messages.js';
 import { OrderModel } from '../../persistence/orders.js';
-import { ChannelSettingModel, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/channels.js';
+import { ChannelSettingModel, reencryptWebhookSecrets, saveWebhook, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/channels.js';
+import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
+import { parseAllowedNetworks } from '../../domain/webhook-addresses.js';
+import { envelopeKeyId, loadWebhookSecretKeys } from '../../domain/webhook-secrets.js';
+import { resolveWebhookTarget } from '../../services/webhook-targets.js';
+import { tableResolver } from '../support/webhook-dns.js';
 
 const SECRET = `whsec-${randomUUID()}`;
+const KEY = randomBytes(32).toString('base64');
+const KEYS = loadWebhookSecretKeys({ WEBHOOK_SECRET_KEY: KEY });
+/** Names the tests point at; changed by the tests that play the DNS. */
+const dns: Record<string, string[]> = { 'receiver.example.com': ['127.0.0.1'] };
+const resolver = tableResolver(dns);
+/** As the worker runs in these tests: the receiver's loopback explicitly allowed. */
+const OPTED_IN: WebhookDeliverySettings = { policy: { requireHttps: false, allowedNetworks: parseAllowedNetworks('127.0.0.0/8') }, keys: KEYS, resolve: resolver };
+/** As in production (bar https): no private network allowed. */
+const NOT_OPTED_IN: WebhookDeliverySettings = { ...OPTED_IN, policy: { requireHttps: false, allowedNetworks: [] } };
 
 interface ReceivedRequest {
   path: string;
@@ -72,7 +88,7 @@ beforeAll(async () => {
   ({ close: closeDb } = await useTestDatabase('webhooks'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   receiver = await startReceiver();
-  worker = await createTestWorker(env, workflowBundle, taskQueue);
+  worker = await createTestWorker(env, workflowBundle, taskQueue, { webhooks: OPTED_IN });
   workerRun = worker.run();
 });
 
@@ -84,16 +100,15 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** A channel of its own with a webhook at the receiver, as `PUT /v1/channels/{channel}/webhook` stores it. */
-async function channelWithWebhook(): Promise<string> {
+/** A channel of its own with a webhook at the receiver (or `url`), as `PUT /v1/channels/{channel}/webhook` stores it. */
+async function channelWithWebhook(url?: (channel: string) => string): Promise<string> {
   const channel = uniqueId('shop');
-  await ChannelSettingModel.updateOne(
-    { _id: channel },
-    { $set: { webhook: { url: receiver.urlFor(channel), secret: SECRET, updatedAt: new Date() } } },
-    { upsert: true },
-  );
+  await saveWebhook(channel, { url: url ? url(channel) : receiver.urlFor(channel), secret: SECRET, updatedAt: new Date() }, KEYS);
   return channel;
 }
+
+/** The receiver's URL for the channel with another host (and its port). */
+const receiverUrlAt = (host: string) => (channel: string) => receiver.urlFor(channel).replace('127.0.0.1', host);
 
 async function stockedOrder(channel: string) {
   const sku = uniqueId('SKU');
@@ -101,8 +116,8 @@ async function stockedOrder(channel: string) {
   return orderInput([{ sku, quantity: 1 }], { channel });
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !predicate(); ) {
+async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await predicate()); ) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -191,6 +206,37 @@ describe('channel webhooks on the order workflow', () => {
     expect(view.timeline.map((entry) => entry.webhook?.attempts)).toEqual([refusals.length + 1, 1, 1, 1]);
   });
 
+  it("holds an order's events while its webhook's host resolves to a metadata address, connecting nowhere, and sends them once the URL is fixed", async () => {
+    dns['hooks.metadata.example'] = ['169.254.169.254'];
+    const channel = await channelWithWebhook(receiverUrlAt('hooks.metadata.example'));
+    const input = await stockedOrder(channel);
+
+    const handle = await startOrder(env, input, taskQueue);
+    await waitForStatus(handle, 'allocated');
+    let failure: { type?: string | null; message?: string | null } | undefined;
+    await waitFor('a refused delivery', async () => {
+      const { raw } = await handle.describe();
+      const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'deliverOrderEvent');
+      failure = pending?.lastFailure ? { type: pending.lastFailure.applicationFailureInfo?.type, message: pending.lastFailure.message } : undefined;
+      return failure !== undefined;
+    });
+    expect(failure).toEqual({
+      type: WEBHOOK_ADDRESS_REFUSED,
+      message: `the webhook of channel ${channel} was not called: its URL must not point at a cloud metadata address (169.254.169.254), which hooks.metadata.example resolves to`,
+    });
+    expect(receiver.requestsFor(channel)).toEqual([]);
+
+    // The channel's admin corrects the URL: the next attempt sends the held event, and the rest follow in order.
+    await saveWebhook(channel, { url: receiver.urlFor(channel), secret: SECRET, updatedAt: new Date() }, KEYS);
+    await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed my mind', requestedBy: 'support' }] });
+    expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+    const requests = receiver.requestsFor(channel);
+    expect(requests.map((r) => eventOf(r).type)).toEqual(['received', 'payment_authorized', 'allocated', 'cancelled']);
+    expect(requests.every((r) => r.answered === 200 && validlySigned(r))).toBe(true);
+    const view = await storedOrder(input.orderId);
+    expect(view.timeline[0].webhook?.attempts).toBeGreaterThan(1);
+  });
+
   it('sends nothing for a channel without a webhook, and asks only once per order', async () => {
     const channel = uniqueId('shop');
     const input = await stockedOrder(channel);
@@ -227,8 +273,8 @@ describe('deliverOrderEvent', () => {
     };
   };
   // The expected failures would each be logged at WARN.
-  const deliver = (event: OrderEvent, attempt = 1) =>
-    new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(webhookActivities.deliverOrderEvent, event);
+  const deliver = (event: OrderEvent, attempt = 1, settings = OPTED_IN) =>
+    new MockActivityEnvironment({ attempt }, { logger: new DefaultLogger('ERROR') }).run(webhookActivities(settings).deliverOrderEvent, event);
 
   it('POSTs an event once: a repeated run for the same event sends nothing and reports the first delivery', async () => {
     const channel = await channelWithWebhook();
@@ -273,11 +319,115 @@ describe('deliverOrderEvent', () => {
     const closed = await startReceiver();
     const url = closed.urlFor(channel);
     await closed.close();
-    await ChannelSettingModel.updateOne({ _id: channel }, { $set: { webhook: { url, secret: SECRET, updatedAt: new Date() } } }, { upsert: true });
+    await saveWebhook(channel, { url, secret: SECRET, updatedAt: new Date() }, KEYS);
 
     const failure = await deliver(eventFor(channel)).catch((error: unknown) => error);
 
     expect(failure).toMatchObject({ nonRetryable: false, message: `the webhook of channel ${channel} could not be reached: ECONNREFUSED` });
+  });
+
+  it('refuses, at delivery, a host that resolves to loopback without the opt-in (DNS rebinding), though the receiver is there', async () => {
+    // The name resolved to a public address when the webhook was set (the API's check passed) ...
+    dns['rebind.example.com'] = ['93.184.215.14'];
+    const channel = await channelWithWebhook(receiverUrlAt('rebind.example.com'));
+    const url = receiver.urlFor(channel).replace('127.0.0.1', 'rebind.example.com');
+    expect(await resolveWebhookTarget(url, NOT_OPTED_IN.policy, resolver)).toMatchObject({ ok: true });
+    // ... and now resolves to loopback.
+    dns['rebind.example.com'] = ['127.0.0.1'];
+    const event = eventFor(channel);
+
+    const failure = await deliver(event, 1, NOT_OPTED_IN).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: WEBHOOK_ADDRESS_REFUSED,
+      nonRetryable: false,
+      message: `the webhook of channel ${channel} was not called: its URL must not point at a loopback address (127.0.0.1), which rebind.example.com resolves to`,
+    });
+    expect(receiver.requestsFor(channel)).toEqual([]);
+    expect(await WebhookDeliveryModel.countDocuments({ eventId: event.id })).toBe(0);
+    // `localhost` is refused by its name already, as are literal loopback addresses.
+    for (const host of ['localhost', '127.0.0.1']) {
+      await saveWebhook(channel, { url: receiverUrlAt(host)(channel), secret: SECRET, updatedAt: new Date() }, KEYS);
+      expect(await deliver(event, 1, NOT_OPTED_IN).catch((error: unknown) => error), host).toMatchObject({ type: WEBHOOK_ADDRESS_REFUSED });
+    }
+    expect(receiver.requestsFor(channel)).toEqual([]);
+
+    // The receiver was there all along: with the opt-in the same event is delivered.
+    expect(await deliver(event, 2, OPTED_IN)).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(receiver.requestsFor(channel)).toHaveLength(1);
+  });
+
+  it('connects to the address it checked, looking the host up once, and sends the host name as Host', async () => {
+    const channel = await channelWithWebhook(receiverUrlAt('receiver.example.com'));
+    const before = resolver.lookups.get('receiver.example.com') ?? 0;
+
+    // The machine has no DNS: only the checked address, handed to the connection, reaches the receiver.
+    expect(await deliver(eventFor(channel))).toMatchObject({ status: 'delivered' });
+
+    expect(resolver.lookups.get('receiver.example.com')).toBe(before + 1);
+    const [request] = receiver.requestsFor(channel);
+    expect(request.headers.host).toBe(new URL(receiverUrlAt('receiver.example.com')(channel)).host);
+    expect(validlySigned(request)).toBe(true);
+  });
+
+  it('refuses metadata, link-local and unspecified addresses even with the opt-in', async () => {
+    dns['everything.example.com'] = ['127.0.0.1', '169.254.169.254'];
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:169.254.169.254]/', 'http://0.0.0.0:80/hook', 'http://everything.example.com/hook']) {
+      const channel = await channelWithWebhook(() => url);
+      const failure = await deliver(eventFor(channel)).catch((error: unknown) => error);
+      expect(failure, url).toMatchObject({ type: WEBHOOK_ADDRESS_REFUSED, nonRetryable: false });
+      expect((failure as Error).message, url).toMatch(/must not point at (a cloud metadata|an unspecified) address/);
+    }
+  });
+
+  it('fails clearly, and retryably, when the stored secret was encrypted with a key the worker lacks; a previous key still signs', async () => {
+    const channel = await channelWithWebhook();
+    const event = eventFor(channel);
+    const newKeys = loadWebhookSecretKeys({ WEBHOOK_SECRET_KEY: randomBytes(32).toString('hex') });
+
+    const failure = await deliver(event, 1, { ...OPTED_IN, keys: newKeys }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      type: WEBHOOK_SECRET_UNREADABLE,
+      nonRetryable: false,
+      message: `the webhook secret of channel ${channel} was encrypted with key ${KEYS.current.id}, which is neither WEBHOOK_SECRET_KEY (${newKeys.current.id}) nor in WEBHOOK_SECRET_PREVIOUS_KEYS`,
+    });
+    expect(receiver.requestsFor(channel)).toEqual([]);
+
+    const rotated = { ...newKeys, previous: [KEYS.current] };
+    expect(await deliver(event, 2, { ...OPTED_IN, keys: rotated })).toMatchObject({ status: 'delivered' });
+    expect(validlySigned(receiver.requestsFor(channel)[0])).toBe(true);
+  });
+
+  it('encrypts the secrets stored in plain text once (migration), and again with a new key after a rotation', async () => {
+    const channel = uniqueId('shop');
+    const settings = ChannelSettingModel.collection;
+    // As the engine stored webhooks before encryption at rest.
+    await settings.insertOne({ _id: channel as never, webhook: { url: receiver.urlFor(channel), secret: SECRET, updatedAt: new Date() } });
+    await MigrationModel.deleteOne({ _id: 'webhook-secrets-encrypted' });
+
+    await runMigrations({ webhookSecretKeys: KEYS });
+
+    const migrated = await settings.findOne({ _id: channel as never });
+    expect(JSON.stringify(migrated)).not.toContain(SECRET);
+    expect(migrated?.webhook).not.toHaveProperty('secret');
+    expect(envelopeKeyId(migrated?.webhook.encryptedSecret)).toBe(KEYS.current.id);
+    expect(await deliver(eventFor(channel))).toMatchObject({ status: 'delivered' });
+    expect(validlySigned(receiver.requestsFor(channel)[0])).toBe(true);
+    await runMigrations({ webhookSecretKeys: KEYS }); // done already: nothing changes
+    expect(await settings.findOne({ _id: channel as never })).toEqual(migrated);
+
+    // Rotation: the new key encrypts, the old one only decrypts until the worker encrypted everything again.
+    const rotated = loadWebhookSecretKeys({ WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'), WEBHOOK_SECRET_PREVIOUS_KEYS: KEY });
+    const { reencrypted, unreadable } = await reencryptWebhookSecrets(rotated);
+    expect(reencrypted).toBeGreaterThanOrEqual(1);
+    expect(unreadable).toEqual([]);
+    const again = await settings.findOne({ _id: channel as never });
+    expect(envelopeKeyId(again?.webhook.encryptedSecret)).toBe(rotated.current.id);
+    expect(JSON.stringify(again)).not.toContain(SECRET);
+    expect(await deliver(eventFor(channel), 1, { ...OPTED_IN, keys: { current: rotated.current, previous: [] } })).toMatchObject({ status: 'delivered' });
+    expect(receiver.requestsFor(channel).every(validlySigned)).toBe(true);
+    expect((await reencryptWebhookSecrets(rotated)).reencrypted).toBe(0);
   });
 
   it('reports a channel without a webhook as not configured', async () => {
