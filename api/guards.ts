@@ -2,7 +2,7 @@
  * What every request passes before a route: security headers (helmet), rate limits with the standard
  * `RateLimit` headers (per API key, and a stricter one on failed authentication per client address), a 415
  * for a body that is not JSON, and a 405 naming the allowed methods for a path the API has, asked with
- * a method it does not take.
+ * a method it does not take (and the same `Allow` for OPTIONS).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -77,19 +77,30 @@ export function requireJsonBody(req: Request, _res: Response, next: NextFunction
 }
 
 /**
- * For a path of the OpenAPI document asked with a method it does not list: 405 with `Allow`. Other
- * requests go on (to the 404).
+ * For a path of the OpenAPI document: OPTIONS answers 204 with `Allow`, and a method the document does not
+ * list answers 405 with `Allow`. Other requests go on (to the routes, or the 404). Where templates overlap,
+ * the one with the most literal segments names the methods, as OpenAPI matches paths
+ * (`/v1/inventory/{sku}/movements` before `/v1/inventory/{sku}/{warehouseId}`). Mounted before the routes,
+ * so Express's own OPTIONS answer, which merges every route the path matches, never goes out.
  */
 export function methodNotAllowed(document: { paths?: Record<string, object | undefined> }): RequestHandler {
   const templates = Object.entries(document.paths ?? {}).map(([template, operations]) => ({
     pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+    literalSegments: template.split('/').filter((segment) => segment && !segment.startsWith('{')).length,
     methods: METHODS.filter((method) => operations && method in operations).map((method) => method.toUpperCase()),
   }));
   return (req, res, next) => {
-    const allowed = [...new Set(templates.filter(({ pattern }) => pattern.test(req.path)).flatMap(({ methods }) => methods))];
-    if (allowed.length === 0 || allowed.includes(req.method)) return next();
+    const matching = templates.filter(({ pattern }) => pattern.test(req.path));
+    const mostLiteral = Math.max(...matching.map(({ literalSegments }) => literalSegments));
+    const allowed = [...new Set(matching.filter(({ literalSegments }) => literalSegments === mostLiteral).flatMap(({ methods }) => methods))];
+    if (allowed.length === 0) return next();
     if (allowed.includes('GET')) allowed.push('HEAD');
+    if (allowed.includes(req.method)) return next();
     res.set('Allow', allowed.join(', '));
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
     sendProblem(res, problems.methodNotAllowed(`${req.path} takes ${allowed.join(', ')}, not ${req.method}.`));
   };
 }

@@ -1,9 +1,9 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../domain/webhook-signature.js';
 import { ChannelWebhookPath, OrderEvent, WebhookSettings, WebhookSettingsRequest } from './schemas/channels.js';
-import { Address, Health, OrderId, Problem, ShipmentId, Sku, WarehouseId } from './schemas/common.js';
+import { Address, Health, OrderId, Problem, ReturnId, ShipmentId, Sku, WarehouseId } from './schemas/common.js';
 import {
   IdempotencyKeyHeader,
   InventoryList,
@@ -33,7 +33,6 @@ import {
   OrderListQuery,
   OrderView,
   ReturnAccepted,
-  ReturnId,
   ReturnReceiptAccepted,
   ReturnReceiptRequest,
   ReturnRequest,
@@ -43,23 +42,88 @@ import {
 } from './schemas/orders.js';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
-const errors = (...codes: Array<'400' | '404' | '409' | '413' | '422'>): ZodOpenApiResponsesObject => {
+const problem = (description: string, more: { id?: string; headers?: z.ZodObject } = {}): ZodOpenApiResponseObject => ({
+  description,
+  ...more,
+  content: { 'application/problem+json': { schema: Problem } },
+});
+
+/** `Retry-After`, in seconds, on a 429 and a 503. */
+const RetryAfter = z.int().min(0).meta({ description: 'Seconds to wait before trying again' });
+
+/**
+ * The answers that only some operations give, named where they are. Every /v1 operation may also give those
+ * that `op` adds.
+ */
+const errors = (...codes: Array<'404' | '409' | '422'>): ZodOpenApiResponsesObject => {
   const descriptions = {
-    '400': 'Invalid request (malformed JSON, unknown or invalid fields)',
     '404': 'Not found (or not visible to this caller)',
     '409': 'Conflict with the current state',
-    '413': 'Body too large',
     '422': 'Valid shape, but refers to something that does not exist',
   };
-  return Object.fromEntries([
-    ['401', problem('Missing or invalid API key')],
-    ['403', problem('The key lacks the role')],
-    ...codes.map((code) => [code, problem(descriptions[code])]),
-  ]);
+  return Object.fromEntries(codes.map((code) => [code, problem(descriptions[code])]));
 };
-const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const op = (operation: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ apiKey: [] }], ...operation });
+
+/** The answers every /v1 operation may give: api/auth.ts, api/guards.ts and api/problem.ts. */
+const SHARED = {
+  invalid: problem('Invalid request: malformed JSON, or a path or query parameter, header or body field the schema refuses', { id: 'InvalidRequest' }),
+  unauthorized: problem('Missing or invalid API key', { id: 'Unauthorized' }),
+  forbidden: problem('The key lacks the role', { id: 'Forbidden' }),
+  tooLarge: problem('Body larger than 64 kB', { id: 'PayloadTooLarge' }),
+  notJson: problem('A body that is not JSON: send `Content-Type: application/json` (or `+json`)', { id: 'UnsupportedMediaType' }),
+  tooMany: problem(
+    'Rate limit reached: `RATE_LIMIT_PER_KEY` requests per key and minute, or (per client address) `RATE_LIMIT_FAILED_AUTH` wrong keys in 15 minutes',
+    {
+      id: 'TooManyRequests',
+      headers: z.object({
+        'Retry-After': RetryAfter,
+        RateLimit: z.string().meta({ description: 'The limit that was reached and what is left of it (IETF draft 8)', example: '"per-key"; r=0; t=42' }),
+        'RateLimit-Policy': z.string().meta({ description: 'The limit (IETF draft 8)', example: '"per-key"; q=12000; w=60; pk=:b4b1a0c2e3f5:' }),
+      }),
+    },
+  ),
+  unavailable: problem('The database or Temporal cannot be reached right now; answered within a few seconds', {
+    id: 'ServiceUnavailable',
+    headers: z.object({ 'Retry-After': RetryAfter }),
+  }),
+};
+
+const METHOD_NOT_ALLOWED = problem('The path does not take this method; `Allow` names those it takes', {
+  id: 'MethodNotAllowed',
+  headers: z.object({ Allow: z.string().meta({ example: 'GET, POST, HEAD' }) }),
+});
+
+/** GET /health and /health/ready (api/app.ts): no key needed, no rate limit. */
+const health = (summary: string): ZodOpenApiOperationObject => ({
+  summary,
+  responses: {
+    '200': json(Health, 'Temporal and MongoDB answer'),
+    '503': { ...json(Health, 'A dependency does not answer; `checks` says which'), headers: z.object({ 'Retry-After': RetryAfter }) },
+  },
+});
+
+/** A JSON body; required unless the operation takes none as `{}` (`required: false`). */
+const body = (schema: z.ZodType, { required = true } = {}) => ({ required, content: { 'application/json': { schema } } });
+
+/**
+ * A /v1 operation: it needs an API key, and besides its own answers it may give 401, 403, 429 and 503; 400
+ * when it takes parameters or a body, and 413 and 415 when it takes a body. An answer the operation
+ * describes itself takes the place of the shared one.
+ */
+const op = (operation: ZodOpenApiOperationObject): ZodOpenApiOperationObject => {
+  const takesInput = operation.requestBody !== undefined || operation.requestParams !== undefined;
+  const responses: ZodOpenApiResponsesObject = {
+    ...(takesInput ? { '400': SHARED.invalid } : {}),
+    '401': SHARED.unauthorized,
+    '403': SHARED.forbidden,
+    ...(operation.requestBody ? { '413': SHARED.tooLarge, '415': SHARED.notJson } : {}),
+    '429': SHARED.tooMany,
+    '503': SHARED.unavailable,
+    ...operation.responses,
+  };
+  const byCode = Object.entries(responses).sort(([a], [b]) => a.localeCompare(b));
+  return { security: [{ apiKey: [] }], ...operation, responses: Object.fromEntries(byCode) };
+};
 
 export function createOpenApiDocument() {
   return createDocument({
@@ -69,27 +133,33 @@ export function createOpenApiDocument() {
       version: '1.0.0',
       description:
         'Channels submit orders; each runs as a durable Temporal workflow. Support looks orders up; warehouses report shipment events. ' +
-        'Authenticate with `Authorization: Bearer <key>`; each key has a role (channel, support, warehouse, admin).',
+        'Authenticate with `Authorization: Bearer <key>`; each key has a role (channel, support, warehouse, admin). ' +
+        'Errors are `application/problem+json` (RFC 9457). Besides its own answers, every /v1 operation may answer 401, 403, ' +
+        '429 (rate limits, with `Retry-After` and the `RateLimit` headers) and 503 (the database or Temporal cannot be reached, ' +
+        'with `Retry-After`); one with parameters or a body also 400, one with a body also 413 and 415. A method a path does not ' +
+        'take is a 405 with `Allow` (components/responses/MethodNotAllowed).',
     },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } } },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
+      responses: { MethodNotAllowed: METHOD_NOT_ALLOWED },
+    },
     paths: {
-      '/health': {
-        get: {
-          summary: 'Liveness of the API and its dependencies',
-          responses: { '200': json(Health, 'Temporal and MongoDB answer'), '503': json(Health, 'A dependency does not answer') },
-        },
+      '/health': { get: health('Readiness of the API (as /health/ready)') },
+      '/health/ready': { get: health('Readiness: the API can reach Temporal and the database') },
+      '/health/live': {
+        get: { summary: 'Liveness: the process answers', responses: { '200': json(z.object({ status: z.literal('ok') }), 'The process answers') } },
       },
       '/v1/orders': {
         post: op({
           summary: 'Submit an order (channel)',
           description: '`(channel, externalId)` is the idempotency key: repeating the request returns the same order with 200.',
           requestBody: body(CreateOrderRequest),
-          responses: { '202': json(OrderAccepted, 'Order accepted; its workflow started'), '200': json(OrderAccepted, 'The same request again'), ...errors('400', '409', '413', '422') },
+          responses: { '202': json(OrderAccepted, 'Order accepted; its workflow started'), '200': json(OrderAccepted, 'The same request again'), ...errors('409', '422') },
         }),
         get: op({
           summary: 'List orders, newest first (support, admin; a channel sees its own)',
           requestParams: { query: OrderListQuery },
-          responses: { '200': json(OrderList, 'A page of orders'), ...errors('400') },
+          responses: { '200': json(OrderList, 'A page of orders') },
         }),
       },
       '/v1/orders/{orderId}': {
@@ -106,7 +176,7 @@ export function createOpenApiDocument() {
             'Without `lines`, the whole order (409 once anything has shipped). With `lines`, only those units, if they have not shipped: their stock is released and exactly their value voided; the rest of the order goes ahead.',
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(CancelOrderRequest),
-          responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('400', '404', '409') },
+          responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('404', '409') },
         }),
       },
       '/v1/orders/{orderId}/shipping-address': {
@@ -116,7 +186,7 @@ export function createOpenApiDocument() {
             'Allowed until the first shipment leaves the warehouse. Once stock is reserved, the order is routed again for the new address and moves when other warehouses serve it better (the new stock is reserved before the old is released); pending shipments are booked anew.',
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(Address),
-          responses: { '202': json(ChangeShippingAddressResponse, 'Address changed'), ...errors('400', '404', '409') },
+          responses: { '202': json(ChangeShippingAddressResponse, 'Address changed'), ...errors('404', '409') },
         }),
       },
       '/v1/orders/{orderId}/review': {
@@ -125,7 +195,7 @@ export function createOpenApiDocument() {
           description: 'Approve: the order goes on to reserve stock. Reject: authorization voided, customer told.',
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(ReviewOrderRequest),
-          responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('400', '404', '409') },
+          responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('404', '409') },
         }),
       },
       '/v1/orders/{orderId}/returns': {
@@ -139,7 +209,7 @@ export function createOpenApiDocument() {
             '409 with the reason before delivery, after the window, for an unknown line, or for units that cannot be returned.',
           requestParams: { path: z.object({ orderId: OrderId }) },
           requestBody: body(ReturnRequest),
-          responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('400', '404', '409') },
+          responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('404', '409') },
         }),
       },
       '/v1/orders/{orderId}/returns/{returnId}/receipt': {
@@ -152,7 +222,7 @@ export function createOpenApiDocument() {
             'expired, or the lines do not fit it.',
           requestParams: { path: z.object({ orderId: OrderId, returnId: ReturnId }) },
           requestBody: body(ReturnReceiptRequest),
-          responses: { '202': json(ReturnReceiptAccepted, 'Receipt recorded'), ...errors('400', '404', '409', '422') },
+          responses: { '202': json(ReturnReceiptAccepted, 'Receipt recorded'), ...errors('404', '409', '422') },
         }),
       },
       '/v1/shipments/{shipmentId}/events': {
@@ -162,7 +232,7 @@ export function createOpenApiDocument() {
             'Answered once the order accepted the event; recording it, capturing the payment (on `shipped`) and emailing the customer follow, and show on the order. An event out of order is a 409.',
           requestParams: { path: z.object({ shipmentId: ShipmentId }) },
           requestBody: body(ShipmentEventRequest),
-          responses: { '202': json(ShipmentEventResponse, 'Event accepted'), ...errors('400', '404', '409') },
+          responses: { '202': json(ShipmentEventResponse, 'Event accepted'), ...errors('404', '409') },
         }),
       },
       '/v1/warehouses/{warehouseId}': {
@@ -171,21 +241,21 @@ export function createOpenApiDocument() {
           description: 'Keeps `active` and `priority` of an existing warehouse. The ids `settings` and `movements` are reserved.',
           requestParams: { path: z.object({ warehouseId: WarehouseId }) },
           requestBody: body(WarehouseRequest),
-          responses: { '200': json(Warehouse, 'Updated'), '201': json(Warehouse, 'Created'), ...errors('400') },
+          responses: { '200': json(Warehouse, 'Updated'), '201': json(Warehouse, 'Created') },
         }),
         patch: op({
           summary: 'Enable or disable a warehouse, or change its priority (admin)',
           description: 'A disabled warehouse gets no new allocations; its stock and existing reservations stay.',
           requestParams: { path: z.object({ warehouseId: WarehouseId }) },
           requestBody: body(WarehousePatchRequest),
-          responses: { '200': json(Warehouse, 'The warehouse'), ...errors('400', '404') },
+          responses: { '200': json(Warehouse, 'The warehouse'), ...errors('404') },
         }),
       },
       '/v1/inventory': {
         get: op({
           summary: 'List SKUs with availability and low-stock state (any role)',
           requestParams: { query: InventoryListQuery },
-          responses: { '200': json(InventoryList, 'A page of SKUs, ascending'), ...errors('400') },
+          responses: { '200': json(InventoryList, 'A page of SKUs, ascending') },
         }),
       },
       '/v1/inventory/{sku}/{warehouseId}': {
@@ -193,7 +263,7 @@ export function createOpenApiDocument() {
           summary: 'Set the on-hand count (and optionally the safety stock) of a SKU at a warehouse (admin, warehouse)',
           requestParams: { path: z.object({ sku: Sku, warehouseId: WarehouseId }) },
           requestBody: body(SetStockRequest),
-          responses: { '200': json(StockLevel, 'The new level'), ...errors('400', '404', '409') },
+          responses: { '200': json(StockLevel, 'The new level'), ...errors('404', '409') },
         }),
       },
       '/v1/inventory/{sku}/{warehouseId}/adjustments': {
@@ -207,7 +277,7 @@ export function createOpenApiDocument() {
           responses: {
             '201': json(StockAdjustmentResponse, 'Applied'),
             '200': json(StockAdjustmentResponse, 'The same Idempotency-Key again: the first movement, applied once'),
-            ...errors('400', '404', '409'),
+            ...errors('404', '409'),
           },
         }),
       },
@@ -216,7 +286,7 @@ export function createOpenApiDocument() {
           summary: "A SKU's stock ledger, newest first (admin, support)",
           description: 'Sorted by the time each movement was recorded, then warehouse id, then sequence number, all descending.',
           requestParams: { path: z.object({ sku: Sku }), query: MovementListQuery },
-          responses: { '200': json(MovementList, 'A page of movements'), ...errors('400', '404') },
+          responses: { '200': json(MovementList, 'A page of movements'), ...errors('404') },
         }),
       },
       '/v1/inventory/{sku}/settings': {
@@ -225,7 +295,7 @@ export function createOpenApiDocument() {
           description: 'The low-stock alert is re-evaluated at once: it opens (notifying operations) or closes.',
           requestParams: { path: z.object({ sku: Sku }) },
           requestBody: body(SkuSettingsRequest),
-          responses: { '200': json(SkuSettings, 'The settings'), ...errors('400', '404') },
+          responses: { '200': json(SkuSettings, 'The settings'), ...errors('404') },
         }),
       },
       '/v1/inventory/{sku}': {
@@ -238,27 +308,34 @@ export function createOpenApiDocument() {
       '/v1/admin/reconciliation': {
         post: op({
           summary: 'Check stock levels against the ledger, optionally repairing them (admin)',
-          requestBody: body(ReconciliationRequest),
-          responses: { '200': json(ReconciliationReport, 'What was checked and the drift found'), ...errors('400') },
+          requestBody: body(ReconciliationRequest, { required: false }),
+          responses: { '200': json(ReconciliationReport, 'What was checked and the drift found') },
         }),
       },
       '/v1/channels/{channel}/webhook': {
         put: op({
           summary: "Set a channel's webhook: the URL its order events are POSTed to and the secret that signs them (admin)",
-          description: 'Applies to orders received from then on. The secret is stored and never returned.',
+          description:
+            'Applies to orders received from then on. The secret is stored encrypted and never returned. The URL must lead to public ' +
+            'addresses only: one naming a loopback, private, link-local or metadata address or an internal host is refused (400), ' +
+            'and so is one whose host resolves to such an address or does not resolve (422); each delivery checks again.',
           requestParams: { path: ChannelWebhookPath },
           requestBody: body(WebhookSettingsRequest),
-          responses: { '200': json(WebhookSettings, 'Replaced'), '201': json(WebhookSettings, 'Created'), ...errors('400') },
+          responses: {
+            '200': json(WebhookSettings, 'Replaced'),
+            '201': json(WebhookSettings, 'Created'),
+            '422': problem('The URL host resolves to an address webhooks must not reach, or does not resolve'),
+          },
         }),
         get: op({
           summary: "A channel's webhook, without its secret (admin)",
           requestParams: { path: ChannelWebhookPath },
-          responses: { '200': json(WebhookSettings, 'The webhook'), ...errors('400', '404') },
+          responses: { '200': json(WebhookSettings, 'The webhook'), ...errors('404') },
         }),
         delete: op({
           summary: "Switch a channel's webhook off and forget its secret (admin)",
           requestParams: { path: ChannelWebhookPath },
-          responses: { '204': { description: 'Switched off' }, ...errors('400', '404') },
+          responses: { '204': { description: 'Switched off' }, ...errors('404') },
         }),
       },
     },

@@ -1,7 +1,7 @@
 /**
  * `npm test [-- vitest args]`: makes sure the tools are installed, then runs `vitest run` with their
- * paths in OMS_TEMPORAL_BIN / OMS_TEMPORAL_TEST_SERVER_BIN / OMS_FERRETDB_BIN / OMS_MAILPIT_BIN,
- * exiting with its code.
+ * paths in OMS_TEMPORAL_BIN / OMS_TEMPORAL_TEST_SERVER_BIN / OMS_FERRETDB_BIN / OMS_MAILPIT_BIN /
+ * OMS_SCHEMATHESIS_BIN, exiting with its code.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -26,6 +26,7 @@ const vitest = spawn(process.execPath, [path.join(path.dirname(vitestPackageJson
     OMS_TEMPORAL_TEST_SERVER_BIN: tools.temporalTestServer,
     OMS_FERRETDB_BIN: tools.ferretdb,
     OMS_MAILPIT_BIN: tools.mailpit,
+    OMS_SCHEMATHESIS_BIN: tools.schemathesis,
   },
 });
 // Ctrl-C reaches vitest directly (same process group); we just wait for it to finish.

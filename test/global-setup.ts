@@ -28,12 +28,14 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // `npm test` passes the tool paths; a bare `npx vitest` finds them in the tools cache.
-  if (!process.env.OMS_TEMPORAL_BIN || !process.env.OMS_FERRETDB_BIN || !process.env.OMS_TEMPORAL_TEST_SERVER_BIN || !process.env.OMS_MAILPIT_BIN) {
+  const toolVariables = ['OMS_TEMPORAL_BIN', 'OMS_TEMPORAL_TEST_SERVER_BIN', 'OMS_FERRETDB_BIN', 'OMS_MAILPIT_BIN', 'OMS_SCHEMATHESIS_BIN'];
+  if (toolVariables.some((name) => !process.env[name])) {
     const tools = await ensureTools();
     process.env.OMS_TEMPORAL_BIN ||= tools.temporal;
     process.env.OMS_TEMPORAL_TEST_SERVER_BIN ||= tools.temporalTestServer;
     process.env.OMS_FERRETDB_BIN ||= tools.ferretdb;
     process.env.OMS_MAILPIT_BIN ||= tools.mailpit;
+    process.env.OMS_SCHEMATHESIS_BIN ||= tools.schemathesis;
   }
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-test-'));
   const output = process.env.OMS_TEST_SERVER_LOGS === '1' ? {} : { onLine: () => {} };

@@ -10,8 +10,8 @@ import { warehouseExists } from '../../persistence/warehouses.js';
 import { mayHandleWarehouse, type Principal, type Role } from '../auth.js';
 import { loadOrder } from '../order-access.js';
 import { problems } from '../problem.js';
-import { OrderId } from '../schemas/common.js';
-import { ReturnId, ReturnReceiptRequest, ReturnRequest } from '../schemas/orders.js';
+import { OrderId, ReturnId } from '../schemas/common.js';
+import { ReturnReceiptRequest, ReturnRequest } from '../schemas/orders.js';
 import { changeOrder, sendUpdate, type ChangeRequest } from '../updates.js';
 import { parseWith } from '../validation.js';
 

@@ -6,19 +6,27 @@
 import 'zod-openapi';
 import { z } from 'zod';
 
-const identifier = (what: string) =>
+const identifier = (what: string, max = 64) =>
   z
     .string()
     .min(1)
-    .max(64)
+    .max(max)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, `${what} may hold letters, digits, '.', '_' and '-'`);
 
 /**
  * Text a client sends: any characters but control characters (NUL, line breaks, tabs, escapes, C1), which
- * would end up in emails, timelines and logs.
+ * would end up in emails, timelines and logs. Its length counts characters (code points), as JSON Schema's
+ * minLength and maxLength do, not UTF-16 units as zod's min and max would (an emoji is one, not two).
  */
 export const Text = (min: number, max: number) =>
-  z.string().min(min).max(max).regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters (such as NUL, tabs or line breaks)');
+  z
+    .string()
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters (such as NUL, tabs or line breaks)')
+    .refine((text) => {
+      const length = [...text].length;
+      return length >= min && length <= max;
+    }, `must be ${min === max ? min : `${min} to ${max}`} characters long`)
+    .meta({ minLength: min, maxLength: max });
 
 export const Sku = identifier('a SKU').meta({ id: 'Sku', example: 'TSHIRT-BLUE-M' });
 /**
@@ -29,8 +37,10 @@ export const RESERVED_WAREHOUSE_IDS = ['settings', 'movements'] as const;
 export const WarehouseId = identifier('a warehouse id')
   .refine((id) => !(RESERVED_WAREHOUSE_IDS as readonly string[]).includes(id), `${RESERVED_WAREHOUSE_IDS.join(' and ')} are reserved words, not warehouse ids`)
   .meta({ id: 'WarehouseId', example: 'wh-berlin' });
-export const OrderId = z.string().min(1).max(64).meta({ id: 'OrderId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3' });
-export const ShipmentId = z.string().min(1).max(64).meta({ example: 'shp_4b5a6978c1d2e3f2a9c0' });
+export const OrderId = identifier('an order id').meta({ id: 'OrderId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3' });
+export const ShipmentId = identifier('a shipment id').meta({ id: 'ShipmentId', example: 'shp_4b5a6978c1d2e3f2a9c0' });
+/** `<orderId>-<n>`: the order's n-th return. */
+export const ReturnId = identifier('a return id', 80).meta({ id: 'ReturnId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3-1' });
 export const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as "DE"').meta({ example: 'DE' });
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "EUR"').meta({ example: 'EUR' });
 export const MinorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ description: 'Integer minor units (cents)' });
@@ -60,7 +70,20 @@ export const Address = z
 export const Quantity = z.number().int().min(0).max(1_000_000_000);
 
 export const PageLimit = z.coerce.number().int().min(1).max(100).default(20);
-export const PageCursor = z.string().max(500).optional();
+/**
+ * Where a list goes on: the `nextCursor` of the page before, as the API returned it (base64url). It is
+ * opaque: a string of that alphabet the API did not return is refused (400) like a malformed one.
+ */
+export const pageCursor = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, 'not a cursor this API returned')
+    .optional()
+    .meta({
+      description: 'The `nextCursor` of the previous page, as returned (base64url; opaque). Any other value is a 400; absent or empty: the first page',
+    });
+export const PageCursor = pageCursor(500);
 
 export const Problem = z
   .object({
@@ -72,4 +95,7 @@ export const Problem = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
-export const Health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.boolean()).optional() });
+export const Health = z.object({
+  status: z.enum(['ok', 'unavailable', 'draining']).meta({ description: 'draining: the process was told to stop and finishes what it has' }),
+  checks: z.record(z.string(), z.boolean()).optional(),
+});

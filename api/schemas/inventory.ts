@@ -31,7 +31,7 @@ export const WarehousePatchRequest = z
       .meta({ description: 'Higher wins among equally near warehouses' }),
   })
   .refine((body) => body.active !== undefined || body.priority !== undefined, 'name at least one of active, priority')
-  .meta({ id: 'WarehousePatchRequest', minProperties: 1 });
+  .meta({ id: 'WarehousePatchRequest', minProperties: 1, description: 'At least one of `active` and `priority`: an empty object is a 400' });
 
 export const SetStockRequest = z
   .strictObject({
@@ -71,7 +71,7 @@ export const StockAdjustmentRequest = z
       .min(-1_000_000_000)
       .max(1_000_000_000)
       .refine((delta) => delta !== 0, 'must not be 0')
-      .meta({ description: 'Change in on-hand units: positive adds, negative removes' }),
+      .meta({ description: 'Change in on-hand units: positive adds, negative removes; never 0', not: { const: 0 } }),
     reason: Text(1, 500),
     kind: z.enum(ADJUSTMENT_KINDS).optional().meta({
       description: "Default: 'receive' for a positive delta, 'adjust' for a negative one. 'receive' and 'restock' need a positive delta",
@@ -81,7 +81,12 @@ export const StockAdjustmentRequest = z
     message: "'receive' and 'restock' add stock: their delta must be positive",
     path: ['kind'],
   })
-  .meta({ id: 'StockAdjustmentRequest' });
+  .meta({
+    id: 'StockAdjustmentRequest',
+    // The refinement above, in JSON Schema.
+    if: { required: ['kind'], properties: { kind: { enum: ['receive', 'restock'] } } },
+    then: { properties: { delta: { minimum: 1 } } },
+  });
 
 export const IdempotencyKeyHeader = z.object({
   'Idempotency-Key': z

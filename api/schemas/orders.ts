@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES } from '../../domain/order.js';
 import { SHIPMENT_EVENT_TYPES } from '../../domain/shipment-events.js';
-import { Address, Customer, CurrencyCode, MinorUnits, Money, OrderId, ShipmentId, Sku, Text, Timestamp, WarehouseId } from './common.js';
+import { Address, Customer, CurrencyCode, MinorUnits, Money, OrderId, pageCursor, ReturnId, ShipmentId, Sku, Text, Timestamp, WarehouseId } from './common.js';
 
 export const OrderLineInput = z.strictObject({
   sku: Sku,
@@ -10,7 +10,10 @@ export const OrderLineInput = z.strictObject({
   unitPrice: z.number().int().min(0).max(100_000_000).meta({ description: 'Integer minor units (cents) per unit' }),
 });
 
-/** Units of order lines, as a line cancellation and a return name them. */
+/**
+ * Units of order lines, as a line cancellation and a return name them. Each line at most once: JSON Schema
+ * cannot say that of one property of the items, so the descriptions do.
+ */
 const LineQuantities = z
   .array(z.strictObject({ lineId: Text(1, 64), quantity: z.number().int().min(1).max(10_000) }))
   .min(1)
@@ -36,8 +39,6 @@ export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
 export const OrderAccepted = z
   .object({ orderId: OrderId, status: z.enum(ORDER_STATUSES) })
   .meta({ id: 'OrderAccepted' });
-
-export const ReturnId = z.string().min(1).max(80).meta({ id: 'ReturnId', example: 'ord_3f2a9c0d1e4b5a6978c1d2e3-1' });
 
 const ReceiptLine = z.strictObject({ sku: Sku, quantity: z.number().int().min(1).max(10_000) });
 
@@ -150,7 +151,7 @@ export const OrderListQuery = z.strictObject({
   channel: Text(1, 64).optional(),
   customerId: Text(1, 128).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: pageCursor(200),
 });
 
 export const OrderList = z
@@ -164,7 +165,9 @@ export const ReviewOrderRequest = z
 export const CancelOrderRequest = z
   .strictObject({
     reason: Text(1, 500),
-    lines: LineQuantities.optional().meta({ description: 'Cancel only these units of these lines (what has not shipped); without it, the whole order' }),
+    lines: LineQuantities.optional().meta({
+      description: 'Cancel only these units of these lines (what has not shipped); without it, the whole order. Each `lineId` at most once: a line listed twice is a 400',
+    }),
   })
   .meta({ id: 'CancelOrderRequest' });
 
@@ -181,7 +184,9 @@ export const CancelOrderResponse = z.object({ orderId: OrderId, status: z.enum(O
 
 export const ReturnRequest = z
   .strictObject({
-    lines: LineQuantities.meta({ description: 'Units of order lines to send back, each line once: at most its units delivered and not on another return' }),
+    lines: LineQuantities.meta({
+      description: 'Units of order lines to send back, at most its units delivered and not on another return. Each `lineId` at most once: a line listed twice is a 400',
+    }),
     reason: Text(1, 500),
   })
   .meta({ id: 'ReturnRequest' });

@@ -228,6 +228,26 @@ describe('health and documentation', () => {
     expect(response.body.paths['/v1/orders'].post.responses).toHaveProperty('202');
   });
 
+  it('lists the answers every operation shares: 401, 403, 429 and 503 with Retry-After; 400, 413 and 415 where a body is sent', async () => {
+    const { paths, components } = (await api('GET', '/openapi.json')).body;
+    const operations = Object.entries(paths as Record<string, Record<string, any>>)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ name: `${method} ${path}`, operation })));
+    expect(operations.length).toBeGreaterThan(20);
+    for (const { name, operation } of operations) {
+      const codes = Object.keys(operation.responses);
+      expect(codes, name).toEqual(expect.arrayContaining(['401', '403', '429', '503']));
+      if (operation.requestBody) expect(codes, name).toEqual(expect.arrayContaining(['400', '413', '415']));
+      if (operation.parameters?.length) expect(codes, name).toContain('400');
+    }
+    expect(components.responses.TooManyRequests.headers['Retry-After'].required).toBe(true);
+    expect(components.responses.ServiceUnavailable.headers['Retry-After'].required).toBe(true);
+    expect(components.responses.MethodNotAllowed.headers.Allow.required).toBe(true);
+    expect(paths['/v1/orders'].post.requestBody.required).toBe(true);
+    // A reconciliation without a body checks everything.
+    expect(paths['/v1/admin/reconciliation'].post.requestBody.required).toBe(false);
+  });
+
   it('serves the docs page with its scripts and styles from this server, not a CDN', async () => {
     const page = await api('GET', '/docs');
     expect(page.status).toBe(200);

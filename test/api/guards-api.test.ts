@@ -54,6 +54,16 @@ describe('headers and methods', () => {
     expect(order.headers.get('allow')).toBe('GET, HEAD');
     expectProblem(await harness.api('GET', '/v1/nothing-here', KEYS.warehouse), 404);
   });
+
+  it("names the methods of the path's most specific template, for OPTIONS and in a 405", async () => {
+    // /v1/inventory/{sku}/movements, not /v1/inventory/{sku}/{warehouseId} (PUT), whose pattern it also fits.
+    const options = await harness.api('OPTIONS', '/v1/inventory/SKU-1/movements', KEYS.warehouse);
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, HEAD');
+    const put = await harness.api('PUT', '/v1/inventory/SKU-1/movements', KEYS.warehouse, { onHand: 1 });
+    expectProblem(put, 405);
+    expect(put.headers.get('allow')).toBe('GET, HEAD');
+  });
 });
 
 // Each test uses keys of its own: the limit per key is 5 a minute here.

@@ -336,6 +336,13 @@ describe('POST /v1/inventory/{sku}/{warehouseId}/adjustments', () => {
     expect(await InventoryLevelModel.exists({ sku })).toBeNull();
   });
 
+  it('counts a reason in characters, as JSON Schema does: 500 emoji are 500, not 1000 (UTF-16 units)', async () => {
+    const warehouseId = await createWarehouse();
+    const sku = uniqueId('ADJ');
+    expect((await adjust(sku, warehouseId, { delta: 1, reason: '📦'.repeat(500) })).status).toBe(201);
+    expectProblem(await adjust(sku, warehouseId, { delta: 1, reason: '📦'.repeat(501) }), 400);
+  });
+
   it('answers 404 for an unknown warehouse', async () => {
     const sku = uniqueId('ADJ');
     const problem = expectProblem(await adjust(sku, 'wh-nowhere', { delta: 1, reason: 'r' }), 404);

@@ -1,4 +1,5 @@
 /** The suite's shared servers (test/global-setup.ts) are real and usable. */
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
@@ -44,6 +45,15 @@ describe('global setup', () => {
     it('is also announced through the environment', () => {
       expect(process.env.OMS_TEST_TEMPORAL_ADDRESS).toBe(inject('temporalAddress'));
       expect(process.env.OMS_TEMPORAL_TEST_SERVER_BIN).toMatch(/temporal-test-server$/);
+    });
+  });
+
+  describe('schemathesis', () => {
+    it('runs from the tools cache, at the pinned version', () => {
+      // bin/st is our launcher: pip's own scripts name the staging dir the venv was built in.
+      const version = spawnSync(process.env.OMS_SCHEMATHESIS_BIN!, ['--version'], { encoding: 'utf8' });
+      expect(version.status, version.stderr).toBe(0);
+      expect(version.stdout).toContain(`version ${TOOL_VERSIONS.schemathesis}`);
     });
   });
 
