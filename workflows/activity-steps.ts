@@ -88,14 +88,17 @@ export function localDb(): Pick<OrderActivities, 'saveOrderView' | 'loadStock' |
   return patched(LOCAL_DATABASE_STEPS_PATCH) ? localDatabaseSteps : db;
 }
 
-/** The payment provider: slower, retried with backoff; a decline or refusal is final. */
+/**
+ * The payment provider: slower, retried with backoff (to one attempt a minute) for as long as the provider
+ * is unavailable, so an outage of any length pauses orders rather than failing them; a decline or refusal
+ * is final.
+ */
 export const payments = withSummaries(proxyActivities<OrderActivities>, {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    maximumAttempts: 10,
     nonRetryableErrorTypes: [FailureType.PaymentDeclined, FailureType.RefundRefused],
   },
 });

@@ -82,7 +82,7 @@ export async function returnWorkflow(input: ReturnInput): Promise<ReturnOutcome>
   try {
     if (value.amount > 0) refunded = (await payments.refundPayment({ orderId: order.orderId, returnId, amount: value })).refunded;
   } catch (error) {
-    // Refused, or the provider stayed unreachable: the goods are back in stock; support settles the money.
+    // Refused (an unreachable provider is retried until it answers): the goods are back in stock; support settles the money.
     if (!(error instanceof ActivityFailure)) throw error;
     return { returnId, status: 'refund_failed', amount: 0, detail: failureMessage(error) };
   }

@@ -39,14 +39,15 @@ export async function connectSuiteTemporal(): Promise<SuiteTemporal> {
 
 /**
  * An order worker in this process with the real activities (sandbox provider and carrier, email to the
- * suite's Mailpit). A new Worker starts with an empty workflow cache: whatever it runs, it first replays.
+ * suite's Mailpit or to `smtpUrl`). A new Worker starts with an empty workflow cache: whatever it runs, it
+ * first replays.
  */
-export function createSuiteOrderWorker(temporal: SuiteTemporal, taskQueue: string, workflowBundle: WorkflowBundle): Promise<Worker> {
+export function createSuiteOrderWorker(temporal: SuiteTemporal, taskQueue: string, workflowBundle: WorkflowBundle, smtpUrl = testSmtpUrl()): Promise<Worker> {
   return createOrderWorker({
     connection: temporal.nativeConnection,
     namespace: SUITE_NAMESPACE,
     taskQueue,
     workflowBundle,
-    dependencies: sandboxDependencies({ temporal: temporal.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
+    dependencies: sandboxDependencies({ temporal: temporal.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl }),
   });
 }

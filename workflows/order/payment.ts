@@ -76,7 +76,8 @@ export async function captureShipment(order: OrderRun, shipment: Shipment): Prom
     state.payment.status = paymentStatusAfterCapture(state.payment.captured, state.payment.captured + order.uncapturedValue());
     await order.record('payment_captured', `Captured ${formatMoney(order.money(amount))} for shipment ${shipment.shipmentId}`);
   } catch (error) {
-    // The goods are on their way; support settles the payment by hand.
+    // Refused (an unreachable provider is retried until it answers): the goods are on their way; support
+    // settles the payment by hand.
     await order.record('capture_failed', `Capture of ${formatMoney(order.money(amount))} for shipment ${shipment.shipmentId} failed: ${failureMessage(error)}`);
   }
 }
