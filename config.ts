@@ -58,6 +58,8 @@ export interface Config {
   dbProfileDir: string | undefined;
   /** `host:port` where the worker serves the Temporal SDK's Prometheus metrics; unset: not served. */
   workerMetricsAddress: string | undefined;
+  /** On SIGTERM/SIGINT, how long the API lets requests in flight finish and the worker its running activities. */
+  shutdownGraceMs: number;
 }
 
 export interface MailSettings {
@@ -129,6 +131,7 @@ export function loadConfig(): Config {
     },
     dbProfileDir: process.env.OMS_DB_PROFILE_DIR || undefined,
     workerMetricsAddress: process.env.WORKER_METRICS_ADDRESS || undefined,
+    shutdownGraceMs: durationFromEnv('SHUTDOWN_GRACE', '10s'),
   };
 }
 

@@ -6,6 +6,7 @@ import { reservation } from '../domain/stock.js';
 import { stockForRouting } from '../persistence/inventory.js';
 import { appendMovement, movementsForOrder, StockMovementRejected } from '../persistence/stock-ledger.js';
 import type { StockEffects } from '../services/stock-effects.js';
+import { countReservations } from './metrics.js';
 
 /** Named allocations (cancelled lines, a re-route), released once per `releaseKey`; or, without them, all the order holds. */
 export type ReleaseRequest = { orderId: string; reason: string } & ({ allocations: Allocation[]; releaseKey: string } | { allocations?: undefined });
@@ -43,6 +44,8 @@ export function stockActivities(effects: StockEffects) {
         }
       }
       await effects.afterStockChange(reserved.map((a) => a.sku), { increased: false });
+      countReservations('reserved', reserved.length);
+      countReservations('short', short.length);
       return { reserved, short };
     },
 

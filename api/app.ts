@@ -10,12 +10,16 @@ import { consoleRouter } from './console/router.js';
 import { loadConsoleKeys } from './console/session.js';
 import { trackingRoutes } from './console/tracking-routes.js';
 import { trackingLinks } from '../services/tracking-links.js';
+import type { HostResolver } from '../services/webhook-targets.js';
+import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
+import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
 import { failedAuthenticationLimit, methodNotAllowed, perKeyLimit, rateLimitSettings, requireJsonBody, securityHeaders } from './guards.js';
 import { createOpenApiDocument } from './openapi.js';
 import { createMetrics } from './metrics.js';
+import { Draining } from './shutdown.js';
 import { problems, problemHandler, unreachableDependency } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { channelsRouter } from './routes/channels.js';
@@ -50,9 +54,13 @@ export interface AppOptions {
   /** Where the console links an order's workflow; default the local dev server's UI. */
   temporalUi?: { url: string; namespace: string };
   env?: NodeJS.ProcessEnv;
+  /** How webhook URLs' host names are resolved when they are set; default the system resolver. */
+  webhookResolver?: HostResolver;
+  /** Begun when the process is told to stop (api/main.ts): readiness turns 503 and event streams end. */
+  draining?: Draining;
 }
 
-export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env }: AppOptions): express.Express {
+export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env, webhookResolver, draining = new Draining() }: AppOptions): express.Express {
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
@@ -63,6 +71,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
+  app.use(draining.closeConnections);
   app.use(metrics.timeRequests);
   app.use(securityHeaders());
   app.get('/metrics', metrics.serve);
@@ -71,9 +80,10 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.get('/health/live', (_req, res) => res.json({ status: 'ok' }));
   app.get(['/health', '/health/ready'], async (_req, res) => {
     const [mongo, temporalUp] = await Promise.all([pingMongo(), pingTemporal(temporal)]);
-    const ok = mongo && temporalUp;
+    const ok = mongo && temporalUp && !draining.started;
     if (!ok) res.set('Retry-After', '5');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { mongo, temporal: temporalUp } });
+    const status = draining.started ? 'draining' : ok ? 'ok' : 'unavailable';
+    res.status(ok ? 200 : 503).json({ status, checks: { mongo, temporal: temporalUp } });
   });
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument));
   app.use(docsRouter());
@@ -91,20 +101,22 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
       temporalUi: temporalUi ?? { url: 'http://localhost:8233', namespace: temporal.options.namespace },
       effects,
       lowStockThreshold: inventory.lowStockThreshold,
+      stopping: draining.signal,
     }),
   );
 
   app.use('/v1', guessing, authenticate(keys), perKeyLimit(limits), requireJsonBody);
+  // Before the body and the routes: 405 and OPTIONS answer from the OpenAPI document's paths (api/guards.ts).
+  app.use(methodNotAllowed(openApiDocument));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   app.use(ordersRouter(temporal, { taskQueue, orderPolicy }, metrics));
   app.use(returnsRouter(temporal));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
-  app.use(channelsRouter({ production: env.NODE_ENV === 'production' }));
+  app.use(channelsRouter(webhookSettings(env, logger, webhookResolver)));
   app.use(inventoryRouter(effects, inventory));
   app.use(adminRouter(effects));
 
-  app.use(methodNotAllowed(openApiDocument));
   app.use((req, _res, next) => next(problems.notFound(`No route for ${req.method} ${req.path}.`)));
   app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
     const dependency = unreachableDependency(error);
@@ -113,6 +125,16 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   });
   app.use(problemHandler);
   return app;
+}
+
+/** The webhook settings from the environment; an opt-in to private networks is logged as a warning. */
+function webhookSettings(env: NodeJS.ProcessEnv, logger: ReturnType<typeof createLogger>, resolve: HostResolver | undefined) {
+  const policy = loadWebhookAddressPolicy(env);
+  if (policy.allowedNetworks.length > 0) {
+    const networks = policy.allowedNetworks.map(([network, bits]) => `${network.toString()}/${bits}`);
+    logger.warn({ networks }, 'WEBHOOK_ALLOWED_PRIVATE_NETWORKS lets webhooks point at these networks: for test receivers only');
+  }
+  return { policy, keys: loadWebhookSecretKeys(env), resolve };
 }
 
 async function pingTemporal(temporal: Client): Promise<boolean> {

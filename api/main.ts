@@ -2,15 +2,19 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
-import { connectMongo } from '../persistence/connection.js';
+import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { SmtpMailer } from '../services/mailer.js';
 import { createApp, DATABASE_WAIT_MS, temporalConnectionOptions } from './app.js';
+import { createLogger } from './request-log.js';
+import { drain, Draining } from './shutdown.js';
 
 const config = loadConfig();
+const logger = createLogger(process.env);
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'api');
 await connectMongo(config.mongo.uri, { waitMs: DATABASE_WAIT_MS });
 const connection = await Connection.connect(temporalConnectionOptions(config.temporal.address));
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const draining = new Draining();
 const app = createApp({
   temporal,
   taskQueue: config.temporal.taskQueue,
@@ -18,12 +22,18 @@ const app = createApp({
   mailer: new SmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from }),
   orderPolicy: config.orderPolicy,
   temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+  draining,
 });
-const server = app.listen(config.port, () => console.log(`API listening on http://localhost:${config.port}`));
+const server = app.listen(config.port, () => logger.info(`API listening on http://localhost:${config.port}`));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
+  process.once(signal, async () => {
+    logger.info({ graceMs: config.shutdownGraceMs }, `${signal}: no new requests; letting those in flight finish`);
+    const outcome = await drain(server, draining, config.shutdownGraceMs);
+    if (outcome.drained) logger.info('every request in flight finished; stopping');
+    else logger.warn({ connections: outcome.cut }, 'the grace period ended with requests still running; they were cut');
+    await connection.close();
+    await disconnectMongo();
+    process.exit(0);
   });
 }

@@ -17,8 +17,8 @@ import { EmailRejected, type Mailer } from './mailer.js';
 
 export type Notification = Omit<records.NotificationContent, 'messageId'>;
 
-/** `sent` now or before; `rejected` when the mail server refused the recipient or message for good. */
-export type NotificationOutcome = 'sent' | 'rejected';
+/** `sent` now; `rejected` when the mail server refused the recipient or message for good; `done before` by an earlier attempt. */
+export type NotificationOutcome = 'sent' | 'rejected' | 'done before';
 
 /** The Message-ID of the notification with this key: the same for every attempt to send it. */
 export function notificationMessageId(key: string): string {
@@ -35,7 +35,7 @@ export function notificationMessageId(key: string): string {
 export async function deliverNotification(mailer: Mailer, notification: Notification): Promise<NotificationOutcome> {
   const { key } = notification;
   const record = await records.recordNotificationOnce({ ...notification, messageId: notificationMessageId(key) });
-  if (record.status === 'sent' || record.status === 'rejected') return record.status;
+  if (record.status === 'sent' || record.status === 'rejected') return 'done before';
 
   try {
     // From the record, not the request: whatever was recorded first is what goes out.

@@ -20,9 +20,10 @@ async function shutDown(exitCode: number, reason: string): Promise<never> {
   if (!shuttingDown) {
     shuttingDown = true;
     (exitCode === 0 ? say : (line: string) => console.error(`[start] ${line}`))(reason);
+    // The API and the worker drain within the grace period (SHUTDOWN_GRACE); give them that and a margin before SIGKILL.
+    const { shutdownGraceMs } = loadConfig();
     for (const proc of [...running].reverse()) {
-      // The worker may be finishing activities; give it longer before SIGKILL.
-      await proc.stop(proc.name === 'worker' ? 30_000 : 10_000);
+      await proc.stop(proc.name === 'worker' || proc.name === 'api' ? shutdownGraceMs + 10_000 : 10_000);
     }
     if (exitCode === 0) say('stopped; data is kept.');
     process.exit(exitCode);

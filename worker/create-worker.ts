@@ -4,6 +4,8 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, typ
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { trackingLinks } from '../services/tracking-links.js';
+import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
+import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
 import { DEFAULT_MAIL_FROM, type InventorySettings } from '../config.js';
 import { SmtpMailer } from '../services/mailer.js';
 import { SandboxCarrier } from '../services/carrier.js';
@@ -23,7 +25,8 @@ export interface SandboxDependencyOptions {
 
 /**
  * The built-in sandbox payment provider and carrier, real email over SMTP with tracking links from the
- * environment (PUBLIC_URL, TRACKING_SECRET), and the rest of what activities need.
+ * environment (PUBLIC_URL, TRACKING_SECRET), webhooks as the environment allows them
+ * (WEBHOOK_SECRET_KEY, WEBHOOK_ALLOWED_PRIVATE_NETWORKS), and the rest of what activities need.
  */
 export function sandboxDependencies({ temporal, taskQueue, inventory, smtpUrl, mailFrom }: SandboxDependencyOptions): ActivityDependencies {
   return {
@@ -34,6 +37,7 @@ export function sandboxDependencies({ temporal, taskQueue, inventory, smtpUrl, m
     inventory,
     mailer: new SmtpMailer({ url: smtpUrl, from: mailFrom ?? DEFAULT_MAIL_FROM }),
     tracking: trackingLinks(),
+    webhooks: { policy: loadWebhookAddressPolicy(process.env), keys: loadWebhookSecretKeys(process.env) },
   };
 }
 
@@ -44,6 +48,8 @@ export async function createOrderWorker(options: {
   dependencies: ActivityDependencies;
   /** Tests pass a prebuilt bundle so the workflow code is bundled once per suite. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** How long running activities may go on when the worker stops (`runUntilStopped`); unset: the SDK's 0. */
+  shutdownGraceMs?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -51,7 +57,28 @@ export async function createOrderWorker(options: {
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: warningsOnly(Runtime.instance().logger) })),
     activities: createActivities(options.dependencies),
+    ...(options.shutdownGraceMs !== undefined && { shutdownGraceTime: options.shutdownGraceMs }),
   });
+}
+
+/** After the grace period, how long a stopping worker still waits for activities that were asked to stop. */
+const ABANDON_AFTER_GRACE_MS = 5_000;
+
+/**
+ * Runs the worker until SIGINT/SIGTERM. The SDK then stops polling, lets running activities go on for the
+ * grace period and asks them to stop; one that still runs 5 s later is abandoned and the process exits. It is
+ * not lost: Temporal retries it on another worker once its timeout passes (every activity is idempotent).
+ */
+export async function runUntilStopped(worker: Worker, graceMs: number): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        console.warn('activities still running after the shutdown grace period were abandoned; Temporal retries them after their timeout');
+        process.exit(0);
+      }, graceMs + ABANDON_AFTER_GRACE_MS).unref();
+    });
+  }
+  await worker.run();
 }
 
 /** Webpack's module listing is noise in the worker's log; its warnings and errors are not. */

@@ -5,14 +5,27 @@ import { loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { runMigrations } from '../persistence/migrations.js';
-import { createOrderWorker, sandboxDependencies } from './create-worker.js';
+import { reencryptWebhookSecrets } from '../persistence/channels.js';
+import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
+import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
+import { createOrderWorker, runUntilStopped, sandboxDependencies } from './create-worker.js';
 
 const config = loadConfig();
 // The Temporal SDK's worker metrics (task slots, poll and schedule-to-start latencies, ...) for Prometheus.
 if (config.workerMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
 await connectMongo(config.mongo.uri);
-await runMigrations();
+const webhookSecretKeys = loadWebhookSecretKeys(process.env);
+await runMigrations({ webhookSecretKeys });
+// Key rotation: secrets still encrypted with a previous WEBHOOK_SECRET_KEY are encrypted with the current one.
+const { unreadable } = await reencryptWebhookSecrets(webhookSecretKeys);
+if (unreadable.length > 0) {
+  console.error(`the webhook secrets of channels ${unreadable.join(', ')} decrypt with no configured key (WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_PREVIOUS_KEYS): their events are held until it is set`);
+}
+const { allowedNetworks } = loadWebhookAddressPolicy(process.env);
+if (allowedNetworks.length > 0) {
+  console.warn(`WARNING: WEBHOOK_ALLOWED_PRIVATE_NETWORKS lets webhooks reach ${allowedNetworks.map(([network, bits]) => `${network.toString()}/${bits}`).join(', ')}: for test receivers only`);
+}
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 // Activities use a client too: the restock dispatcher wakes backordered orders with Updates.
 const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
@@ -21,11 +34,11 @@ const worker = await createOrderWorker({
   connection,
   namespace,
   taskQueue,
+  shutdownGraceMs: config.shutdownGraceMs,
   dependencies: sandboxDependencies({ temporal: client, taskQueue, inventory: config.inventory, smtpUrl: config.mail.smtpUrl, mailFrom: config.mail.from }),
 });
 console.log(`worker polling task queue "${config.temporal.taskQueue}" in namespace "${config.temporal.namespace}"`);
-// The SDK shuts the worker down gracefully on SIGINT/SIGTERM, letting running activities finish.
-await worker.run();
+await runUntilStopped(worker, config.shutdownGraceMs);
 await connection.close();
 await client.connection.close();
 await disconnectMongo();

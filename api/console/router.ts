@@ -48,9 +48,11 @@ export interface ConsoleOptions {
   /** Stock adjustments made on the inventory screen raise low-stock alerts and wake backorders through it. */
   effects: StockEffects;
   lowStockThreshold: number;
+  /** Aborted when the API stops: open event streams end, and the pages reconnect to another instance. */
+  stopping: AbortSignal;
 }
 
-export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi, effects, lowStockThreshold }: ConsoleOptions): Router {
+export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi, effects, lowStockThreshold, stopping }: ConsoleOptions): Router {
   const channels = [...new Set(apiKeys.flatMap(({ principal }) => (principal.channel ? [principal.channel] : [])))];
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
     getSecret: () => keys.csrf.toString('base64'),
@@ -147,7 +149,13 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
         // The database did not answer this time; the next tick asks again.
       }
     }, LIVE_POLL_MS);
-    req.on('close', () => clearInterval(timer));
+    const stop = () => res.end();
+    req.on('close', () => {
+      clearInterval(timer);
+      stopping.removeEventListener('abort', stop);
+    });
+    if (stopping.aborted) stop();
+    else stopping.addEventListener('abort', stop, { once: true });
   });
 
   router.post('/orders/:orderId/:action', async (req, res, next) => {

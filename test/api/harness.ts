@@ -14,6 +14,9 @@ import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../wor
 import type { OrderPolicySettings } from '../../domain/order.js';
 import { BERLIN_ADDRESS, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer, testSmtpUrl } from '../support/mail.js';
+import type { HostResolver } from '../../services/webhook-targets.js';
+import { loadWebhookAddressPolicy } from '../../domain/webhook-addresses.js';
+import { loadWebhookSecretKeys } from '../../domain/webhook-secrets.js';
 
 /** The documented dev API keys (accepted outside production when API_KEYS is unset). */
 export const KEYS = {
@@ -63,7 +66,18 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(options: { database: string; worker: boolean; orderPolicy?: Partial<OrderPolicySettings>; env?: NodeJS.ProcessEnv }): Promise<ApiHarness> {
+/**
+ * `env` is the API's environment (and the worker's, for webhooks): no `WEBHOOK_ALLOWED_PRIVATE_NETWORKS`
+ * unless a test file opts in. `webhookResolver` stands in for DNS (the test machines have none).
+ */
+export async function startApi(options: {
+  database: string;
+  worker: boolean;
+  orderPolicy?: Partial<OrderPolicySettings>;
+  env?: NodeJS.ProcessEnv;
+  webhookResolver?: HostResolver;
+}): Promise<ApiHarness> {
+  const appEnv: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...options.env };
   const address = inject('temporalAddress');
   const taskQueue = `api-${options.database}-${randomUUID()}`;
   const db = await useTestDatabase(options.database);
@@ -87,12 +101,15 @@ export async function startApi(options: { database: string; worker: boolean; ord
       namespace: 'default',
       taskQueue,
       workflowBundle,
-      dependencies: sandboxDependencies({ temporal, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
+      dependencies: {
+        ...sandboxDependencies({ temporal, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
+        webhooks: { policy: loadWebhookAddressPolicy(appEnv), keys: loadWebhookSecretKeys(appEnv), resolve: options.webhookResolver },
+      },
     });
     workerRun = worker.run();
   }
 
-  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: { LOG_LEVEL: 'warn', ...options.env } });
+  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: appEnv, webhookResolver: options.webhookResolver });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

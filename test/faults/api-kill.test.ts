@@ -19,7 +19,7 @@ import { testSmtpUrl } from '../support/mail.js';
 import { expectEachEffectOnce, ORDERS_END_AT_DELIVERY, shipAndDeliver, splitOrderRequest, stockSplitSkus } from '../support/order-effects.js';
 import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from '../support/suite-temporal.js';
 import { startTcpProxy, type Direction, type TcpProxy } from '../support/tcp-proxy.js';
-import { startApiProcess, stopWorkerProcesses, type ApiProcess } from '../support/worker-process.js';
+import { startApiProcess, stopWorkerProcesses, type ApiProcess } from '../support/node-processes.js';
 import { bundleOrderWorkflows, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
 
 let temporal: SuiteTemporal;

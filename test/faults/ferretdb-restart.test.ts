@@ -17,7 +17,7 @@ import { expectEachEffectOnce, shipAndDeliver, shipmentEventInFlight, splitOrder
 import { workflowTaskWorkers } from '../support/order-history.js';
 import { ownFerretDB, type OwnServer } from '../support/own-servers.js';
 import { connectSuiteTemporal, type SuiteTemporal } from '../support/suite-temporal.js';
-import { startWorkerProcess, stopWorkerProcesses } from '../support/worker-process.js';
+import { startWorkerProcess, stopWorkerProcesses } from '../support/node-processes.js';
 import { startOrder, uniqueTaskQueue } from '../support/workflow-env.js';
 
 /** How long the database stays down: longer than the worker's database calls wait (10 s) and several retries. */

@@ -22,7 +22,7 @@ import { expectEachEffectOnce, ORDERS_END_AT_DELIVERY, splitOrderRequest, stockS
 import { resultWithin, workflowTaskWorkers } from '../support/order-history.js';
 import { ownTemporal, type OwnServer } from '../support/own-servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { startApiProcess, startWorkerProcess, stopWorkerProcesses } from '../support/worker-process.js';
+import { startApiProcess, startWorkerProcess, stopWorkerProcesses } from '../support/node-processes.js';
 import { uniqueTaskQueue } from '../support/workflow-env.js';
 
 /** How long the server stays down: longer than a few of the worker's poll retries. */

@@ -1,8 +1,8 @@
 /**
- * A worker process for crash tests (test/support/worker-process.ts): the worker of worker/main.ts, except
+ * A worker process for crash tests (test/support/node-processes.ts): the worker of worker/main.ts, except
  * that once a side effect named by `OMS_STALL_AFTER` is done, it prints `acted: <side effect> <its key>`
- * and its activity never returns, so the test can kill the process with that activity in flight and the
- * effect already out in the world:
+ * and its activity never returns (or, with `OMS_STALL_MS`, returns that much later: a slow step), so the
+ * test can kill or stop the process with that activity in flight and the effect already out in the world:
  *
  * - `authorize`, `capture`: the sandbox payment provider has authorized or captured, and our own payment
  *   record is not written yet;
@@ -14,28 +14,34 @@ import { createActivities } from '../../activities/index.js';
 import { SandboxPaymentProvider } from '../../services/sandbox-payment-provider.js';
 import { loadConfig } from '../../config.js';
 import { connectMongo } from '../../persistence/connection.js';
-import { sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+import { runUntilStopped, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { orderKeys } from '../../contracts/keys.js';
 
 const STALL_POINTS = ['authorize', 'capture', 'confirmation-email'] as const;
 const stallAfter = process.env.OMS_STALL_AFTER as (typeof STALL_POINTS)[number];
 if (!STALL_POINTS.includes(stallAfter)) throw new Error(`OMS_STALL_AFTER must be one of ${STALL_POINTS.join(', ')}, got "${stallAfter}"`);
 
-/** Announces the side effect, then hangs until the process is killed. */
-function stall(sideEffect: string, key: string): Promise<never> {
+const stallMs = process.env.OMS_STALL_MS ? Number(process.env.OMS_STALL_MS) : undefined;
+
+/** Announces the side effect, then hangs until the process is killed, or for `OMS_STALL_MS`. */
+async function stall<T>(sideEffect: string, key: string, result: T): Promise<T> {
   console.log(`acted: ${sideEffect} ${key}`);
-  return new Promise(() => {});
+  if (stallMs === undefined) return new Promise<never>(() => {});
+  await sleep(stallMs);
+  console.log(`finished: ${sideEffect} ${key}`);
+  return result;
 }
 
 class StallingPaymentProvider extends SandboxPaymentProvider {
   override async authorize(request: Parameters<SandboxPaymentProvider['authorize']>[0]) {
     const result = await super.authorize(request);
-    return stallAfter === 'authorize' ? stall('authorize', request.idempotencyKey) : result;
+    return stallAfter === 'authorize' ? stall('authorize', request.idempotencyKey, result) : result;
   }
 
   override async capture(request: Parameters<SandboxPaymentProvider['capture']>[0]) {
     const result = await super.capture(request);
-    return stallAfter === 'capture' ? stall('capture', request.idempotencyKey) : result;
+    return stallAfter === 'capture' ? stall('capture', request.idempotencyKey, result) : result;
   }
 }
 
@@ -52,13 +58,15 @@ const worker = await Worker.create({
   namespace,
   taskQueue,
   workflowsPath,
+  shutdownGraceTime: config.shutdownGraceMs,
   activities: {
     ...activities,
     async notifyCustomer(request: Parameters<typeof activities.notifyCustomer>[0]) {
       await activities.notifyCustomer(request);
-      if (stallAfter === 'confirmation-email' && request.event === 'order_confirmed') await stall('confirmation-email', orderKeys(request.orderId).notification(request.event, request.subjectId));
+      if (stallAfter === 'confirmation-email' && request.event === 'order_confirmed') await stall('confirmation-email', orderKeys(request.orderId).notification(request.event, request.subjectId), undefined);
     },
   },
 });
-// Runs until killed: the test never stops it gracefully.
-await worker.run();
+// Stopped as worker/main.ts is: on SIGTERM within the shutdown grace period (SHUTDOWN_GRACE).
+await runUntilStopped(worker, config.shutdownGraceMs);
+process.exit(0);

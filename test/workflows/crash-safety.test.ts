@@ -14,7 +14,7 @@ import { testSmtpUrl } from '../support/mail.js';
 import { expectEachEffectOnce, shipAndDeliver, splitOrder, waitUntilConfirmed } from '../support/order-effects.js';
 import { workflowTaskWorkers } from '../support/order-history.js';
 import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from '../support/suite-temporal.js';
-import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../support/worker-process.js';
+import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../support/node-processes.js';
 import { bundleOrderWorkflows, reportShipmentEvent, startOrder, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
 import { orderKeys } from '../../contracts/keys.js';
 

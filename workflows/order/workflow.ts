@@ -3,7 +3,7 @@
  * shipment events until every shipment is delivered, then the return window. Each step is a file of its
  * own beside its compensation; a cancel or a failure unwinds the order (failure.ts).
  */
-import { CancellationScope, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, condition, metricMeter, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   cancelOrderUpdate,
   changeShippingAddressUpdate,
@@ -65,6 +65,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
 
   if (state.status === 'delivered') await acceptReturns(order);
   await order.finish();
+  // Served with the worker's metrics; not counted again when the workflow is replayed.
+  metricMeter.createCounter('oms_orders_ended', 'orders', 'Orders ended, by final status').add(1, { status: state.status });
   // Failing the workflow makes engineers see it; only now, so the order's `failed` event went out first.
   if (unexpectedFailure) throw unexpectedFailure;
   return { orderId: state.orderId, status: state.status };

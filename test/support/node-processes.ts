@@ -1,0 +1,169 @@
+/**
+ * A worker or the API as an OS process of its own (`node --import tsx <script>`) on the suite's servers,
+ * configured through the environment the way worker/main.ts and api/main.ts read it, so a test can crash it
+ * with SIGKILL (no shutdown hook runs, activities in flight simply stop, a worker's cache is gone) or stop
+ * it with a signal and watch it shut down.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { waitForTaskQueuePoller } from '../../stack/services.js';
+import { TEST_INVENTORY } from './fixtures.js';
+import { SUITE_NAMESPACE } from './suite-temporal.js';
+import { findFreePort, repoRoot } from '../../stack/processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface WorkerProcessOptions {
+  /** The script, relative to the repository root: `worker/main.ts` or a test worker. */
+  script: string;
+  temporalAddress: string;
+  mongoUri: string;
+  smtpUrl: string;
+  taskQueue: string;
+  /** More environment for the script. */
+  env?: Record<string, string>;
+  /** Until it polls its task queue (it bundles the workflow code first). */
+  readyTimeoutMs?: number;
+}
+
+export type WorkerProcess = NodeProcess;
+
+/** A `node --import tsx <script>` process whose output a test can wait on, and stop or kill. */
+export interface NodeProcess {
+  pid: number;
+  /** The first line of its output matching `pattern`; fails when the process exits first or on timeout. */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** SIGKILL, then waits until it has exited; resolves with the signal that ended it. */
+  crash(): Promise<NodeJS.Signals | null>;
+  /** Sends `signal` (a stop request) and resolves with how the process exited, within `timeoutMs`. */
+  stop(signal: NodeJS.Signals, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Processes started and not yet seen to exit, so a failed test cannot leave one behind. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Starts `script` with the suite's servers in its environment (plus `env`) and waits until `ready` resolves;
+ * if it exits first or `ready` fails, the error carries its output.
+ */
+export async function startNodeProcess(
+  script: string,
+  env: Record<string, string>,
+  ready: () => Promise<void>,
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  running.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  let output = '';
+  const lineListeners = new Set<() => void>();
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      output += chunk;
+      for (const listener of lineListeners) listener();
+    });
+  }
+  const exitedEarly = (what: string) =>
+    exited.then(({ code, signal }) => {
+      throw new Error(`process ${script} exited (${code ?? signal}) before ${what}. Output:\n${output}`);
+    });
+
+  const started: NodeProcess = {
+    pid: child.pid!,
+    waitForLine(pattern, timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      let check: (() => void) | undefined;
+      const found = new Promise<string>((resolve, reject) => {
+        check = () => {
+          const line = output.split('\n').find((l) => pattern.test(l));
+          if (line !== undefined) resolve(line);
+        };
+        lineListeners.add(check);
+        check();
+        timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms. Output:\n${output}`)), timeoutMs);
+      });
+      return Promise.race([found, exitedEarly(`printing ${pattern}`)]).finally(() => {
+        clearTimeout(timer);
+        lineListeners.delete(check!);
+      });
+    },
+    async crash() {
+      child.kill('SIGKILL');
+      return (await exited).signal;
+    },
+    async stop(signal, timeoutMs) {
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`${script} did not exit within ${timeoutMs} ms of ${signal}. Output:\n${output}`)), timeoutMs);
+      });
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+    },
+  };
+
+  try {
+    await Promise.race([ready(), exitedEarly('it was ready')]);
+  } catch (error) {
+    await started.crash();
+    throw error;
+  }
+  return started;
+}
+
+/** The environment worker/main.ts and api/main.ts read, pointing at the given servers and task queue. */
+export function suiteEnvironment(options: Pick<WorkerProcessOptions, 'temporalAddress' | 'mongoUri' | 'smtpUrl' | 'taskQueue'>): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_NAMESPACE: SUITE_NAMESPACE,
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    MONGODB_URI: options.mongoUri,
+    SMTP_URL: options.smtpUrl,
+    LOW_STOCK_THRESHOLD: String(TEST_INVENTORY.lowStockThreshold),
+    OPERATIONS_EMAIL: TEST_INVENTORY.operationsEmail,
+  };
+}
+
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const startedAt = Date.now();
+  return startNodeProcess(options.script, { ...suiteEnvironment(options), ...options.env }, () =>
+    waitForTaskQueuePoller({
+      address: options.temporalAddress,
+      namespace: SUITE_NAMESPACE,
+      taskQueue: options.taskQueue,
+      since: startedAt,
+      timeoutMs: options.readyTimeoutMs ?? 120_000,
+    }),
+  );
+}
+
+/** SIGKILLs every process started here and still running (an `afterEach` of tests that start them). */
+export async function stopWorkerProcesses(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+}
+
+export interface ApiProcess extends NodeProcess {
+  baseUrl: string;
+}
+
+/** api/main.ts on a free port with `env` (e.g. SHUTDOWN_GRACE); ready once it answers /health/live. */
+export async function startApiProcess(options: Omit<WorkerProcessOptions, 'script' | 'readyTimeoutMs'>): Promise<ApiProcess> {
+  const port = await findFreePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const started = await startNodeProcess('api/main.ts', { ...suiteEnvironment(options), PORT: String(port), LOG_LEVEL: 'info', ...options.env }, async () => {
+    const deadline = Date.now() + 60_000;
+    while (!(await fetch(`${baseUrl}/health/live`).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline) throw new Error(`api/main.ts did not answer ${baseUrl}/health/live within 60 s`);
+      await sleep(100);
+    }
+  });
+  return { ...started, baseUrl };
+}

@@ -1,0 +1,131 @@
+/**
+ * The worker as operators run it (worker/main.ts, or the stalling test worker, as OS processes): the business
+ * metrics it serves beside the Temporal SDK's, and how it stops on SIGTERM: a running activity finishes
+ * within the grace period; one that does not is abandoned after it, and the process still exits.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { findFreePort } from '../../stack/processes.js';
+import { loadWebhookSecretKeys } from '../../domain/webhook-secrets.js';
+import { saveWebhook } from '../../persistence/channels.js';
+import { orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
+import { testSmtpUrl } from '../support/mail.js';
+import { connectSuiteTemporal, type SuiteTemporal } from '../support/suite-temporal.js';
+import { startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
+import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../support/node-processes.js';
+
+let temporal: SuiteTemporal;
+let db: { uri: string; close: () => Promise<void> };
+const warehouseId = uniqueId('wh-worker-ops');
+
+beforeAll(async () => {
+  db = await useTestDatabase('worker_operations');
+  await seedWarehouse(warehouseId, PLACES.berlin);
+  temporal = await connectSuiteTemporal();
+});
+
+afterEach(stopWorkerProcesses);
+
+afterAll(async () => {
+  await temporal?.close();
+  await db?.close();
+});
+
+function startWorker(taskQueue: string, script: string, env: Record<string, string>): Promise<WorkerProcess> {
+  return startWorkerProcess({ script, taskQueue, env, temporalAddress: temporal.address, mongoUri: db.uri, smtpUrl: testSmtpUrl() });
+}
+
+async function orderOf(paymentToken: string, taskQueue: string): Promise<WorkflowHandle> {
+  const sku = uniqueId('SKU-OPS');
+  await setStock(sku, warehouseId, 5);
+  return startOrder(temporal, orderInput([{ sku, quantity: 1 }], { paymentToken }), taskQueue);
+}
+
+/** The activity's attempts as the history has them: `<attempt>@<worker pid>`, and whether it completed. */
+async function activityRun(handle: WorkflowHandle, activityType: string): Promise<{ started: string[]; completed: boolean }> {
+  const { events } = await handle.fetchHistory();
+  const scheduled = events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
+  const started = events!.flatMap((e) =>
+    e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId)
+      ? [`${e.activityTaskStartedEventAttributes.attempt}@${e.activityTaskStartedEventAttributes.identity!.split('@')[0]}`]
+      : [],
+  );
+  const completed = events!.some((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
+  return { started, completed };
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check()) && Date.now() < deadline) await sleep(250);
+}
+
+describe('the worker process', () => {
+  it('serves business metrics: orders ended by status, reservations, emails, webhooks', async () => {
+    // The web channel's webhook, on loopback (allowed for this worker): it refuses its first request.
+    let webhookRequests = 0;
+    const receiver: Server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(++webhookRequests === 1 ? 503 : 204).end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    await saveWebhook('web', { url: receiverUrl, secret: 'whsec-worker-operations', updatedAt: new Date() }, loadWebhookSecretKeys({}));
+    onTestFinished(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+    const taskQueue = uniqueTaskQueue();
+    const metricsAddress = `127.0.0.1:${await findFreePort()}`;
+    await startWorker(taskQueue, 'worker/main.ts', { WORKER_METRICS_ADDRESS: metricsAddress, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '127.0.0.1/32' });
+    const declined = await orderOf('tok_decline', taskQueue);
+    const accepted = await orderOf('tok_ok', taskQueue);
+    expect(await declined.result()).toMatchObject({ status: 'payment_declined' });
+    await waitForStatus(accepted, 'allocated');
+
+    // The SDK exports its meter every few seconds.
+    let metrics = '';
+    const deadline = Date.now() + 30_000;
+    const counter = (name: string, tag: string) => new RegExp(`^${name}(_total)?\\{[^}]*${tag}[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[2];
+    const complete = () =>
+      counter('oms_orders_ended', 'status="payment_declined"') && counter('oms_emails', 'outcome="sent"') === '2' && counter('oms_webhook_deliveries', 'outcome="delivered"');
+    while (Date.now() < deadline && !complete()) {
+      await sleep(500);
+      metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    }
+    expect(counter('oms_orders_ended', 'status="payment_declined"')).toBe('1');
+    expect(counter('oms_stock_reservations', 'outcome="reserved"')).toBe('1');
+    // The decline's email and the confirmation.
+    expect(counter('oms_emails', 'outcome="sent"')).toBe('2');
+    expect(counter('oms_webhook_deliveries', 'outcome="failed"')).toBe('1');
+    expect(Number(counter('oms_webhook_deliveries', 'outcome="delivered"'))).toBeGreaterThan(0);
+    expect(metrics).toMatch(/temporal_activity_execution_latency/);
+  }, 180_000);
+
+  it('on SIGTERM lets a running activity finish, then exits 0', async () => {
+    const taskQueue = uniqueTaskQueue();
+    const worker = await startWorker(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'authorize', OMS_STALL_MS: '4000', SHUTDOWN_GRACE: '60s' });
+    const handle = await orderOf('tok_ok', taskQueue);
+    await worker.waitForLine(/^acted: authorize/, 120_000);
+
+    expect(await worker.stop('SIGTERM', 60_000)).toEqual({ code: 0, signal: null });
+    await worker.waitForLine(/^finished: authorize/, 1_000);
+    // The one attempt, on the stopped worker, reached Temporal as completed: nothing for another worker to redo.
+    await waitUntil(async () => (await activityRun(handle, 'authorizePayment')).completed, 10_000);
+    expect(await activityRun(handle, 'authorizePayment')).toEqual({ started: [`1@${worker.pid}`], completed: true });
+  }, 180_000);
+
+  it('on SIGTERM abandons an activity that outlasts the grace period, and still exits', async () => {
+    const taskQueue = uniqueTaskQueue();
+    const worker = await startWorker(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'authorize', SHUTDOWN_GRACE: '1s' });
+    await orderOf('tok_ok', taskQueue);
+    await worker.waitForLine(/^acted: authorize/, 120_000);
+
+    const stoppedAt = Date.now();
+    const exit = await worker.stop('SIGTERM', 30_000);
+    await worker.waitForLine(/were abandoned; Temporal retries them after their timeout/, 1_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    // Grace (1 s) and the 5 s the worker then still waits.
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(5_000);
+  }, 180_000);
+});
