@@ -7,6 +7,7 @@ import type { Carrier } from '../services/carrier.js';
 import type { Mailer } from '../services/mailer.js';
 import type { PaymentProvider } from '../services/payment-provider.js';
 import type { TrackingLinks } from '../services/tracking-links.js';
+import type { WebhookSettings } from '../services/webhook-targets.js';
 import { createStockEffects } from '../services/stock-effects.js';
 import { notificationActivities } from './notifications.js';
 import { orderViewActivities } from './order-view.js';
@@ -15,7 +16,7 @@ import { restockActivities } from './restock.js';
 import { returnActivities } from './returns.js';
 import { shipmentActivities } from './shipments.js';
 import { stockActivities } from './stock.js';
-import { webhookActivities, type WebhookDeliverySettings } from './webhooks.js';
+import { webhookActivities } from './webhooks.js';
 
 export interface ActivityDependencies {
   payments: PaymentProvider;
@@ -29,7 +30,7 @@ export interface ActivityDependencies {
   /** The link in every customer email to the order's tracking page. */
   tracking: TrackingLinks;
   /** Where channel webhooks may connect, and the keys of their stored secrets. */
-  webhooks: WebhookDeliverySettings;
+  webhooks: WebhookSettings;
 }
 
 export function createActivities({ payments, carrier, temporal, taskQueue, inventory, mailer, tracking, webhooks }: ActivityDependencies) {

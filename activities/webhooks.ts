@@ -18,13 +18,12 @@
  * (`WebhookSecretUnreadable`: the worker lacks the key, which a restart with the right keys mends).
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
-import type { WebhookAddressPolicy } from '../domain/webhook-addresses.js';
-import { WebhookSecretUnreadable, type WebhookSecretKeys } from '../domain/webhook-secrets.js';
+import { WebhookSecretUnreadable } from '../domain/webhook-secrets.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from '../domain/webhook-signature.js';
 import type { OrderEvent, WebhookDeliveryOutcome } from '../domain/webhooks.js';
 import { findDelivery, findWebhookForDelivery, recordDelivery } from '../persistence/channels.js';
 import { countWebhookDelivery } from './metrics.js';
-import { postToPinnedAddresses, resolveWebhookTarget, systemResolver, type HostResolver } from '../services/webhook-targets.js';
+import { postToPinnedAddresses, resolveWebhookTarget, systemResolver, type WebhookSettings } from '../services/webhook-targets.js';
 
 /** How long one POST may take; the activity's start-to-close timeout leaves room for the database around it. */
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -35,14 +34,6 @@ export const WEBHOOK_NOT_ACCEPTED = 'WebhookNotAccepted';
 export const WEBHOOK_ADDRESS_REFUSED = 'WebhookAddressRefused';
 /** The failure type of a delivery not sent because the stored secret does not decrypt with the configured keys (retried). */
 export const WEBHOOK_SECRET_UNREADABLE = 'WebhookSecretUnreadable';
-
-/** What deliveries need besides the database: the address policy, the keys of the stored secrets, a resolver. */
-export interface WebhookDeliverySettings {
-  policy: WebhookAddressPolicy;
-  keys: WebhookSecretKeys;
-  /** Default: the system resolver (`dns.lookup`); tests hand in names of their own. */
-  resolve?: HostResolver;
-}
 
 function delivered(record: { deliveredAt: Date; attempts: number }): WebhookDeliveryOutcome {
   return { status: 'delivered', deliveredAt: record.deliveredAt.toISOString(), attempts: record.attempts };
@@ -55,7 +46,7 @@ function unreachableReason(error: unknown): string {
   return typeof code === 'string' ? code : 'network error';
 }
 
-export function webhookActivities({ policy, keys, resolve = systemResolver }: WebhookDeliverySettings) {
+export function webhookActivities({ policy, keys, resolve = systemResolver }: WebhookSettings) {
   return {
     /** Delivers one order event to its channel's webhook unless it was delivered before; see the file comment. */
     async deliverOrderEvent(event: OrderEvent): Promise<WebhookDeliveryOutcome> {
@@ -74,10 +65,10 @@ export function webhookActivities({ policy, keys, resolve = systemResolver }: We
       const target = await resolveWebhookTarget(webhook.url, policy, resolve);
       if (!target.ok) {
         // The problem names the host or address at fault, never the URL's path or query.
-        const type = target.kind === 'unresolvable' ? WEBHOOK_NOT_ACCEPTED : WEBHOOK_ADDRESS_REFUSED;
-        const what = target.kind === 'unresolvable' ? 'could not be reached' : 'was not called';
-        countWebhookDelivery(type === WEBHOOK_ADDRESS_REFUSED ? 'refused' : 'failed');
-        throw ApplicationFailure.retryable(`the webhook of channel ${event.channel} ${what}: its URL ${target.problem}`, type);
+        const refused = target.kind !== 'unresolvable';
+        countWebhookDelivery(refused ? 'refused' : 'failed');
+        const what = refused ? 'was not called' : 'could not be reached';
+        throw ApplicationFailure.retryable(`the webhook of channel ${event.channel} ${what}: its URL ${target.problem}`, refused ? WEBHOOK_ADDRESS_REFUSED : WEBHOOK_NOT_ACCEPTED);
       }
 
       const body = JSON.stringify(event);

@@ -10,9 +10,8 @@ import { consoleRouter } from './console/router.js';
 import { loadConsoleKeys } from './console/session.js';
 import { trackingRoutes } from './console/tracking-routes.js';
 import { trackingLinks } from '../services/tracking-links.js';
-import type { HostResolver } from '../services/webhook-targets.js';
-import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
-import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
+import { loadWebhookSettings, type HostResolver } from '../services/webhook-targets.js';
+import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
@@ -113,7 +112,10 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.use(returnsRouter(temporal));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
-  app.use(channelsRouter(webhookSettings(env, logger, webhookResolver)));
+  const webhooks = loadWebhookSettings(env, webhookResolver);
+  const networksWarning = allowedNetworksWarning(webhooks.policy);
+  if (networksWarning) logger.warn(networksWarning);
+  app.use(channelsRouter(webhooks));
   app.use(inventoryRouter(effects, inventory));
   app.use(adminRouter(effects));
 
@@ -125,16 +127,6 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   });
   app.use(problemHandler);
   return app;
-}
-
-/** The webhook settings from the environment; an opt-in to private networks is logged as a warning. */
-function webhookSettings(env: NodeJS.ProcessEnv, logger: ReturnType<typeof createLogger>, resolve: HostResolver | undefined) {
-  const policy = loadWebhookAddressPolicy(env);
-  if (policy.allowedNetworks.length > 0) {
-    const networks = policy.allowedNetworks.map(([network, bits]) => `${network.toString()}/${bits}`);
-    logger.warn({ networks }, 'WEBHOOK_ALLOWED_PRIVATE_NETWORKS lets webhooks point at these networks: for test receivers only');
-  }
-  return { policy, keys: loadWebhookSecretKeys(env), resolve };
 }
 
 async function pingTemporal(temporal: Client): Promise<boolean> {

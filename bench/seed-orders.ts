@@ -19,8 +19,7 @@ import { receivedOrder, type OrderLine, type OrderState, type OrderStatus, type 
 import type { Mailer } from '../services/mailer.js';
 import { SandboxCarrier } from '../services/carrier.js';
 import { SandboxPaymentProvider } from '../services/sandbox-payment-provider.js';
-import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
-import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
+import { loadWebhookSettings } from '../services/webhook-targets.js';
 
 /** Answers like a mail server without sending anything: for seeded orders' emails only. */
 const unsent: Mailer = { send: async ({ messageId }) => ({ messageId, response: '250 not sent: seeded by bench:orders --grow' }) };
@@ -42,7 +41,7 @@ export function orderSeeder(temporal: Client) {
     inventory: config.inventory,
     mailer: unsent,
     tracking: trackingLinks(),
-    webhooks: { policy: loadWebhookAddressPolicy(process.env), keys: loadWebhookSecretKeys(process.env) },
+    webhooks: loadWebhookSettings(process.env),
   });
 
   /** One delivered order, written as its run writes it. */

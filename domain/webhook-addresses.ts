@@ -151,6 +151,13 @@ export function webhookUrlProblem(url: string, policy: WebhookAddressPolicy): st
   return literal === undefined ? webhookHostNameProblem(hostname, policy.allowedNetworks) : webhookAddressProblem(literal, policy.allowedNetworks);
 }
 
+/** The warning the API and the worker log at start when the opt-in is set, or undefined. */
+export function allowedNetworksWarning({ allowedNetworks }: WebhookAddressPolicy): string | undefined {
+  if (allowedNetworks.length === 0) return undefined;
+  const networks = allowedNetworks.map(([network, bits]) => `${network.toString()}/${bits}`).join(', ');
+  return `WEBHOOK_ALLOWED_PRIVATE_NETWORKS lets webhooks reach ${networks}: for test receivers only`;
+}
+
 /**
  * The policy from the environment: https in production, and `WEBHOOK_ALLOWED_PRIVATE_NETWORKS` as the
  * opt-in for test receivers, which production refuses to start with (a test set-up's setting carried

@@ -9,10 +9,24 @@ import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { addressLiteralOf, webhookAddressProblem, webhookUrlProblem, type WebhookAddressPolicy } from '../domain/webhook-addresses.js';
+import { addressLiteralOf, loadWebhookAddressPolicy, webhookAddressProblem, webhookUrlProblem, type WebhookAddressPolicy } from '../domain/webhook-addresses.js';
+import { loadWebhookSecretKeys, type WebhookSecretKeys } from '../domain/webhook-secrets.js';
 
 /** Every address a host name resolves to (as the connection would look it up). */
 export type HostResolver = (hostname: string) => Promise<string[]>;
+
+/** What setting and delivering webhooks need: the address policy, the keys of the stored secrets, a resolver. */
+export interface WebhookSettings {
+  policy: WebhookAddressPolicy;
+  keys: WebhookSecretKeys;
+  /** Default: the system resolver (`dns.lookup`); tests hand in names of their own. */
+  resolve?: HostResolver;
+}
+
+/** The webhook settings of the environment (WEBHOOK_ALLOWED_PRIVATE_NETWORKS, WEBHOOK_SECRET_KEY, ...). */
+export function loadWebhookSettings(env: NodeJS.ProcessEnv, resolve?: HostResolver): WebhookSettings {
+  return { policy: loadWebhookAddressPolicy(env), keys: loadWebhookSecretKeys(env), resolve };
+}
 
 /** How long a host name's lookup may take. */
 const LOOKUP_TIMEOUT_MS = 5_000;

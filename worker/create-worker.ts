@@ -4,12 +4,11 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, typ
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { trackingLinks } from '../services/tracking-links.js';
-import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
-import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
 import { DEFAULT_MAIL_FROM, type InventorySettings } from '../config.js';
 import { SmtpMailer } from '../services/mailer.js';
 import { SandboxCarrier } from '../services/carrier.js';
 import { SandboxPaymentProvider } from '../services/sandbox-payment-provider.js';
+import { loadWebhookSettings } from '../services/webhook-targets.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -37,7 +36,7 @@ export function sandboxDependencies({ temporal, taskQueue, inventory, smtpUrl, m
     inventory,
     mailer: new SmtpMailer({ url: smtpUrl, from: mailFrom ?? DEFAULT_MAIL_FROM }),
     tracking: trackingLinks(),
-    webhooks: { policy: loadWebhookAddressPolicy(process.env), keys: loadWebhookSecretKeys(process.env) },
+    webhooks: loadWebhookSettings(process.env),
   };
 }
 

@@ -6,8 +6,8 @@ import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { runMigrations } from '../persistence/migrations.js';
 import { reencryptWebhookSecrets } from '../persistence/channels.js';
-import { loadWebhookAddressPolicy } from '../domain/webhook-addresses.js';
-import { loadWebhookSecretKeys } from '../domain/webhook-secrets.js';
+import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
+import { loadWebhookSettings } from '../services/webhook-targets.js';
 import { createOrderWorker, runUntilStopped, sandboxDependencies } from './create-worker.js';
 
 const config = loadConfig();
@@ -15,17 +15,15 @@ const config = loadConfig();
 if (config.workerMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
 await connectMongo(config.mongo.uri);
-const webhookSecretKeys = loadWebhookSecretKeys(process.env);
-await runMigrations({ webhookSecretKeys });
+const webhooks = loadWebhookSettings(process.env);
+await runMigrations({ webhookSecretKeys: webhooks.keys });
 // Key rotation: secrets still encrypted with a previous WEBHOOK_SECRET_KEY are encrypted with the current one.
-const { unreadable } = await reencryptWebhookSecrets(webhookSecretKeys);
+const { unreadable } = await reencryptWebhookSecrets(webhooks.keys);
 if (unreadable.length > 0) {
   console.error(`the webhook secrets of channels ${unreadable.join(', ')} decrypt with no configured key (WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_PREVIOUS_KEYS): their events are held until it is set`);
 }
-const { allowedNetworks } = loadWebhookAddressPolicy(process.env);
-if (allowedNetworks.length > 0) {
-  console.warn(`WARNING: WEBHOOK_ALLOWED_PRIVATE_NETWORKS lets webhooks reach ${allowedNetworks.map(([network, bits]) => `${network.toString()}/${bits}`).join(', ')}: for test receivers only`);
-}
+const networksWarning = allowedNetworksWarning(webhooks.policy);
+if (networksWarning) console.warn(`WARNING: ${networksWarning}`);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 // Activities use a client too: the restock dispatcher wakes backordered orders with Updates.
 const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });

@@ -6,10 +6,8 @@
  * does not resolve, cannot be used (422). Each delivery checks the resolved addresses again.
  */
 import { Router } from 'express';
-import type { WebhookAddressPolicy } from '../../domain/webhook-addresses.js';
-import type { WebhookSecretKeys } from '../../domain/webhook-secrets.js';
 import { deleteWebhook, findWebhook, saveWebhook, type ChannelWebhook } from '../../persistence/channels.js';
-import { resolveWebhookTarget, type HostResolver } from '../../services/webhook-targets.js';
+import { resolveWebhookTarget, type WebhookSettings } from '../../services/webhook-targets.js';
 import { requireRole } from '../auth.js';
 import { problems } from '../problem.js';
 import { ChannelWebhookPath, WebhookSettingsRequest } from '../schemas/channels.js';
@@ -20,7 +18,7 @@ function webhookView(channel: string, webhook: ChannelWebhook) {
 }
 
 /** The address policy (https in production, the opt-in for test receivers), the secrets' keys and the resolver. */
-export function channelsRouter({ policy, keys, resolve }: { policy: WebhookAddressPolicy; keys: WebhookSecretKeys; resolve?: HostResolver }): Router {
+export function channelsRouter({ policy, keys, resolve }: WebhookSettings): Router {
   const router = Router();
   const path = '/v1/channels/:channel/webhook';
 

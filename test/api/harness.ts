@@ -14,9 +14,7 @@ import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../wor
 import type { OrderPolicySettings } from '../../domain/order.js';
 import { BERLIN_ADDRESS, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer, testSmtpUrl } from '../support/mail.js';
-import type { HostResolver } from '../../services/webhook-targets.js';
-import { loadWebhookAddressPolicy } from '../../domain/webhook-addresses.js';
-import { loadWebhookSecretKeys } from '../../domain/webhook-secrets.js';
+import { loadWebhookSettings, type HostResolver } from '../../services/webhook-targets.js';
 
 /** The documented dev API keys (accepted outside production when API_KEYS is unset). */
 export const KEYS = {
@@ -103,7 +101,7 @@ export async function startApi(options: {
       workflowBundle,
       dependencies: {
         ...sandboxDependencies({ temporal, taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }),
-        webhooks: { policy: loadWebhookAddressPolicy(appEnv), keys: loadWebhookSecretKeys(appEnv), resolve: options.webhookResolver },
+        webhooks: loadWebhookSettings(appEnv, options.webhookResolver),
       },
     });
     workerRun = worker.run();

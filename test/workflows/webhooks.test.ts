@@ -12,7 +12,8 @@ import { temporal as proto } from '@temporalio/proto';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WEBHOOK_ADDRESS_REFUSED, WEBHOOK_SECRET_UNREADABLE, webhookActivities, type WebhookDeliverySettings } from '../../activities/webhooks.js';
+import { WEBHOOK_ADDRESS_REFUSED, WEBHOOK_SECRET_UNREADABLE, webhookActivities } from '../../activities/webhooks.js';
+import type { WebhookSettings } from '../../services/webhook-targets.js';
 import { toOrderView } from '../../api/order-access.js';
 import type { OrderState } from '../../domain/order.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../domain/webhook-signature.js';
@@ -35,9 +36,9 @@ const KEYS = loadWebhookSecretKeys({ WEBHOOK_SECRET_KEY: KEY });
 const dns: Record<string, string[]> = { 'receiver.example.com': ['127.0.0.1'] };
 const resolver = tableResolver(dns);
 /** As the worker runs in these tests: the receiver's loopback explicitly allowed. */
-const OPTED_IN: WebhookDeliverySettings = { policy: { requireHttps: false, allowedNetworks: parseAllowedNetworks('127.0.0.0/8') }, keys: KEYS, resolve: resolver };
+const OPTED_IN: WebhookSettings = { policy: { requireHttps: false, allowedNetworks: parseAllowedNetworks('127.0.0.0/8') }, keys: KEYS, resolve: resolver };
 /** As in production (bar https): no private network allowed. */
-const NOT_OPTED_IN: WebhookDeliverySettings = { ...OPTED_IN, policy: { requireHttps: false, allowedNetworks: [] } };
+const NOT_OPTED_IN: WebhookSettings = { ...OPTED_IN, policy: { requireHttps: false, allowedNetworks: [] } };
 
 interface ReceivedRequest {
   path: string;
