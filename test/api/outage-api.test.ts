@@ -4,9 +4,6 @@
  * with Retry-After within seconds (not a 500, not a long hang), liveness stays up while readiness says
  * what is down, and everything answers again once the database is back.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
@@ -14,27 +11,20 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createApp, DATABASE_WAIT_MS, temporalConnectionOptions } from '../../api/app.js';
 import { connectMongo, disconnectMongo } from '../../persistence/connection.js';
 import { findFreePort } from '../../stack/processes.js';
-import { startFerretDB, type FerretDBServer } from '../../stack/services.js';
-import { ensureTools } from '../../stack/tools.js';
+import type { FerretDBServer } from '../../stack/services.js';
 import { PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
+import { ownFerretDB, type OwnServer } from '../support/own-servers.js';
 import { apiClient, expectProblem, KEYS, orderBody, type ApiCall } from './harness.js';
 
-let dataDir: string;
-let port: number;
-let ferretdb: FerretDBServer;
+let ferretdb: OwnServer<FerretDBServer>;
 let server: Server;
 let connection: Connection;
 let api: ApiCall;
 
-const startDatabase = async () =>
-  (ferretdb = await startFerretDB({ binary: (await ensureTools(() => {})).ferretdb, port, dataDir, ownProcessGroup: false, onLine: () => {} }));
-
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-outage-'));
-  port = await findFreePort();
-  await startDatabase();
-  await connectMongo(ferretdb.uri('oms_outage'), { waitMs: DATABASE_WAIT_MS });
+  ferretdb = await ownFerretDB();
+  await connectMongo(ferretdb.current.uri('oms_outage'), { waitMs: DATABASE_WAIT_MS });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
   const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error' } });
@@ -50,13 +40,12 @@ afterAll(async () => {
   await disconnectMongo().catch(() => {});
   await connection?.close();
   await ferretdb?.stop();
-  await fs.rm(dataDir, { recursive: true, force: true });
 });
 
 describe('when the database is down', () => {
   it('answers 503 with Retry-After within seconds, keeps liveness up, and recovers when it is back', async () => {
     expect((await api('GET', '/health/ready')).status).toBe(200);
-    await ferretdb.stop();
+    await ferretdb.current.stop();
 
     for (const [method, route, key, body] of [
       ['GET', '/v1/orders/ord_0123456789abcdef01234567', KEYS.support, undefined],
@@ -77,7 +66,7 @@ describe('when the database is down', () => {
 
     expect((await api('GET', '/metrics')).body).toMatch(/oms_dependency_unavailable_total\{dependency="database"\} 3/);
 
-    await startDatabase();
+    await ferretdb.restart();
     await vi.waitFor(async () => expect((await api('GET', '/health/ready')).status).toBe(200), { timeout: 30_000, interval: 500 });
     expectProblem(await api('GET', '/v1/orders/ord_0123456789abcdef01234567', KEYS.support), 404);
   });

@@ -6,12 +6,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
-import { testSmtpUrl } from '../support/mail.js';
 import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from '../support/suite-temporal.js';
 import { bundleOrderWorkflows, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
-import { startApiProcess, stopWorkerProcesses, type ApiProcess } from '../support/node-processes.js';
+import { startApiProcess, killNodeProcesses, type ApiProcess } from '../support/node-processes.js';
 import { apiClient, KEYS, orderBody, type ApiResponse } from './harness.js';
 
 /** Long enough for the API process to have read the request and sent the Update on a loaded machine. */
@@ -33,7 +32,7 @@ afterEach(async () => {
   worker?.worker.shutdown();
   await worker?.run;
   worker = undefined;
-  await stopWorkerProcesses();
+  await killNodeProcesses();
 });
 
 afterAll(async () => {
@@ -44,13 +43,7 @@ afterAll(async () => {
 /** The API on a task queue nobody polls yet, and a cancellation of a new order under way in it. */
 async function cancellationInFlight(shutdownGrace: string): Promise<{ api: ApiProcess; taskQueue: string; answer: Promise<ApiResponse> }> {
   const taskQueue = uniqueTaskQueue();
-  const api = await startApiProcess({
-    temporalAddress: inject('temporalAddress'),
-    mongoUri: db.uri,
-    smtpUrl: testSmtpUrl(),
-    taskQueue,
-    env: { SHUTDOWN_GRACE: shutdownGrace },
-  });
+  const api = await startApiProcess({ mongoUri: db.uri, taskQueue, env: { SHUTDOWN_GRACE: shutdownGrace } });
   const call = apiClient(api.baseUrl);
   const sku = uniqueId('SKU-SHUTDOWN');
   await setStock(sku, warehouseId, 5);

@@ -12,12 +12,11 @@ import { connectMongo, disconnectMongo } from '../../persistence/connection.js';
 import { StockMovementModel } from '../../persistence/stock-models.js';
 import type { FerretDBServer } from '../../stack/services.js';
 import { PLACES, seedWarehouse } from '../support/fixtures.js';
-import { testSmtpUrl } from '../support/mail.js';
 import { expectEachEffectOnce, shipAndDeliver, shipmentEventInFlight, splitOrder, waitUntilConfirmed } from '../support/order-effects.js';
-import { workflowTaskWorkers } from '../support/order-history.js';
+import { workerOf, workflowTaskWorkers } from '../support/order-history.js';
 import { ownFerretDB, type OwnServer } from '../support/own-servers.js';
 import { connectSuiteTemporal, type SuiteTemporal } from '../support/suite-temporal.js';
-import { startWorkerProcess, stopWorkerProcesses } from '../support/node-processes.js';
+import { startWorkerProcess, killNodeProcesses } from '../support/node-processes.js';
 import { startOrder, uniqueTaskQueue } from '../support/workflow-env.js';
 
 /** How long the database stays down: longer than the worker's database calls wait (10 s) and several retries. */
@@ -35,7 +34,7 @@ beforeAll(async () => {
   await seedWarehouse('wh-paris', PLACES.paris);
 });
 
-afterEach(stopWorkerProcesses);
+afterEach(killNodeProcesses);
 
 afterAll(async () => {
   await disconnectMongo().catch(() => {});
@@ -50,7 +49,7 @@ describe('FerretDB killed and restarted', () => {
       const order = await splitOrder('ferretdb-restart');
       const { input } = order;
       const taskQueue = uniqueTaskQueue();
-      const worker = await startWorkerProcess({ script: 'worker/main.ts', temporalAddress: temporal.address, mongoUri, smtpUrl: testSmtpUrl(), taskQueue });
+      const worker = await startWorkerProcess({ script: 'worker/main.ts', mongoUri, taskQueue });
       const handle = await startOrder(temporal, input, taskQueue);
       const { shipments } = await waitUntilConfirmed(handle, input);
       const [first] = shipments;
@@ -71,7 +70,7 @@ describe('FerretDB killed and restarted', () => {
       expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
       await expectEachEffectOnce(order, shipments);
       // The worker process that lived through the outage ran the order throughout.
-      expect(await workflowTaskWorkers(handle)).toEqual([expect.stringMatching(new RegExp(`^${worker.pid}@`))]);
+      expect(await workflowTaskWorkers(handle)).toEqual([workerOf(worker.pid)]);
     },
     300_000,
   );

@@ -19,10 +19,10 @@ import { apiClient, KEYS, type ApiCall, type ApiResponse } from '../api/harness.
 import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';
 import { testSmtpUrl } from '../support/mail.js';
 import { expectEachEffectOnce, ORDERS_END_AT_DELIVERY, splitOrderRequest, stockSplitSkus } from '../support/order-effects.js';
-import { resultWithin, workflowTaskWorkers } from '../support/order-history.js';
+import { resultWithin, workerOf, workflowTaskWorkers } from '../support/order-history.js';
 import { ownTemporal, type OwnServer } from '../support/own-servers.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { startApiProcess, startWorkerProcess, stopWorkerProcesses } from '../support/node-processes.js';
+import { startApiProcess, startWorkerProcess, killNodeProcesses } from '../support/node-processes.js';
 import { uniqueTaskQueue } from '../support/workflow-env.js';
 
 /** How long the server stays down: longer than a few of the worker's poll retries. */
@@ -47,7 +47,7 @@ beforeAll(async () => {
   await seedWarehouse('wh-paris', PLACES.paris);
 });
 
-afterEach(stopWorkerProcesses);
+afterEach(killNodeProcesses);
 
 afterAll(async () => {
   await connection?.close();
@@ -75,7 +75,7 @@ describe('Temporal server killed and restarted', () => {
       const servers = { temporalAddress: temporal.current.address, mongoUri: db.uri, taskQueue };
       const [worker, apiProcess] = await Promise.all([
         startWorkerProcess({ ...servers, script: 'worker/main.ts', smtpUrl: `smtp://${smtp.address}` }),
-        startApiProcess({ ...servers, smtpUrl: testSmtpUrl(), env: { ...ORDERS_END_AT_DELIVERY, LOG_LEVEL: 'error' } }),
+        startApiProcess({ ...servers, env: { ...ORDERS_END_AT_DELIVERY, LOG_LEVEL: 'error' } }),
       ]);
       const api = apiClient(apiProcess.baseUrl);
 
@@ -107,7 +107,7 @@ describe('Temporal server killed and restarted', () => {
 
       expect(outcome).toEqual({ orderId, status: 'delivered' });
       // One worker process ran the order throughout: the one that lived through the outage.
-      expect(await workflowTaskWorkers(handle)).toEqual([expect.stringMatching(new RegExp(`^${worker.pid}@`))]);
+      expect(await workflowTaskWorkers(handle)).toEqual([workerOf(worker.pid)]);
       const state = await handle.query(getOrderQuery);
       await expectEachEffectOnce({ input: state, captureByWarehouse }, state.shipments);
     },

@@ -5,18 +5,21 @@
  * it with a signal and watch it shut down.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { inject } from 'vitest';
 import { waitForTaskQueuePoller } from '../../stack/services.js';
 import { TEST_INVENTORY } from './fixtures.js';
+import { testSmtpUrl } from './mail.js';
 import { SUITE_NAMESPACE } from './suite-temporal.js';
-import { findFreePort, repoRoot } from '../../stack/processes.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { findFreePort, repoRoot, waitForTcp } from '../../stack/processes.js';
 
 export interface WorkerProcessOptions {
   /** The script, relative to the repository root: `worker/main.ts` or a test worker. */
   script: string;
-  temporalAddress: string;
+  /** Default: the suite's Temporal dev server. */
+  temporalAddress?: string;
   mongoUri: string;
-  smtpUrl: string;
+  /** Default: the suite's Mailpit. */
+  smtpUrl?: string;
   taskQueue: string;
   /** More environment for the script. */
   env?: Record<string, string>;
@@ -44,7 +47,7 @@ const running = new Set<ChildProcess>();
  * Starts `script` with the suite's servers in its environment (plus `env`) and waits until `ready` resolves;
  * if it exits first or `ready` fails, the error carries its output.
  */
-export async function startNodeProcess(
+async function startNodeProcess(
   script: string,
   env: Record<string, string>,
   ready: () => Promise<void>,
@@ -113,14 +116,14 @@ export async function startNodeProcess(
   return started;
 }
 
-/** The environment worker/main.ts and api/main.ts read, pointing at the given servers and task queue. */
-export function suiteEnvironment(options: Pick<WorkerProcessOptions, 'temporalAddress' | 'mongoUri' | 'smtpUrl' | 'taskQueue'>): Record<string, string> {
+/** The environment worker/main.ts and api/main.ts read, pointing at the given servers (or the suite's) and task queue. */
+function suiteEnvironment(options: Pick<WorkerProcessOptions, 'temporalAddress' | 'mongoUri' | 'smtpUrl' | 'taskQueue'>): Record<string, string> {
   return {
-    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_NAMESPACE: SUITE_NAMESPACE,
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     MONGODB_URI: options.mongoUri,
-    SMTP_URL: options.smtpUrl,
+    SMTP_URL: options.smtpUrl ?? testSmtpUrl(),
     LOW_STOCK_THRESHOLD: String(TEST_INVENTORY.lowStockThreshold),
     OPERATIONS_EMAIL: TEST_INVENTORY.operationsEmail,
   };
@@ -128,9 +131,10 @@ export function suiteEnvironment(options: Pick<WorkerProcessOptions, 'temporalAd
 
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const startedAt = Date.now();
-  return startNodeProcess(options.script, { ...suiteEnvironment(options), ...options.env }, () =>
+  const env = suiteEnvironment(options);
+  return startNodeProcess(options.script, { ...env, ...options.env }, () =>
     waitForTaskQueuePoller({
-      address: options.temporalAddress,
+      address: env.TEMPORAL_ADDRESS,
       namespace: SUITE_NAMESPACE,
       taskQueue: options.taskQueue,
       since: startedAt,
@@ -140,7 +144,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
 }
 
 /** SIGKILLs every process started here and still running (an `afterEach` of tests that start them). */
-export async function stopWorkerProcesses(): Promise<void> {
+export async function killNodeProcesses(): Promise<void> {
   await Promise.all(
     [...running].map((child) => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -154,16 +158,11 @@ export interface ApiProcess extends NodeProcess {
   baseUrl: string;
 }
 
-/** api/main.ts on a free port with `env` (e.g. SHUTDOWN_GRACE); ready once it answers /health/live. */
+/** api/main.ts on a free port with `env` (e.g. SHUTDOWN_GRACE); ready once it listens (after connecting to its servers). */
 export async function startApiProcess(options: Omit<WorkerProcessOptions, 'script' | 'readyTimeoutMs'>): Promise<ApiProcess> {
   const port = await findFreePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const started = await startNodeProcess('api/main.ts', { ...suiteEnvironment(options), PORT: String(port), LOG_LEVEL: 'info', ...options.env }, async () => {
-    const deadline = Date.now() + 60_000;
-    while (!(await fetch(`${baseUrl}/health/live`).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline) throw new Error(`api/main.ts did not answer ${baseUrl}/health/live within 60 s`);
-      await sleep(100);
-    }
-  });
-  return { ...started, baseUrl };
+  const started = await startNodeProcess('api/main.ts', { ...suiteEnvironment(options), PORT: String(port), LOG_LEVEL: 'info', ...options.env }, () =>
+    waitForTcp('127.0.0.1', port, 60_000),
+  );
+  return { ...started, baseUrl: `http://127.0.0.1:${port}` };
 }

@@ -5,6 +5,7 @@
  * what attempt those still running are at; and its result, or where it stands when that does not come.
  */
 import type { WorkflowHandle } from '@temporalio/client';
+import { expect } from 'vitest';
 import type { Workflow, WorkflowResultType } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
@@ -14,6 +15,10 @@ export interface ActivityRun {
   input: unknown;
   /** The number of its last attempt. */
   attempts: number;
+  /** The worker (`<pid>@<host>`) that ran its last attempt. */
+  identity: string;
+  /** How its last attempt ended. */
+  outcome: 'completed' | 'failed' | 'timedOut';
   /** From its scheduling to its completion (or failure, or timeout), in ms of the server's time. */
   tookMs: number;
 }
@@ -21,7 +26,7 @@ export interface ActivityRun {
 /** The runs of the order's activities of `activityType` that have ended, in the order they were scheduled. */
 export async function activityRuns(handle: WorkflowHandle, activityType: string): Promise<ActivityRun[]> {
   const { events } = await handle.fetchHistory();
-  const runs = new Map<string, { input: unknown; scheduledAt: number; attempts?: number; endedAt?: number }>();
+  const runs = new Map<string, { input: unknown; scheduledAt: number; attempts?: number; identity?: string; outcome?: ActivityRun['outcome']; endedAt?: number }>();
   for (const event of events ?? []) {
     const id = String(event.eventId);
     const scheduled = event.activityTaskScheduledEventAttributes;
@@ -30,13 +35,22 @@ export async function activityRuns(handle: WorkflowHandle, activityType: string)
       runs.set(id, { input, scheduledAt: tsToMs(event.eventTime) });
     }
     const started = event.activityTaskStartedEventAttributes;
-    if (started && runs.has(String(started.scheduledEventId))) runs.get(String(started.scheduledEventId))!.attempts = started.attempt ?? 1;
-    const ended =
-      event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
-    if (ended && runs.has(String(ended.scheduledEventId))) runs.get(String(ended.scheduledEventId))!.endedAt = tsToMs(event.eventTime);
+    const run = started && runs.get(String(started.scheduledEventId));
+    if (run) Object.assign(run, { attempts: started.attempt ?? 1, identity: started.identity ?? '' });
+    const endings = {
+      completed: event.activityTaskCompletedEventAttributes,
+      failed: event.activityTaskFailedEventAttributes,
+      timedOut: event.activityTaskTimedOutEventAttributes,
+    };
+    for (const [outcome, ended] of Object.entries(endings) as Array<[ActivityRun['outcome'], { scheduledEventId?: unknown } | null | undefined]>) {
+      const endedRun = ended && runs.get(String(ended.scheduledEventId));
+      if (endedRun) Object.assign(endedRun, { outcome, endedAt: tsToMs(event.eventTime) });
+    }
   }
-  return [...runs.values()].flatMap(({ input, scheduledAt, attempts, endedAt }) =>
-    attempts !== undefined && endedAt !== undefined ? [{ input, attempts, tookMs: endedAt - scheduledAt }] : [],
+  return [...runs.values()].flatMap(({ input, scheduledAt, attempts, identity, outcome, endedAt }) =>
+    attempts !== undefined && outcome !== undefined && endedAt !== undefined
+      ? [{ input, attempts, identity: identity ?? '', outcome, tookMs: endedAt - scheduledAt }]
+      : [],
   );
 }
 
@@ -45,6 +59,9 @@ export async function pendingAttempts(handle: WorkflowHandle, activityType: stri
   const { raw } = await handle.describe();
   return (raw.pendingActivities ?? []).filter((activity) => activity.activityType?.name === activityType).map((activity) => activity.attempt ?? 1);
 }
+
+/** Matches the identity (`<pid>@<host>`) of the worker in process `pid`. */
+export const workerOf = (pid: number) => expect.stringMatching(new RegExp(`^${pid}@`));
 
 /**
  * Worker identities (`<pid>@<host>`) that ran the order's workflow tasks, each once. (A workflow task the

@@ -23,7 +23,7 @@ export interface OwnServer<Server extends ManagedProcess> {
   /** SIGKILL, and waits until it is gone. */
   kill(): Promise<void>;
   /** Starts it again on the same ports with the same data; resolves once it is usable. */
-  restart(): Promise<Server>;
+  restart(): Promise<void>;
   /** Stops it and deletes its data. */
   stop(): Promise<void>;
 }
@@ -44,13 +44,11 @@ async function ownServer<Server extends ManagedProcess>(name: string, start: (da
       return current;
     },
     async kill() {
-      if (current.pid <= 0) throw new Error(`${name} has no process to kill`);
       if (!current.hasExited()) process.kill(current.pid, 'SIGKILL');
       await current.exited;
     },
     async restart() {
       current = await start(dataDir);
-      return current;
     },
     async stop() {
       await current.stop();

@@ -13,7 +13,6 @@ export type Direction = 'toServer' | 'toClient';
 export interface TcpProxy {
   /** `127.0.0.1:<port>` to give the process under test instead of the server's address. */
   address: string;
-  port: number;
   pause(direction: Direction): void;
   /** Delivers what was held and lets everything through again. */
   resume(direction: Direction): void;
@@ -62,7 +61,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   return {
     address: `127.0.0.1:${port}`,
-    port,
     pause(direction) {
       paused[direction] = true;
     },

@@ -10,11 +10,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';
-import { testSmtpUrl } from '../support/mail.js';
 import { expectEachEffectOnce, shipAndDeliver, splitOrder, waitUntilConfirmed } from '../support/order-effects.js';
-import { workflowTaskWorkers } from '../support/order-history.js';
+import { activityRuns, workerOf, workflowTaskWorkers } from '../support/order-history.js';
 import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from '../support/suite-temporal.js';
-import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../support/node-processes.js';
+import { startWorkerProcess, killNodeProcesses, type WorkerProcess } from '../support/node-processes.js';
 import { bundleOrderWorkflows, reportShipmentEvent, startOrder, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
 import { orderKeys } from '../../contracts/keys.js';
 
@@ -31,7 +30,7 @@ beforeAll(async () => {
   await seedWarehouse('wh-paris', PLACES.paris);
 });
 
-afterEach(stopWorkerProcesses);
+afterEach(killNodeProcesses);
 
 afterAll(async () => {
   await db?.close();
@@ -39,7 +38,7 @@ afterAll(async () => {
 });
 
 function startWorkerProcessOn(taskQueue: string, script: string, env?: Record<string, string>): Promise<WorkerProcess> {
-  return startWorkerProcess({ script, taskQueue, env, temporalAddress: temporal.address, mongoUri: db.uri, smtpUrl: testSmtpUrl() });
+  return startWorkerProcess({ script, taskQueue, env, mongoUri: db.uri });
 }
 
 /** Runs `drive` while a new worker of this process (empty cache) serves the task queue. */
@@ -53,17 +52,9 @@ async function withFreshWorker<T>(taskQueue: string, drive: () => Promise<T>): P
  * activity's last attempt, so this lists one entry per activity that needed more than one.
  */
 async function retriesOf(handle: WorkflowHandle, activityType: string): Promise<string[]> {
-  const { events } = await handle.fetchHistory();
-  const scheduled = new Set(
-    events!.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === activityType).map((event) => String(event.eventId)),
-  );
-  return events!.flatMap((event) => {
-    const started = event.activityTaskStartedEventAttributes;
-    return started && scheduled.has(String(started.scheduledEventId)) && started.attempt! > 1 ? [started.identity!] : [];
-  });
+  return (await activityRuns(handle, activityType)).filter((run) => run.attempts > 1).map((run) => run.identity);
 }
 
-const workerOf = (pid: number) => expect.stringMatching(new RegExp(`^${pid}@`));
 const thisProcess = workerOf(process.pid);
 
 describe('crash safety', () => {

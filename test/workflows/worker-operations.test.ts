@@ -5,17 +5,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { findFreePort } from '../../stack/processes.js';
 import { loadWebhookSecretKeys } from '../../domain/webhook-secrets.js';
 import { saveWebhook } from '../../persistence/channels.js';
 import { orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
-import { testSmtpUrl } from '../support/mail.js';
+import { activityRuns, workerOf } from '../support/order-history.js';
 import { connectSuiteTemporal, type SuiteTemporal } from '../support/suite-temporal.js';
 import { startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
-import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from '../support/node-processes.js';
+import { startWorkerProcess, killNodeProcesses, type WorkerProcess } from '../support/node-processes.js';
 
 let temporal: SuiteTemporal;
 let db: { uri: string; close: () => Promise<void> };
@@ -27,7 +26,7 @@ beforeAll(async () => {
   temporal = await connectSuiteTemporal();
 });
 
-afterEach(stopWorkerProcesses);
+afterEach(killNodeProcesses);
 
 afterAll(async () => {
   await temporal?.close();
@@ -35,31 +34,13 @@ afterAll(async () => {
 });
 
 function startWorker(taskQueue: string, script: string, env: Record<string, string>): Promise<WorkerProcess> {
-  return startWorkerProcess({ script, taskQueue, env, temporalAddress: temporal.address, mongoUri: db.uri, smtpUrl: testSmtpUrl() });
+  return startWorkerProcess({ script, taskQueue, env, mongoUri: db.uri });
 }
 
 async function orderOf(paymentToken: string, taskQueue: string): Promise<WorkflowHandle> {
   const sku = uniqueId('SKU-OPS');
   await setStock(sku, warehouseId, 5);
   return startOrder(temporal, orderInput([{ sku, quantity: 1 }], { paymentToken }), taskQueue);
-}
-
-/** The activity's attempts as the history has them: `<attempt>@<worker pid>`, and whether it completed. */
-async function activityRun(handle: WorkflowHandle, activityType: string): Promise<{ started: string[]; completed: boolean }> {
-  const { events } = await handle.fetchHistory();
-  const scheduled = events!.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
-  const started = events!.flatMap((e) =>
-    e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId)
-      ? [`${e.activityTaskStartedEventAttributes.attempt}@${e.activityTaskStartedEventAttributes.identity!.split('@')[0]}`]
-      : [],
-  );
-  const completed = events!.some((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled?.eventId));
-  return { started, completed };
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check()) && Date.now() < deadline) await sleep(250);
 }
 
 describe('the worker process', () => {
@@ -85,20 +66,19 @@ describe('the worker process', () => {
 
     // The SDK exports its meter every few seconds.
     let metrics = '';
-    const deadline = Date.now() + 30_000;
     const counter = (name: string, tag: string) => new RegExp(`^${name}(_total)?\\{[^}]*${tag}[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[2];
-    const complete = () =>
-      counter('oms_orders_ended', 'status="payment_declined"') && counter('oms_emails', 'outcome="sent"') === '2' && counter('oms_webhook_deliveries', 'outcome="delivered"');
-    while (Date.now() < deadline && !complete()) {
-      await sleep(500);
-      metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
-    }
-    expect(counter('oms_orders_ended', 'status="payment_declined"')).toBe('1');
-    expect(counter('oms_stock_reservations', 'outcome="reserved"')).toBe('1');
-    // The decline's email and the confirmation.
-    expect(counter('oms_emails', 'outcome="sent"')).toBe('2');
-    expect(counter('oms_webhook_deliveries', 'outcome="failed"')).toBe('1');
-    expect(Number(counter('oms_webhook_deliveries', 'outcome="delivered"'))).toBeGreaterThan(0);
+    await vi.waitFor(
+      async () => {
+        metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+        expect(counter('oms_orders_ended', 'status="payment_declined"')).toBe('1');
+        expect(counter('oms_stock_reservations', 'outcome="reserved"')).toBe('1');
+        // The decline's email and the confirmation.
+        expect(counter('oms_emails', 'outcome="sent"')).toBe('2');
+        expect(counter('oms_webhook_deliveries', 'outcome="failed"')).toBe('1');
+        expect(Number(counter('oms_webhook_deliveries', 'outcome="delivered"'))).toBeGreaterThan(0);
+      },
+      { timeout: 30_000, interval: 500 },
+    );
     expect(metrics).toMatch(/temporal_activity_execution_latency/);
   }, 180_000);
 
@@ -111,8 +91,9 @@ describe('the worker process', () => {
     expect(await worker.stop('SIGTERM', 60_000)).toEqual({ code: 0, signal: null });
     await worker.waitForLine(/^finished: authorize/, 1_000);
     // The one attempt, on the stopped worker, reached Temporal as completed: nothing for another worker to redo.
-    await waitUntil(async () => (await activityRun(handle, 'authorizePayment')).completed, 10_000);
-    expect(await activityRun(handle, 'authorizePayment')).toEqual({ started: [`1@${worker.pid}`], completed: true });
+    await expect
+      .poll(() => activityRuns(handle, 'authorizePayment'), { timeout: 10_000, interval: 250 })
+      .toEqual([expect.objectContaining({ attempts: 1, identity: workerOf(worker.pid), outcome: 'completed' })]);
   }, 180_000);
 
   it('on SIGTERM abandons an activity that outlasts the grace period, and still exits', async () => {
