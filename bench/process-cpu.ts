@@ -50,7 +50,12 @@ export async function treeCpu(rootPids: number[]): Promise<CpuSeconds> {
   const inTree = new Set(rootPids);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const p of processes) if (!inTree.has(p.pid) && inTree.has(p.ppid)) inTree.add(p.pid), (grew = true);
+    for (const p of processes) {
+      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+        inTree.add(p.pid);
+        grew = true;
+      }
+    }
   }
   const totals: CpuSeconds = new Map();
   for (const p of processes) if (inTree.has(p.pid)) totals.set(p.name, (totals.get(p.name) ?? 0) + p.cpu);

@@ -16,31 +16,40 @@ const say = (line: string) => console.log(`[start] ${line}`);
 const running: ManagedProcess[] = []; // in start order; stopped in reverse
 let shuttingDown = false;
 
-async function shutDown(exitCode: number, reason: string): Promise<never> {
-  if (!shuttingDown) {
-    shuttingDown = true;
-    (exitCode === 0 ? say : (line: string) => console.error(`[start] ${line}`))(reason);
-    // The API and the worker drain within the grace period (SHUTDOWN_GRACE); give them that and a margin before SIGKILL.
-    const { shutdownGraceMs } = loadConfig();
-    for (const proc of [...running].reverse()) {
-      await proc.stop(proc.name === 'worker' || proc.name === 'api' ? shutdownGraceMs + 10_000 : 10_000);
-    }
-    if (exitCode === 0) say('stopped; data is kept.');
-    process.exit(exitCode);
+/** Stops everything in reverse order and exits; a second request (npm forwards the signal the terminal sent) is ignored. */
+function shutDown(exitCode: number, reason: string): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  (exitCode === 0 ? say : (line: string) => console.error(`[start] ${line}`))(reason);
+  stopAll().then(
+    () => {
+      if (exitCode === 0) say('stopped; data is kept.');
+      process.exit(exitCode);
+    },
+    (error: unknown) => {
+      console.error(`[start] stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+
+async function stopAll(): Promise<void> {
+  // The API and the worker drain within the grace period (SHUTDOWN_GRACE); give them that and a margin before SIGKILL.
+  const { shutdownGraceMs } = loadConfig();
+  for (const proc of [...running].reverse()) {
+    await proc.stop(proc.name === 'worker' || proc.name === 'api' ? shutdownGraceMs + 10_000 : 10_000);
   }
-  // A second signal (npm forwards the one the terminal already sent us) must not cut the stop short.
-  return new Promise<never>(() => {});
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void shutDown(0, `${signal} received, stopping ...`));
+  process.on(signal, () => shutDown(0, `${signal} received, stopping ...`));
 }
 
 // `npm start` runs us under `sh -c`, which dies on a SIGTERM sent to npm without passing it on;
 // then we are reparented and nobody would ever stop the stack. Treat that as a stop request.
 const parentPid = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parentPid) void shutDown(0, 'parent process exited, stopping ...');
+  if (process.ppid !== parentPid) shutDown(0, 'parent process exited, stopping ...');
 }, 1000).unref();
 
 /** Restarts wait 1, 2, 4 ... s (at most RESTART_MAX_WAIT_MS); a process that ran STABLE_MS is well again. */
@@ -57,24 +66,27 @@ const restartWaitMs = (failures: number) => Math.min(RESTART_FIRST_WAIT_MS * 2 *
 function supervise(proc: ManagedProcess, restart: () => Promise<ManagedProcess>, failures = 0): ManagedProcess {
   running.push(proc);
   const started = Date.now();
-  void proc.exited.then(async (exit) => {
-    if (shuttingDown) return;
-    running.splice(running.indexOf(proc), 1);
-    const failed = Date.now() - started >= STABLE_MS ? 0 : failures;
-    console.error(`[start] ${proc.name} ${describeExit(exit)} unexpectedly; restarting it in ${restartWaitMs(failed) / 1000} s (restart ${failed + 1}).`);
-    for (let attempt = failed + 1; !shuttingDown; attempt++) {
-      await sleep(restartWaitMs(attempt - 1));
-      if (shuttingDown) return;
-      try {
-        supervise(await restart(), restart, attempt);
-        say(`${proc.name} is running again.`);
-        return;
-      } catch (error) {
-        console.error(`[start] ${proc.name} did not start again (${error instanceof Error ? error.message : String(error)}); trying again.`);
-      }
-    }
-  });
+  proc.exited
+    .then((exit) => restartAfterExit(proc, describeExit(exit), restart, Date.now() - started >= STABLE_MS ? 0 : failures))
+    .catch((error: unknown) => shutDown(1, `supervising ${proc.name} failed: ${error instanceof Error ? error.message : String(error)}`));
   return proc;
+}
+
+async function restartAfterExit(proc: ManagedProcess, how: string, restart: () => Promise<ManagedProcess>, failed: number): Promise<void> {
+  if (shuttingDown) return;
+  running.splice(running.indexOf(proc), 1);
+  console.error(`[start] ${proc.name} ${how} unexpectedly; restarting it in ${restartWaitMs(failed) / 1000} s (restart ${failed + 1}).`);
+  for (let attempt = failed + 1; !shuttingDown; attempt++) {
+    await sleep(restartWaitMs(attempt - 1));
+    if (shuttingDown) return;
+    try {
+      supervise(await restart(), restart, attempt);
+      say(`${proc.name} is running again.`);
+      return;
+    } catch (error) {
+      console.error(`[start] ${proc.name} did not start again (${error instanceof Error ? error.message : String(error)}); trying again.`);
+    }
+  }
 }
 
 /** `scheme://user:pass@host...` -> `scheme://user:****@host...` (MongoDB and SMTP URLs). */
@@ -161,5 +173,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  void shutDown(1, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  shutDown(1, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
 });

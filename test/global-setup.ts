@@ -58,7 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ]);
   const started = [temporal, ferretdb, mailpit];
   const teardown = async () => {
-    await Promise.all(started.map((server) => (server.status === 'fulfilled' ? server.value.stop() : undefined)));
+    await Promise.all(started.flatMap((server) => (server.status === 'fulfilled' ? [server.value.stop()] : [])));
     await fs.rm(dataDir, { recursive: true, force: true });
   };
   if (temporal.status === 'rejected' || ferretdb.status === 'rejected' || mailpit.status === 'rejected') {

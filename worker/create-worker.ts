@@ -1,6 +1,6 @@
 /** Builds the order worker; used by the worker process and by tests with their own connection. */
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { trackingLinks } from '../services/tracking-links.js';

@@ -21,6 +21,7 @@ const identifier = (what: string, max = 64) =>
 export const Text = (min: number, max: number) =>
   z
     .string()
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
     .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters (such as NUL, tabs or line breaks)')
     .refine((text) => {
       const length = [...text].length;

@@ -97,6 +97,9 @@ function watchShippingSla(order: OrderRun): void {
   if (order.shippingSlaWatched) return;
   order.shippingSlaWatched = true;
   const shippedOrEnded = () => order.isFinal() || state.shipments.some(hasLeftWarehouse);
+  // A durable timer beside the order's own steps, which must not wait for it. Not caught on purpose: a
+  // rejection here is a bug, and the SDK fails the workflow task on it, so it shows and is retried.
+  // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a background watch, see above
   void condition(shippedOrEnded, state.policy.shipWithinMs).then(async (inTime) => {
     if (inTime) return;
     state.lateSince = new Date().toISOString();

@@ -94,6 +94,9 @@ function authorizationExpired(order: OrderRun): boolean {
 function keepAuthorizationFresh(order: OrderRun): void {
   const { state } = order;
   const settled = () => order.isFinal() || order.uncapturedValue() <= 0;
+  // A loop beside the order's own steps, which must not wait for it. Not caught on purpose: a rejection
+  // here is a bug, and the SDK fails the workflow task on it, so it shows and is retried.
+  // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a background loop, see above
   void (async () => {
     while (!settled()) {
       const expiresIn = Date.parse(state.payment.authorizedAt!) + state.policy.authorizationValidityMs - Date.now();

@@ -58,13 +58,13 @@ export function validateReturnRequest(order: OrderRun, request: ReturnRequest): 
 }
 
 /** The returnReceived signal from a return's workflow: the goods arrived and are back in stock. */
-export function receiveReturn(order: OrderRun, { returnId, receipt }: { returnId: string; receipt: ReturnReceipt }): void {
+export async function receiveReturn(order: OrderRun, { returnId, receipt }: { returnId: string; receipt: ReturnReceipt }): Promise<void> {
   const { state } = order;
   const received = state.returns.find((r) => r.returnId === returnId && r.status === 'requested');
   if (!received) return; // a repeated signal
   received.status = 'received';
   received.receipt = receipt;
-  void order.record(
+  await order.record(
     'return_received',
     `Return ${returnId} received at ${receipt.warehouseId}: ${describeQuantities(receipt.lines)}, back in stock`,
     orderStatusWithReturns(state.shipments, state.returns),
