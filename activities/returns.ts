@@ -1,6 +1,6 @@
 /** Return activities: goods that came back go into stock at the warehouse that received them. */
 import { returnRestockKey } from '../contracts/keys.js';
-import type { OrderQuantity } from '../domain/order.js';
+import type { OrderQuantity } from '../domain/quantities.js';
 import { appendMovement } from '../persistence/stock-ledger.js';
 import type { StockEffects } from '../services/stock-effects.js';
 

@@ -1,6 +1,7 @@
 /** Shipment activities: booking with the carrier, recording warehouse events, shipping stock out of the ledger. */
 import { orderKeys } from '../contracts/keys.js';
-import type { Address, Shipment, ShipmentLine } from '../domain/order.js';
+import type { Shipment, ShipmentLine } from '../domain/order.js';
+import type { Address } from '../domain/customer.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
 import * as shipments from '../persistence/shipments.js';
 import { appendMovement } from '../persistence/stock-ledger.js';

@@ -1,6 +1,6 @@
 /** Stock activities: reading availability for routing, and reserving / releasing through the ledger. */
 import { orderKeys } from '../contracts/keys.js';
-import type { Allocation } from '../domain/order.js';
+import type { Allocation } from '../domain/quantities.js';
 import type { WarehouseStock } from '../domain/routing.js';
 import { reservation } from '../domain/stock.js';
 import { stockForRouting } from '../persistence/inventory.js';

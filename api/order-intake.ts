@@ -9,7 +9,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { orderWorkflowId, WorkflowType } from '../contracts/ids.js';
 import { orderSearchAttributes, OrderStatusKey } from '../contracts/search-attributes.js';
 import { formatMoney, orderTotal } from '../domain/money.js';
-import { describeQuantities, receivedOrder, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
+import { receivedOrder, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
+import { describeQuantities } from '../domain/quantities.js';
 import { stockedSkus } from '../persistence/inventory.js';
 import { findOrderRequest, storeReceivedOrder } from '../persistence/orders.js';
 import type { orderWorkflow } from '../workflows/order/workflow.js';

@@ -2,7 +2,9 @@
  * The order workflow's messages, defined once and shared by the workflow and its clients (API, tests).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Address, LineQuantity, OrderQuantity, OrderState, OrderStatus, ReturnReceipt, ReturnStatus, ShipmentStatus } from '../domain/order.js';
+import type { OrderState, OrderStatus, ReturnReceipt, ReturnStatus, ShipmentStatus } from '../domain/order.js';
+import type { Address } from '../domain/customer.js';
+import type { LineQuantity, OrderQuantity } from '../domain/quantities.js';
 import type { ShipmentEventType } from '../domain/shipment-events.js';
 
 /** The order's live state. */

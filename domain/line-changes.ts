@@ -3,7 +3,8 @@
  * re-route differs from the current allocation. Pure, so the workflow stays deterministic and this is
  * tested on its own.
  */
-import { activeQuantity, type Allocation, type LineQuantity, type OrderLine, type OrderQuantity, type Shipment, type ShipmentLine } from './order.js';
+import { activeQuantity, type OrderLine, type Shipment, type ShipmentLine } from './order.js';
+import type { Allocation, LineQuantity, OrderQuantity } from './quantities.js';
 import { unitsPerLine } from './payments.js';
 import { quantitiesBySku } from './routing.js';
 import { hasLeftWarehouse } from './shipment-events.js';

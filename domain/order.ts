@@ -2,7 +2,9 @@
  * The order as the whole system sees it: statuses, lines, allocations, shipments, timeline.
  * Plain data only, so the workflow, the activities and the API can all share it.
  */
+import type { Address, Customer } from './customer.js';
 import type { Money } from './money.js';
+import type { Allocation, LineQuantity, OrderQuantity } from './quantities.js';
 
 export const ORDER_STATUSES = [
   'received',
@@ -42,28 +44,6 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-export interface GeoPoint {
-  lat: number;
-  lng: number;
-}
-
-export interface Customer {
-  id: string;
-  email: string;
-  name?: string;
-}
-
-export interface Address {
-  name?: string;
-  line1: string;
-  line2?: string;
-  city: string;
-  postalCode: string;
-  /** ISO 3166-1 alpha-2. */
-  country: string;
-  location?: GeoPoint;
-}
-
 export interface OrderLine {
   lineId: string;
   sku: string;
@@ -88,23 +68,6 @@ export interface OrderInput {
   /** Hash of the channel's request, to tell a retried request from a conflicting one. */
   requestHash: string;
   receivedAt: string;
-}
-
-export interface Allocation {
-  sku: string;
-  warehouseId: string;
-  quantity: number;
-}
-
-export interface OrderQuantity {
-  sku: string;
-  quantity: number;
-}
-
-/** Units of one order line, as a line cancellation or a return names them. */
-export interface LineQuantity {
-  lineId: string;
-  quantity: number;
 }
 
 /** Units of one order line on a return; the SKU too, for reading and for matching the warehouse's receipt. */
@@ -296,9 +259,4 @@ export function needsAPerson(order: { status: OrderStatus; lateSince?: string })
 /** The units of a line still wanted: ordered minus cancelled. */
 export function activeQuantity(line: OrderLine): number {
   return line.quantity - (line.cancelledQuantity ?? 0);
-}
-
-/** `2 x TSHIRT, 1 x MUG`: quantities as timelines, summaries and emails show them. */
-export function describeQuantities(quantities: readonly OrderQuantity[]): string {
-  return quantities.map((q) => `${q.quantity} x ${q.sku}`).join(', ');
 }

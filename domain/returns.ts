@@ -5,17 +5,8 @@
  */
 import { lineReferenceProblem, shipmentUnitsPerLine } from './line-changes.js';
 import { formatMoney, type Money } from './money.js';
-import {
-  describeQuantities,
-  type LineQuantity,
-  type OrderLine,
-  type OrderQuantity,
-  type OrderReturn,
-  type OrderStatus,
-  type PaymentStatus,
-  type ReturnLine,
-  type Shipment,
-} from './order.js';
+import type { OrderLine, OrderReturn, OrderStatus, PaymentStatus, ReturnLine, Shipment } from './order.js';
+import { describeQuantities, type LineQuantity, type OrderQuantity } from './quantities.js';
 import { unitsPerLine } from './payments.js';
 import { quantitiesBySku, sumQuantities } from './routing.js';
 

@@ -5,7 +5,8 @@
  * no randomness, no I/O, no locale-dependent comparison; the answer never depends on the input order of
  * warehouses or lines (given unique warehouse ids).
  */
-import type { Allocation, GeoPoint, OrderQuantity } from './order.js';
+import type { GeoPoint } from './customer.js';
+import type { Allocation, OrderQuantity } from './quantities.js';
 
 export type { OrderQuantity };
 

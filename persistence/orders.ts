@@ -5,7 +5,9 @@
  * against that type by the compiler, so the two cannot drift apart.
  */
 import mongoose, { Schema, type SchemaDefinitionProperty } from 'mongoose';
-import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type GeoPoint, type OrderQuantity, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
+import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type OrderState, type OrderStatus, type ReturnReceipt, type TimelineEntry } from '../domain/order.js';
+import type { GeoPoint } from '../domain/customer.js';
+import type { OrderQuantity } from '../domain/quantities.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
 import { listedOrders, moveOrderInLists, normalizedEmail, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
 

@@ -1,6 +1,6 @@
 /** Warehouses: where stock is kept, and whether new orders may be routed there. */
 import mongoose, { Schema } from 'mongoose';
-import type { GeoPoint } from '../domain/order.js';
+import type { GeoPoint } from '../domain/customer.js';
 
 const geoPoint = new Schema({ lat: { type: Number, required: true }, lng: { type: Number, required: true } }, { _id: false });
 

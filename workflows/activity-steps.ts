@@ -17,7 +17,7 @@ import {
 import type { OrderActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
 import { formatMoney } from '../domain/money.js';
-import { describeQuantities } from '../domain/order.js';
+import { describeQuantities } from '../domain/quantities.js';
 
 type Summaries = { [Name in keyof OrderActivities]?: (...args: Parameters<OrderActivities[Name]>) => string };
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { activeQuantity, type LineQuantity, type OrderLine, type OrderQuantity, type OrderReturn, type ReturnLine, type Shipment } from '../../domain/order.js';
+import { activeQuantity, type OrderLine, type OrderReturn, type ReturnLine, type Shipment } from '../../domain/order.js';
+import type { LineQuantity, OrderQuantity } from '../../domain/quantities.js';
 import { valueOfUnits } from '../../domain/payments.js';
 import {
   linesToReturn,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GeoPoint } from '../../domain/order.js';
+import type { GeoPoint } from '../../domain/customer.js';
 import {
   distanceKm,
   EXACT_COVER_MAX_CANDIDATES,

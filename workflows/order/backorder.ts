@@ -5,7 +5,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { RetryReservationResult } from '../../contracts/messages.js';
-import { describeQuantities } from '../../domain/order.js';
+import { describeQuantities } from '../../domain/quantities.js';
 import { fulfillmentStatus } from '../../domain/shipment-events.js';
 import { reserveWhatIsAvailable, shipReserved } from './allocation.js';
 import { CancelRequested, describeShipments, type OrderRun } from './run.js';

@@ -9,18 +9,8 @@ import type { CancelOrderRequest, ReviewDecision } from '../../contracts/message
 import { OrderStatusKey } from '../../contracts/search-attributes.js';
 import { orderTotal } from '../../domain/money.js';
 import type { NotificationEvent } from '../../domain/notifications.js';
-import {
-  activeQuantity,
-  FINAL_ORDER_STATUSES,
-  receivedOrder,
-  type Allocation,
-  type OrderInput,
-  type OrderLine,
-  type OrderState,
-  type OrderStatus,
-  type Shipment,
-  type TimelineEntry,
-} from '../../domain/order.js';
+import { activeQuantity, FINAL_ORDER_STATUSES, receivedOrder, type OrderInput, type OrderLine, type OrderState, type OrderStatus, type Shipment, type TimelineEntry } from '../../domain/order.js';
+import type { Allocation } from '../../domain/quantities.js';
 import { external, localDb } from '../activity-steps.js';
 import { deliverToChannelWebhook } from './channel-webhook.js';
 
