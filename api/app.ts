@@ -16,7 +16,7 @@ import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
 import { failedAuthenticationLimit, methodNotAllowed, perKeyLimit, rateLimitSettings, requireJsonBody, securityHeaders } from './guards.js';
-import { createOpenApiDocument } from './openapi.js';
+import { createOpenApiDocument } from './openapi/document.js';
 import { createMetrics } from './metrics.js';
 import { Draining } from './shutdown.js';
 import { problems, problemHandler, unreachableDependency } from './problem.js';

@@ -3,6 +3,8 @@
  * (how a client finds an order's workflow) and the ids of what an order produces. Plain functions without
  * Node built-ins, so workflow code can use them too.
  */
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 /** The workflow types the worker registers (workflows/index.ts), for clients that start them by name. */
 export const WorkflowType = {
@@ -10,6 +12,14 @@ export const WorkflowType = {
   return: 'returnWorkflow',
   restockDispatcher: 'restockDispatcherWorkflow',
 } as const;
+
+/**
+ * `ord_<24 hex>`, derived from the channel and its own order reference: `(channel, externalId)` is the
+ * idempotency key of intake, so a repeated request finds the same order (and the same workflow id).
+ */
+export function orderIdFor(channel: string, externalId: string): string {
+  return `ord_${bytesToHex(sha256(utf8ToBytes(`${channel}\n${externalId}`))).slice(0, 24)}`;
+}
 
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
@@ -26,6 +36,11 @@ export function restockWorkflowId(sku: string): string {
 /** `<orderId>-<n>`: the order's n-th return. */
 export function returnId(orderId: string, sequence: number): string {
   return `${orderId}-${sequence}`;
+}
+
+/** The order a return id (`<orderId>-<n>`) belongs to. */
+export function orderIdOfReturn(returnId: string): string {
+  return returnId.replace(/-\d+$/, '');
 }
 
 /** `<orderId>-<n>`: the order's n-th timeline entry, and the id its channel's webhook receives the event under. */

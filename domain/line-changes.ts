@@ -18,6 +18,12 @@ export function lineReferenceProblem(lines: readonly OrderLine[], requested: rea
   return undefined;
 }
 
+/** The units of each line that can still be cancelled: those still wanted that have not left a warehouse. */
+export function cancellableUnits(lines: readonly OrderLine[], shipments: readonly Shipment[]): LineQuantity[] {
+  const shipped = shipmentUnitsPerLine(lines, shipments.filter(hasLeftWarehouse));
+  return lines.map((line, index) => ({ lineId: line.lineId, quantity: activeQuantity(line) - shipped[index] }));
+}
+
 /**
  * Why these cancellations cannot apply (unknown line, more than is left unshipped), or undefined when they
  * can. Shipped units of a SKU belong to its lines in line order, as they are priced (`unitsPerLine`), so a
@@ -30,11 +36,12 @@ export function lineCancellationProblem(
 ): string | undefined {
   const referenceProblem = lineReferenceProblem(lines, cancellations);
   if (referenceProblem) return referenceProblem;
-  const shipped = shipmentUnitsPerLine(lines, shipments.filter(hasLeftWarehouse));
+  const cancellable = cancellableUnits(lines, shipments);
   for (const { lineId, quantity } of cancellations) {
     const index = lines.findIndex((l) => l.lineId === lineId);
-    const left = activeQuantity(lines[index]) - shipped[index];
-    if (quantity > left) return `line ${lineId} has only ${left} units left to cancel${shipped[index] > 0 ? ` (${shipped[index]} shipped)` : ''}`;
+    const left = cancellable[index].quantity;
+    const shipped = activeQuantity(lines[index]) - left;
+    if (quantity > left) return `line ${lineId} has only ${left} units left to cancel${shipped > 0 ? ` (${shipped} shipped)` : ''}`;
   }
   return undefined;
 }

@@ -1,26 +1,51 @@
-/** A stock adjustment (goods received, damage, count corrections) as people ask for it, through the v1 API or the console. */
-import { warehouseExists } from '../../persistence/warehouses.js';
-import type { StockEffects } from '../../services/stock-effects.js';
-import { mayHandleWarehouse, type Principal, type Role } from '../auth.js';
+/**
+ * What is in stock where, as the v1 API and the inventory screen read it: SKUs with their availability and
+ * low-stock state, one SKU across warehouses, and a SKU's ledger newest first. Lists page by cursor.
+ */
+import { inventoryPage, isStocked, movementPage, skuSummary, warehousesStocking, type InventorySummary } from '../../persistence/inventory.js';
+import { readBalance } from '../../persistence/stock-ledger.js';
+import type { StockMovementDoc } from '../../persistence/stock-models.js';
+import { movementCursor, skuCursor } from '../cursor.js';
 import { problems } from '../problem.js';
-import { Sku, WarehouseId } from '../schemas/common.js';
-import { StockAdjustmentRequest } from '../schemas/inventory.js';
-import { adjustStock } from '../stock-changes.js';
-import { parseWith } from '../validation.js';
 
-/** Who may adjust stock, in the API and in the console. */
-export const ADJUSTMENT_ROLES = ['admin', 'warehouse'] as const satisfies readonly Role[];
+/** 404 unless the SKU is stocked (at that warehouse, when one is named). */
+export async function requireStockedSku(sku: string, warehouseId?: string): Promise<void> {
+  if (!(await isStocked(sku, warehouseId))) {
+    throw problems.notFound(warehouseId ? `SKU ${sku} is not stocked at ${warehouseId}.` : `SKU ${sku} is not stocked anywhere.`);
+  }
+}
 
-export async function adjustInventory(
-  effects: StockEffects,
-  principal: Principal,
-  location: { sku: unknown; warehouseId: unknown },
-  rawBody: unknown,
-  idempotencyKey: string | undefined,
-) {
-  const sku = parseWith(Sku, location.sku, 'path');
-  const warehouseId = parseWith(WarehouseId, location.warehouseId, 'path');
-  const { delta, reason, kind = delta > 0 ? 'receive' : 'adjust' } = parseWith(StockAdjustmentRequest, rawBody, 'body');
-  if (!mayHandleWarehouse(principal, warehouseId) || !(await warehouseExists(warehouseId))) throw problems.notFound(`Warehouse ${warehouseId} was not found.`);
-  return adjustStock(effects, { sku, warehouseId, delta, reason, kind }, { actor: principal.label, idempotencyKey });
+/**
+ * SKUs in ascending order with their availability and low-stock state, from the levels projection (the
+ * numbers the low-stock alerts use). `onlyLow` keeps those with an open alert or availability at or below
+ * their threshold.
+ */
+export async function listInventory(query: { onlyLow: boolean; cursor?: string; limit: number; defaultThreshold: number }) {
+  const after = query.cursor ? skuCursor.decode(query.cursor) : undefined;
+  const { items, more } = await inventoryPage({ after, limit: query.limit, onlyLow: query.onlyLow, defaultThreshold: query.defaultThreshold });
+  return { items, nextCursor: more ? skuCursor.encode(items[items.length - 1].sku) : null };
+}
+
+/** One SKU's availability and low-stock state at each warehouse that stocks it (the inventory screen). */
+export async function skuOverview(sku: string, defaultThreshold: number): Promise<InventorySummary> {
+  const summary = await skuSummary(sku, defaultThreshold);
+  if (!summary) throw problems.notFound(`SKU ${sku} is not stocked anywhere.`);
+  return summary;
+}
+
+/** A SKU at each warehouse that stocks it, and in all. */
+export async function skuAvailability(sku: string) {
+  const warehouseIds = await warehousesStocking(sku);
+  if (warehouseIds.length === 0) throw problems.notFound(`SKU ${sku} is not stocked anywhere.`);
+  const balances = await Promise.all(warehouseIds.map((warehouseId) => readBalance(sku, warehouseId)));
+  return { sku, available: balances.reduce((sum, b) => sum + b.available, 0), balances };
+}
+
+/** A SKU's ledger newest first (persistence/inventory.ts, movementPage), at one warehouse or all. */
+export async function stockLedger(sku: string, query: { warehouseId?: string; cursor?: string; limit: number }): Promise<{ items: StockMovementDoc[]; nextCursor: string | null }> {
+  await requireStockedSku(sku, query.warehouseId);
+  const after = query.cursor ? movementCursor.decode(query.cursor) : undefined;
+  const { items, more } = await movementPage(sku, { warehouseId: query.warehouseId, after, limit: query.limit });
+  const last = items[items.length - 1];
+  return { items, nextCursor: more && last ? movementCursor.encode(last) : null };
 }

@@ -3,22 +3,15 @@ import type { Client } from '@temporalio/client';
 import { shipmentEventUpdate } from '../../contracts/messages.js';
 import { nextShipmentStatus } from '../../domain/shipment-events.js';
 import { findShipment } from '../../persistence/shipments.js';
-import { mayHandleWarehouse, type Principal, type Role } from '../auth.js';
+import { mayHandleWarehouse, type Principal } from '../auth.js';
 import { problems } from '../problem.js';
-import { ShipmentId } from '../schemas/common.js';
-import { ShipmentEventRequest } from '../schemas/orders.js';
-import { orderTarget, sendUpdate } from '../updates.js';
-import { parseWith } from '../validation.js';
+import type { ShipmentEventRequest } from '../schemas/orders.js';
+import { orderTarget, sendUpdate } from './updates.js';
 
-/** Who may report a shipment event, in the API and in the console. */
-export const SHIPMENT_EVENT_ROLES = ['warehouse'] as const satisfies readonly Role[];
-
-export async function reportShipmentEvent(temporal: Client, principal: Principal, rawShipmentId: unknown, rawBody: unknown) {
-  const shipmentId = parseWith(ShipmentId, rawShipmentId, 'path');
-  const event = parseWith(ShipmentEventRequest, rawBody, 'body');
+export async function reportShipmentEvent(temporal: Client, caller: Principal, shipmentId: string, event: ShipmentEventRequest) {
   const record = await findShipment(shipmentId);
   // Another warehouse's shipment is not there for a key bound to its own.
-  if (!record || !mayHandleWarehouse(principal, record.shipment.warehouseId)) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
+  if (!record || !mayHandleWarehouse(caller, record.shipment.warehouseId)) throw problems.notFound(`Shipment ${shipmentId} was not found.`);
   const { shipment, orderId } = record;
   // Answered once the order's workflow accepted the event: recording it, capturing and emailing follow
   // durably in the workflow, and the order shows them.

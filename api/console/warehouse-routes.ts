@@ -1,25 +1,27 @@
 /** /console/warehouse: a warehouse's shipments to ship and deliver, and returns to receive, for the warehouse role. */
 import { Router, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
-import { recordReturnReceipt, RETURN_ROLES } from '../actions/returns.js';
-import { reportShipmentEvent, SHIPMENT_EVENT_ROLES } from '../actions/shipments.js';
-import { mayHandleWarehouse, type Principal } from '../auth.js';
-import { loadOrder } from '../order-access.js';
-import { HttpProblem, problems } from '../problem.js';
+import { orderIdOfReturn } from '../../contracts/ids.js';
 import { allWarehouses } from '../../persistence/warehouses.js';
+import { loadOrder } from '../actions/orders.js';
+import { MAY } from '../actions/permissions.js';
+import { recordReturnReceipt } from '../actions/returns.js';
+import { reportShipmentEvent } from '../actions/shipments.js';
+import { mayHandleWarehouse, type Principal } from '../auth.js';
+import { HttpProblem, problems } from '../problem.js';
+import { ReturnId, ShipmentId } from '../schemas/common.js';
+import { ReturnReceiptRequest, ShipmentEventRequest } from '../schemas/orders.js';
+import { parseWith } from '../validation.js';
 import { allow, fieldText, formOf, idForNotice, renderPage, type PageContextOf } from './pages.js';
 import { warehouseWork } from './warehouse-work.js';
 import { ReturnReceiptPage, WarehousePage } from './views/warehouse.js';
-
-/** `<orderId>-<n>` (contracts/ids.ts): the order a return belongs to. */
-const orderOfReturn = (returnId: string) => returnId.replace(/-\d+$/, '');
 
 /** The warehouses this person works for: all, unless their key is bound to some. */
 const warehousesOf = async (principal: Principal) => (await allWarehouses()).filter((w) => mayHandleWarehouse(principal, w.warehouseId));
 
 export function warehouseRoutes(temporal: Client, context: PageContextOf): Router {
   const router = Router();
-  router.use(allow(...SHIPMENT_EVENT_ROLES));
+  router.use(allow(...MAY.reportShipmentEvent));
 
   const page = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
     const warehouses = await warehousesOf(req.principal!);
@@ -46,9 +48,10 @@ export function warehouseRoutes(temporal: Client, context: PageContextOf): Route
     const type = String(req.params.type);
     const form = formOf(req.body);
     const back = form.back?.startsWith('/console/warehouse') ? form.back : '/console/warehouse';
-    const trackingNumber = fieldText(form, 'trackingNumber');
     try {
-      const { shipmentId } = await reportShipmentEvent(temporal, req.principal!, req.params.shipmentId, { type, trackingNumber });
+      const shipmentId = parseWith(ShipmentId, req.params.shipmentId, 'path');
+      const event = parseWith(ShipmentEventRequest, { type, trackingNumber: fieldText(form, 'trackingNumber') }, 'body');
+      await reportShipmentEvent(temporal, req.principal!, shipmentId, event);
       res.redirect(303, `${back}&${new URLSearchParams({ [type]: shipmentId })}`);
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
@@ -63,7 +66,7 @@ export function warehouseRoutes(temporal: Client, context: PageContextOf): Route
   });
 
   const receiptPage = async (req: Request, res: Response, returnId: string, problem?: HttpProblem) => {
-    const order = await loadOrder(temporal, req.principal!, orderOfReturn(returnId)).catch(() => undefined);
+    const order = await loadOrder(temporal, req.principal!, orderIdOfReturn(returnId)).catch(() => undefined);
     const wanted = order?.returns?.find((r) => r.returnId === returnId);
     if (!order || !wanted) throw problems.notFound(`There is no return ${returnId}.`);
     const bySku = new Map<string, number>();
@@ -74,14 +77,16 @@ export function warehouseRoutes(temporal: Client, context: PageContextOf): Route
     renderPage(res, ReturnReceiptPage({ context: context(req, res), warehouses, warehouseId, returnId, externalId: order.externalId, lines, problem }), problem?.status ?? 200);
   };
 
-  router.post('/returns/:returnId/receipt', allow(...RETURN_ROLES.receipt), async (req, res) => {
+  router.post('/returns/:returnId/receipt', allow(...MAY.receiveReturn), async (req, res) => {
     const returnId = String(req.params.returnId);
     const form = formOf(req.body);
     const lines = Object.keys(form)
       .filter((name) => name.startsWith('received_') && fieldText(form, name) !== undefined && fieldText(form, name) !== '0')
       .map((name) => ({ sku: name.slice('received_'.length), quantity: Number(fieldText(form, name)) }));
     try {
-      const result = await recordReturnReceipt(temporal, req.principal!, { orderId: orderOfReturn(returnId), returnId }, { warehouseId: form.warehouseId, lines });
+      const ids = { orderId: orderIdOfReturn(parseWith(ReturnId, returnId, 'path')), returnId };
+      const receipt = parseWith(ReturnReceiptRequest, { warehouseId: form.warehouseId, lines }, 'body');
+      const result = await recordReturnReceipt(temporal, req.principal!, ids, receipt);
       res.redirect(303, `/console/warehouse?${new URLSearchParams({ warehouse: String(form.warehouseId), received: result.returnId })}`);
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;

@@ -1,7 +1,8 @@
-/** /v1/admin: operations on the system itself. */
+/** /v1/admin: operations on the system itself (api/actions/reconciliation.ts). */
 import { Router } from 'express';
-import { reconcileStock } from '../../persistence/reconciliation.js';
 import type { StockEffects } from '../../services/stock-effects.js';
+import { MAY } from '../actions/permissions.js';
+import { reconcile } from '../actions/reconciliation.js';
 import { requireRole } from '../auth.js';
 import { ReconciliationRequest } from '../schemas/inventory.js';
 import { parseWith } from '../validation.js';
@@ -9,21 +10,8 @@ import { parseWith } from '../validation.js';
 export function adminRouter(effects: StockEffects): Router {
   const router = Router();
 
-  /**
-   * Checks the levels projection against the stock ledger and, with `repair`, rewrites drifted levels from
-   * it; repaired SKUs then get their alerts re-evaluated (and backorders woken when availability rose).
-   * Drift that vanishes on a second look (a projection in flight) is neither reported nor repaired.
-   */
-  router.post('/v1/admin/reconciliation', requireRole('admin'), async (req, res) => {
-    const { repair = false, sku } = parseWith(ReconciliationRequest, req.body, 'body');
-    const { checked, drift } = await reconcileStock({ repair, sku });
-    if (repair) {
-      for (const d of drift) {
-        const increased = d.ledger.onHand - d.ledger.reserved > d.level.onHand - d.level.reserved;
-        await effects.afterStockChange([d.sku], { increased });
-      }
-    }
-    res.json({ checked, repaired: repair && drift.length > 0, drift });
+  router.post('/v1/admin/reconciliation', requireRole(...MAY.reconcileStock), async (req, res) => {
+    res.json(await reconcile(effects, parseWith(ReconciliationRequest, req.body, 'body')));
   });
 
   return router;

@@ -1,20 +1,27 @@
 /** Returns of delivered orders (api/actions/returns.ts): opened by the owning channel or support, received by a warehouse. */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
-import { recordReturnReceipt, requestReturn, RETURN_ROLES } from '../actions/returns.js';
+import { MAY } from '../actions/permissions.js';
+import { recordReturnReceipt, requestReturn } from '../actions/returns.js';
 import { principalOf, requireRole } from '../auth.js';
-import { changeRequestOf } from '../updates.js';
+import { OrderId, ReturnId } from '../schemas/common.js';
+import { ReturnReceiptRequest, ReturnRequest } from '../schemas/orders.js';
+import { parseWith } from '../validation.js';
 
 export function returnsRouter(temporal: Client): Router {
   const router = Router();
 
-  router.post('/v1/orders/:orderId/returns', requireRole(...RETURN_ROLES.request), async (req, res) => {
-    res.status(202).json(await requestReturn(temporal, changeRequestOf(req)));
+  router.post('/v1/orders/:orderId/returns', requireRole(...MAY.requestReturn), async (req, res) => {
+    const orderId = parseWith(OrderId, req.params.orderId, 'path');
+    const body = parseWith(ReturnRequest, req.body, 'body');
+    res.status(202).json(await requestReturn(temporal, principalOf(req), orderId, body));
   });
 
-  router.post('/v1/orders/:orderId/returns/:returnId/receipt', requireRole(...RETURN_ROLES.receipt), async (req, res) => {
-    const { orderId, returnId } = req.params;
-    res.status(202).json(await recordReturnReceipt(temporal, principalOf(req), { orderId, returnId }, req.body));
+  router.post('/v1/orders/:orderId/returns/:returnId/receipt', requireRole(...MAY.receiveReturn), async (req, res) => {
+    const orderId = parseWith(OrderId, req.params.orderId, 'path');
+    const returnId = parseWith(ReturnId, req.params.returnId, 'path');
+    const body = parseWith(ReturnReceiptRequest, req.body, 'body');
+    res.status(202).json(await recordReturnReceipt(temporal, principalOf(req), { orderId, returnId }, body));
   });
 
   return router;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../../domain/order.js';
 import type { OrderEvent as OrderEventBody } from '../../domain/webhooks.js';
+import type { ChannelWebhook } from '../../persistence/channels.js';
 import { OrderId, Timestamp } from './common.js';
 
 /** Channel names as API keys declare them (`API_KEYS`: `<key>=channel:<name>`). */
@@ -46,6 +47,11 @@ export const WebhookSettings = z
     updatedAt: Timestamp,
   })
   .meta({ id: 'WebhookSettings' });
+
+/** A channel's webhook as the API shows it: never its secret. */
+export function webhookView(channel: string, webhook: ChannelWebhook): z.infer<typeof WebhookSettings> {
+  return { channel, url: webhook.url, secretSet: true as const, updatedAt: webhook.updatedAt.toISOString() };
+}
 
 /** What a channel's webhook receives for each order event (the body of the POST, version 1). */
 export const OrderEvent = z

@@ -1,10 +1,14 @@
 /**
  * The API's shapes (version 1), declared once in api/schemas/: zod validates requests with them, TypeScript
- * types come from them, and the OpenAPI document is generated from them. This file: the building blocks
- * every resource uses, and the error and health bodies.
+ * types come from them, and the OpenAPI document is generated from them; where a shape is also a domain type
+ * (an address, money), `satisfies` ties the two, so neither changes without the other. Beside each response
+ * shape, the function that makes it from stored data. This file: the building blocks every resource uses,
+ * and the error and health bodies.
  */
 import 'zod-openapi';
 import { z } from 'zod';
+import type { Address as DomainAddress, Customer as DomainCustomer, GeoPoint as DomainGeoPoint } from '../../domain/customer.js';
+import type { Money as DomainMoney } from '../../domain/money.js';
 
 const identifier = (what: string, max = 64) =>
   z
@@ -47,13 +51,13 @@ export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code suc
 export const MinorUnits = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ description: 'Integer minor units (cents)' });
 export const Timestamp = z.string().meta({ format: 'date-time', example: '2026-11-28T09:30:00.000Z' });
 
-export const GeoPoint = z.strictObject({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).meta({ id: 'GeoPoint' });
+export const GeoPoint = z.strictObject({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).meta({ id: 'GeoPoint' }) satisfies z.ZodType<DomainGeoPoint>;
 
-export const Money = z.strictObject({ amount: MinorUnits, currency: CurrencyCode }).meta({ id: 'Money' });
+export const Money = z.strictObject({ amount: MinorUnits, currency: CurrencyCode }).meta({ id: 'Money' }) satisfies z.ZodType<DomainMoney>;
 
 export const Customer = z
   .strictObject({ id: Text(1, 128), email: z.email().max(254), name: Text(1, 200).optional() })
-  .meta({ id: 'Customer' });
+  .meta({ id: 'Customer' }) satisfies z.ZodType<DomainCustomer>;
 
 export const Address = z
   .strictObject({
@@ -65,7 +69,7 @@ export const Address = z
     country: CountryCode,
     location: GeoPoint.optional(),
   })
-  .meta({ id: 'Address' });
+  .meta({ id: 'Address' }) satisfies z.ZodType<DomainAddress>;
 
 
 export const Quantity = z.number().int().min(0).max(1_000_000_000);

@@ -1,6 +1,8 @@
 /** Warehouses, stock levels, adjustments, the ledger and reconciliation: /v1/warehouses, /v1/inventory, /v1/admin. */
 import { z } from 'zod';
 import { STOCK_MOVEMENT_KINDS } from '../../domain/stock.js';
+import type { LedgerBalance } from '../../persistence/stock-ledger.js';
+import type { StockMovementDoc } from '../../persistence/stock-models.js';
 import { CountryCode, GeoPoint, OrderId, PageCursor, PageLimit, Quantity, Sku, Text, Timestamp, WarehouseId } from './common.js';
 
 export const WarehouseRequest = z
@@ -53,6 +55,11 @@ export const StockLevel = z
   })
   .meta({ id: 'StockLevel' });
 
+/** A location's level as the API shows it (PUT, adjustments): available never below 0. */
+export function levelView({ sku, warehouseId, onHand, reserved, safetyStock, available }: LedgerBalance): z.infer<typeof StockLevel> {
+  return { sku, warehouseId, onHand, reserved, safetyStock, available };
+}
+
 export const SkuAvailability = z
   .object({
     sku: Sku,
@@ -87,6 +94,7 @@ export const StockAdjustmentRequest = z
     if: { required: ['kind'], properties: { kind: { enum: ['receive', 'restock'] } } },
     then: { properties: { delta: { minimum: 1 } } },
   });
+export type StockAdjustmentRequest = z.infer<typeof StockAdjustmentRequest>;
 
 export const IdempotencyKeyHeader = z.object({
   'Idempotency-Key': z
@@ -115,6 +123,24 @@ export const StockMovement = z
     at: Timestamp,
   })
   .meta({ id: 'StockMovement' });
+
+export function movementView(doc: StockMovementDoc): z.infer<typeof StockMovement> {
+  return {
+    sku: doc.sku,
+    warehouseId: doc.warehouseId,
+    seq: doc.seq,
+    kind: doc.kind,
+    onHandDelta: doc.onHandDelta,
+    reservedDelta: doc.reservedDelta,
+    onHand: doc.onHand,
+    reserved: doc.reserved,
+    key: doc.key,
+    ...(doc.orderId ? { orderId: doc.orderId } : {}),
+    ...(doc.reason ? { reason: doc.reason } : {}),
+    actor: doc.actor,
+    at: new Date(doc.at).toISOString(),
+  };
+}
 
 export const StockAdjustmentResponse = z
   .object({ movement: StockMovement, level: StockLevel.meta({ description: 'The current level' }) })

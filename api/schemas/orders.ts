@@ -1,14 +1,15 @@
 /** Orders, their changes, returns and shipment events: requests and responses of /v1/orders and /v1/shipments. */
 import { z } from 'zod';
-import { ORDER_STATUSES, PAYMENT_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES } from '../../domain/order.js';
+import { ORDER_STATUSES, RETURN_STATUSES, SHIPMENT_STATUSES, type OrderLine } from '../../domain/order.js';
 import { SHIPMENT_EVENT_TYPES } from '../../domain/shipment-events.js';
-import { Address, Customer, CurrencyCode, MinorUnits, Money, OrderId, pageCursor, ReturnId, ShipmentId, Sku, Text, Timestamp, WarehouseId } from './common.js';
+import { Address, Customer, CurrencyCode, OrderId, pageCursor, ReturnId, ShipmentId, Sku, Text, Timestamp, WarehouseId } from './common.js';
 
+/** A line as a channel sends it; intake numbers it (`lineId`). */
 export const OrderLineInput = z.strictObject({
   sku: Sku,
   quantity: z.number().int().min(1).max(10_000),
   unitPrice: z.number().int().min(0).max(100_000_000).meta({ description: 'Integer minor units (cents) per unit' }),
-});
+}) satisfies z.ZodType<Pick<OrderLine, 'sku' | 'quantity' | 'unitPrice'>>;
 
 /**
  * Units of order lines, as a line cancellation and a return name them. Each line at most once: JSON Schema
@@ -42,110 +43,6 @@ export const OrderAccepted = z
 
 const ReceiptLine = z.strictObject({ sku: Sku, quantity: z.number().int().min(1).max(10_000) });
 
-export const OrderReturnView = z
-  .object({
-    returnId: ReturnId,
-    status: z.enum(RETURN_STATUSES).meta({
-      description:
-        'requested: waiting for the goods; received: back in stock, refund under way; refunded; refund_failed: support settles it; ' +
-        'expired: nothing arrived by the receipt deadline (nothing restocked or refunded); failed: ended unexpectedly',
-    }),
-    lines: z
-      .array(z.object({ lineId: z.string(), sku: Sku, quantity: z.number().int() }))
-      .meta({ description: 'What the customer announced, per order line (with its SKU)' }),
-    reason: z.string(),
-    requestedBy: z.string(),
-    requestedAt: Timestamp,
-    receiptDeadline: Timestamp.meta({ description: 'The return expires if nothing has arrived by then' }),
-    receipt: z
-      .object({
-        warehouseId: WarehouseId,
-        lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })),
-        receivedAt: Timestamp,
-        recordedBy: z.string(),
-      })
-      .optional()
-      .meta({ description: 'What arrived, where: these units went back into stock and are refunded' }),
-    amount: MinorUnits.optional().meta({ description: 'Refunded, once settled' }),
-    settledAt: Timestamp.optional(),
-    detail: z.string().optional().meta({ description: 'Why the refund or the return failed' }),
-  })
-  .meta({ id: 'OrderReturn' });
-
-export const OrderView = z
-  .object({
-    orderId: OrderId,
-    externalId: z.string(),
-    channel: z.string(),
-    status: z.enum(ORDER_STATUSES),
-    customer: Customer,
-    shippingAddress: Address,
-    lines: z.array(
-      z.object({
-        lineId: z.string(),
-        sku: Sku,
-        quantity: z.number().int(),
-        unitPrice: MinorUnits,
-        cancelledQuantity: z.number().int().meta({ description: 'Units of the line cancelled while the order ran' }),
-      }),
-    ),
-    total: Money,
-    payment: z.object({
-      status: z.enum(PAYMENT_STATUSES),
-      authorized: MinorUnits.meta({ description: 'Held by the current authorization when it was made' }),
-      captured: MinorUnits,
-      refunded: MinorUnits,
-      voided: MinorUnits.meta({ description: 'Released without charging: cancelled lines, a cancelled rest' }),
-      reauthorizations: z.number().int().meta({ description: 'Times the authorization was renewed because it grew too old' }),
-      authorizedAt: Timestamp.optional(),
-    }),
-    allocations: z.array(z.object({ sku: Sku, warehouseId: WarehouseId, quantity: z.number().int() })),
-    unallocated: z
-      .array(z.object({ sku: Sku, quantity: z.number().int() }))
-      .meta({ description: 'What the order still waits for (backordered)' }),
-    backorderDeadline: Timestamp.optional().meta({ description: 'When a backordered order is cancelled if stock has not arrived' }),
-    lateSince: Timestamp.optional().meta({ description: 'When the order was marked late: nothing shipped within the shipping SLA' }),
-    review: z
-      .object({
-        reason: z.string(),
-        deadline: Timestamp,
-        decision: z.enum(['approve', 'reject']).optional(),
-        note: z.string().optional(),
-        reviewer: z.string().optional(),
-      })
-      .optional()
-      .meta({ description: 'Present once the order was held for review' }),
-    allowPartialShipment: z.boolean(),
-    shipments: z.array(
-      z.object({
-        shipmentId: ShipmentId,
-        warehouseId: WarehouseId,
-        status: z.enum(SHIPMENT_STATUSES),
-        carrier: z.string(),
-        trackingNumber: z.string(),
-        lines: z.array(z.object({ sku: Sku, quantity: z.number().int() })),
-      }),
-    ),
-    returnsAcceptedUntil: Timestamp.optional().meta({ description: 'Set at delivery: returns are accepted until then' }),
-    returns: z.array(OrderReturnView),
-    timeline: z.array(
-      z.object({
-        id: z.string().meta({ description: "`<orderId>-<n>`: the order's n-th event; webhooks send it as the event id" }),
-        at: Timestamp,
-        type: z.string(),
-        message: z.string(),
-        webhook: z
-          .object({ deliveredAt: Timestamp, attempts: z.number().int().min(1) })
-          .optional()
-          .meta({ description: "Present once the channel's webhook accepted this event" }),
-      }),
-    ),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  })
-  .meta({ id: 'Order' });
-export type OrderView = z.infer<typeof OrderView>;
-
 export const OrderListQuery = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
   channel: Text(1, 64).optional(),
@@ -154,13 +51,10 @@ export const OrderListQuery = z.strictObject({
   cursor: pageCursor(200),
 });
 
-export const OrderList = z
-  .object({ items: z.array(OrderView), nextCursor: z.string().nullable() })
-  .meta({ id: 'OrderList' });
-
 export const ReviewOrderRequest = z
   .strictObject({ decision: z.enum(['approve', 'reject']), note: Text(1, 500).optional() })
   .meta({ id: 'ReviewOrderRequest' });
+export type ReviewOrderRequest = z.infer<typeof ReviewOrderRequest>;
 
 export const CancelOrderRequest = z
   .strictObject({
@@ -170,6 +64,7 @@ export const CancelOrderRequest = z
     }),
   })
   .meta({ id: 'CancelOrderRequest' });
+export type CancelOrderRequest = z.infer<typeof CancelOrderRequest>;
 
 export const ChangeShippingAddressResponse = z
   .object({
@@ -190,6 +85,7 @@ export const ReturnRequest = z
     reason: Text(1, 500),
   })
   .meta({ id: 'ReturnRequest' });
+export type ReturnRequest = z.infer<typeof ReturnRequest>;
 
 export const ReturnAccepted = z
   .object({
@@ -207,6 +103,7 @@ export const ReturnReceiptRequest = z
     lines: z.array(ReceiptLine).min(1).max(100).meta({ description: 'What arrived, per SKU: at most what the return announced of each' }),
   })
   .meta({ id: 'ReturnReceiptRequest' });
+export type ReturnReceiptRequest = z.infer<typeof ReturnReceiptRequest>;
 
 export const ReturnReceiptAccepted = z
   .object({ orderId: OrderId, returnId: ReturnId, status: z.enum(RETURN_STATUSES) })
@@ -215,6 +112,7 @@ export const ReturnReceiptAccepted = z
 export const ShipmentEventRequest = z
   .strictObject({ type: z.enum(SHIPMENT_EVENT_TYPES), trackingNumber: Text(1, 64).optional() })
   .meta({ id: 'ShipmentEventRequest' });
+export type ShipmentEventRequest = z.infer<typeof ShipmentEventRequest>;
 
 export const ShipmentEventResponse = z.object({
   shipmentId: ShipmentId,

@@ -248,6 +248,27 @@ describe('health and documentation', () => {
     expect(paths['/v1/admin/reconciliation'].post.requestBody.required).toBe(false);
   });
 
+  it('refuses each operation to the roles its document does not name (x-roles and the summary say the same)', async () => {
+    const { paths } = (await api('GET', '/openapi.json')).body;
+    const keyOf = { channel: KEYS.web, support: KEYS.support, warehouse: KEYS.warehouse, admin: KEYS.admin } as const;
+    let refused = 0;
+    for (const [path, methods] of Object.entries(paths as Record<string, Record<string, any>>).filter(([p]) => p.startsWith('/v1/'))) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const roles: string[] = operation['x-roles'];
+        expect(roles, `${method} ${path}`).toBeDefined();
+        expect(operation.summary, `${method} ${path}`).toMatch(roles.length === 4 ? /\(any role\)$/ : new RegExp(`\\(${roles.join(', ')}\\)$`));
+        // The role check comes before the path and body are read: any values do.
+        const url = path.replace(/\{[^}]+\}/g, 'x');
+        for (const [role, key] of Object.entries(keyOf).filter(([role]) => !roles.includes(role))) {
+          const response = await api(method.toUpperCase(), url, key, method === 'get' || method === 'delete' ? undefined : {});
+          expect(response.status, `${role} may not ${method} ${path}`).toBe(403);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(30);
+  });
+
   it('serves the docs page with its scripts and styles from this server, not a CDN', async () => {
     const page = await api('GET', '/docs');
     expect(page.status).toBe(200);

@@ -6,11 +6,10 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { orderIdFor } from '../../api/order-intake.js';
 import { type OrderStatus } from '../../domain/order.js';
 import { BERLIN_ADDRESS, PLACES, uniqueId } from '../support/fixtures.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness, type ApiResponse } from './harness.js';
-import { orderWorkflowId } from '../../contracts/ids.js';
+import { orderIdFor, orderWorkflowId } from '../../contracts/ids.js';
 import { OrderModel } from '../../persistence/orders.js';
 
 const WAREHOUSE_ID = 'wh-berlin';

@@ -179,6 +179,45 @@ describe('acting on an order', () => {
     await context.close();
   });
 
+  it('offers to cancel only units that have not shipped, and no cancellation once everything has', async () => {
+    // Two lines from two warehouses: the Munich parcel ships first, the Berlin one can still be cancelled.
+    const munich = 'wh-console-munich';
+    expect([200, 201]).toContain((await api('PUT', `/v1/warehouses/${munich}`, KEYS.admin, { name: 'Munich', ...PLACES.munich })).status);
+    const [berlinSku, munichSku] = [uniqueId('SKU'), uniqueId('SKU')];
+    expect((await api('PUT', `/v1/inventory/${berlinSku}/${WAREHOUSE_ID}`, KEYS.admin, { onHand: 5 })).status).toBe(200);
+    expect((await api('PUT', `/v1/inventory/${munichSku}/${munich}`, KEYS.admin, { onHand: 5 })).status).toBe(200);
+    const placed = await api('POST', '/v1/orders', KEYS.web, {
+      externalId: uniqueId('WEB'),
+      customer: { id: uniqueId('cust'), email: uniqueAddress('erika') },
+      shippingAddress: BERLIN_ADDRESS,
+      lines: [{ sku: berlinSku, quantity: 2, unitPrice: 1250 }, { sku: munichSku, quantity: 2, unitPrice: 990 }],
+      currency: 'EUR',
+      payment: { token: 'tok_ok' },
+    });
+    expect(placed.status).toBe(202);
+    const { orderId } = placed.body;
+    const { shipments } = await waitForStatus(orderId, 'allocated');
+    const shipmentFrom = (warehouseId: string) => shipments.find((s: { warehouseId: string }) => s.warehouseId === warehouseId).shipmentId;
+    expect((await api('POST', `/v1/shipments/${shipmentFrom(munich)}/events`, KEYS.warehouse, { type: 'shipped' })).status).toBe(202);
+    await waitForStatus(orderId, 'partially_shipped');
+
+    const { context, page } = await newPage();
+    await signIn(page, KEYS.support);
+    await page.goto(`/console/orders/${orderId}`);
+    const cancelForm = page.locator('form', { has: page.getByRole('button', { name: 'Cancel…' }) });
+    expect(await cancelForm.getByLabel(/^L1: /).getAttribute('max')).toBe('2');
+    expect(await cancelForm.getByLabel(/^L2: /).count()).toBe(0);
+    expect(await cancelForm.locator('.hint').textContent()).toMatch(/has left the warehouse: choose units of lines that have not shipped/);
+    await screenshot(page, 'cancel-unshipped-lines');
+
+    expect((await api('POST', `/v1/shipments/${shipmentFrom(WAREHOUSE_ID)}/events`, KEYS.warehouse, { type: 'shipped' })).status).toBe(202);
+    await waitForStatus(orderId, 'shipped');
+    await page.reload();
+    expect(await page.getByRole('button', { name: 'Cancel…' }).count()).toBe(0);
+    expect(await page.locator('#order-actions').getByLabel(/^L\d: /).count()).toBe(0);
+    await context.close();
+  });
+
   it('changes the shipping address before anything shipped: the confirmation shows the new address, the order takes it', async () => {
     const { orderId } = await allocatedOrder();
     const { context, page } = await newPage();

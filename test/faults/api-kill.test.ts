@@ -10,8 +10,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { orderWorkflowId } from '../../contracts/ids.js';
-import { orderIdFor } from '../../api/order-intake.js';
+import { orderIdFor, orderWorkflowId } from '../../contracts/ids.js';
 import type { orderWorkflow } from '../../workflows/order/workflow.js';
 import { apiClient, KEYS } from '../api/harness.js';
 import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allocationDifference,
   applyLineCancellations,
+  cancellableUnits,
   lineCancellationProblem,
   mergeAllocations,
   subtractAllocations,
@@ -22,6 +23,26 @@ const shipment = (id: string, status: Shipment['status'], warehouseId: string, s
   carrier: 'SBX',
   trackingNumber: 'T',
   lines: shipmentLines,
+});
+
+describe('cancellableUnits', () => {
+  it('leaves out what was cancelled before and what left a warehouse, not what waits on a pending shipment', () => {
+    const shipments = [shipment('s1', 'shipped', 'w1', [{ sku: 'MUG', quantity: 2 }]), shipment('s2', 'pending', 'w2', [{ sku: 'CAP', quantity: 1 }])];
+    expect(cancellableUnits([{ ...lines[0], cancelledQuantity: 1 }, lines[1]], shipments)).toEqual([
+      { lineId: 'L1', quantity: 0 },
+      { lineId: 'L2', quantity: 1 },
+    ]);
+  });
+
+  it('offers exactly the units a cancellation may take', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), (shippedMugs, cancelled) => {
+        const shipments = shippedMugs > 0 ? [shipment('s1', 'delivered', 'w1', [{ sku: 'MUG', quantity: shippedMugs }])] : [];
+        const [mugs] = cancellableUnits(lines, shipments);
+        expect(lineCancellationProblem(lines, shipments, [{ lineId: 'L1', quantity: cancelled }]) === undefined).toBe(cancelled <= mugs.quantity);
+      }),
+    );
+  });
 });
 
 describe('lineCancellationProblem', () => {

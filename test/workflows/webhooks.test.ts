@@ -14,7 +14,7 @@ import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_ADDRESS_REFUSED, WEBHOOK_SECRET_UNREADABLE, webhookActivities } from '../../activities/webhooks.js';
 import type { WebhookSettings } from '../../services/webhook-targets.js';
-import { toOrderView } from '../../api/order-access.js';
+import { toOrderView } from '../../api/schemas/order-view.js';
 import type { OrderState } from '../../domain/order.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../domain/webhook-signature.js';
 import type { OrderEvent } from '../../domain/webhooks.js';

@@ -3,8 +3,8 @@
  * the changes this person may ask for. The details (#order-live) refresh by themselves when the order changes
  * (console/assets/live.js); the forms below them keep what is being typed.
  */
-import type { OrderView } from '../../schemas/orders.js';
-import type { OrderActionName } from '../order-actions.js';
+import type { OrderView } from '../../schemas/order-view.js';
+import type { CancelOffer, OrderActionName } from '../order-actions.js';
 import { money, statusText, when } from './format.js';
 import { CsrfField, Layout, ProblemNotice, type PageContext } from './layout.js';
 
@@ -22,6 +22,7 @@ export interface OrderPageProps {
   emails: SentEmail[];
   temporalUrl: string;
   actions: Set<OrderActionName>;
+  cancelOffer: CancelOffer;
   /** The order's revision shown, so live.js knows when the stored one is newer. */
   revision: number;
   /** The answer to the change just made. */
@@ -30,7 +31,7 @@ export interface OrderPageProps {
 }
 
 export function OrderPage(props: OrderPageProps) {
-  const { context, order, actions, notice, problem } = props;
+  const { context, order, actions, cancelOffer, notice, problem } = props;
   return (
     <Layout title={`Order ${order.externalId}`} context={context} scripts={['/console/assets/live.js']}>
       <p><a href="/console">← Orders</a></p>
@@ -39,7 +40,7 @@ export function OrderPage(props: OrderPageProps) {
       <div id="order-live" data-events={`/console/orders/${encodeURIComponent(order.orderId)}/events`} data-revision={String(props.revision)} aria-live="polite">
         <OrderDetails {...props} />
       </div>
-      <OrderActions order={order} actions={actions} csrfToken={context.csrfToken} />
+      <OrderActions order={order} actions={actions} cancelOffer={cancelOffer} csrfToken={context.csrfToken} />
     </Layout>
   );
 }
@@ -155,11 +156,12 @@ export function OrderDetails({ order, emails, temporalUrl }: OrderPageProps) {
 
 const orderPath = (order: OrderView, action: string) => `/console/orders/${encodeURIComponent(order.orderId)}/${action}`;
 
-function OrderActions({ order, actions, csrfToken }: { order: OrderView; actions: Set<OrderActionName>; csrfToken: string }) {
-  const open = order.lines.map((line) => ({ ...line, left: line.quantity - line.cancelledQuantity }));
-  // live.js swaps this section only when what is offered changed, so typing is never lost to a refresh.
+function OrderActions({ order, actions, cancelOffer, csrfToken }: { order: OrderView; actions: Set<OrderActionName>; cancelOffer: CancelOffer; csrfToken: string }) {
+  // live.js swaps this section only when what is offered changed (the units that can be cancelled too), so
+  // typing is never lost to a refresh.
+  const offered = [...actions, ...cancelOffer.lines.map((line) => `${line.lineId}:${line.units}`)].join(' ');
   return (
-    <section aria-labelledby="actions" class="actions" id="order-actions" data-offered={[...actions].join(' ')} hidden={actions.size === 0}>
+    <section aria-labelledby="actions" class="actions" id="order-actions" data-offered={offered} hidden={actions.size === 0}>
       <h2 id="actions">Actions</h2>
       {actions.has('review') && (
         <form method="post" action={orderPath(order, 'review')} class="action">
@@ -179,11 +181,15 @@ function OrderActions({ order, actions, csrfToken }: { order: OrderView; actions
         <form method="post" action={orderPath(order, 'cancel')} class="action">
           <h3>Cancel</h3>
           <CsrfField token={csrfToken} />
-          <p class="hint">Leave every count at 0 to cancel the whole order, or choose units of lines that have not shipped.</p>
-          {open.map((line) => (
+          <p class="hint">
+            {cancelOffer.wholeOrder
+              ? 'Leave every count at 0 to cancel the whole order, or choose units of lines that have not shipped.'
+              : 'Part of the order has left the warehouse: choose units of lines that have not shipped.'}
+          </p>
+          {cancelOffer.lines.map((line) => (
             <div class="units">
-              <label for={`cancel-${line.lineId}`}>{`${line.lineId}: ${line.sku} (${line.left} open)`}</label>
-              <input id={`cancel-${line.lineId}`} name={`units_${line.lineId}`} type="number" min={0} max={line.left} value="0" inputMode="numeric" />
+              <label for={`cancel-${line.lineId}`}>{`${line.lineId}: ${line.sku} (${line.units} can be cancelled)`}</label>
+              <input id={`cancel-${line.lineId}`} name={`units_${line.lineId}`} type="number" min={0} max={line.units} value="0" inputMode="numeric" />
             </div>
           ))}
           <label for="cancel-reason">Reason</label>

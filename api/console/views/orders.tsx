@@ -1,6 +1,6 @@
 /** The order search: by order id, external id, customer id or email, or a list by status, channel and need of a person, newest first. */
 import { ORDER_STATUSES } from '../../../domain/order.js';
-import type { OrderView } from '../../schemas/orders.js';
+import type { OrderView } from '../../schemas/order-view.js';
 import { money, statusText, when } from './format.js';
 import { Layout, ProblemNotice, type PageContext } from './layout.js';
 

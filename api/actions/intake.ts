@@ -1,28 +1,26 @@
 /**
  * Order intake: validate against known SKUs, then start the order's workflow exactly once.
- * `(channel, externalId)` is the idempotency key: the order id is derived from it, so the workflow id
- * (`order-<orderId>`) is too, and Temporal refuses a second workflow with that id. A repeated request with
- * the same body gets the same order back (200); the same externalId with another body is a conflict (409).
+ * `(channel, externalId)` is the idempotency key: the order id is derived from it (contracts/ids.ts), so
+ * the workflow id (`order-<orderId>`) is too, and Temporal refuses a second workflow with that id. A
+ * repeated request with the same body gets the same order back (200); the same externalId with another
+ * body is a conflict (409).
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { orderWorkflowId, WorkflowType } from '../contracts/ids.js';
-import { orderSearchAttributes, OrderStatusKey } from '../contracts/search-attributes.js';
-import { formatMoney, orderTotal } from '../domain/money.js';
-import { receivedOrder, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../domain/order.js';
-import { describeQuantities } from '../domain/quantities.js';
-import { stockedSkus } from '../persistence/inventory.js';
-import { findOrderRequest, storeReceivedOrder } from '../persistence/orders.js';
-import type { orderWorkflow } from '../workflows/order/workflow.js';
-import { problems } from './problem.js';
-import type { CreateOrderRequest } from './schemas/orders.js';
 import type { Logger } from 'pino';
+import { orderIdFor, orderWorkflowId, WorkflowType } from '../../contracts/ids.js';
+import { orderSearchAttributes, OrderStatusKey } from '../../contracts/search-attributes.js';
+import { formatMoney, orderTotal } from '../../domain/money.js';
+import { receivedOrder, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../../domain/order.js';
+import { describeQuantities } from '../../domain/quantities.js';
+import { stockedSkus } from '../../persistence/inventory.js';
+import { findOrderRequest, storeReceivedOrder } from '../../persistence/orders.js';
+import type { orderWorkflow } from '../../workflows/order/workflow.js';
+import type { Principal } from '../auth.js';
+import { problems } from '../problem.js';
+import type { CreateOrderRequest } from '../schemas/orders.js';
 
 export type IntakeResult = { created: boolean; orderId: string; status: OrderStatus };
-
-export function orderIdFor(channel: string, externalId: string): string {
-  return `ord_${createHash('sha256').update(`${channel}\n${externalId}`).digest('hex').slice(0, 24)}`;
-}
 
 /** The parsed body's JSON: zod rebuilds objects in schema order, so equal requests hash equally. */
 function requestHashOf(request: CreateOrderRequest): string {
@@ -40,13 +38,15 @@ export interface IntakeContext {
   log: Pick<Logger, 'warn'>;
 }
 
+/** Takes a channel's order: its workflow starts once per `(channel, externalId)`. */
 export async function submitOrder(
   temporal: Client,
   settings: IntakeSettings,
-  channel: string,
+  caller: Principal,
   request: CreateOrderRequest,
   context: IntakeContext,
 ): Promise<IntakeResult> {
+  const channel = caller.channel!;
   await rejectUnknownSkus(request);
   const orderId = orderIdFor(channel, request.externalId);
   const requestHash = requestHashOf(request);

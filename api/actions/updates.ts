@@ -6,15 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { z } from 'zod';
-import { orderWorkflowId } from '../contracts/ids.js';
-import type { OrderState } from '../domain/order.js';
-import type { Request } from 'express';
-import { principalOf, type Principal } from './auth.js';
-import { loadOrder } from './order-access.js';
-import { problems } from './problem.js';
-import { OrderId } from './schemas/common.js';
-import { parseWith } from './validation.js';
+import { orderWorkflowId } from '../../contracts/ids.js';
+import type { OrderState } from '../../domain/order.js';
+import type { Principal } from '../auth.js';
+import { problems } from '../problem.js';
+import { loadOrder } from './orders.js';
 
 export type UpdateOutcome<Result> =
   | { accepted: true; result: Result | undefined }
@@ -50,39 +46,25 @@ export function orderTarget(orderId: string) {
   return { workflowId: orderWorkflowId(orderId), subject: 'the order' };
 }
 
-/** Who asks for a change of which order, with the body as it arrived (not yet parsed). */
-export interface ChangeRequest {
-  principal: Principal;
-  orderId: unknown;
-  body: unknown;
-}
-
-/** The change an HTTP request to /v1/orders/{orderId}/... asks for. */
-export function changeRequestOf(req: Request): ChangeRequest {
-  return { principal: principalOf(req), orderId: req.params.orderId, body: req.body };
-}
-
 /**
- * A change of an order by Update, as the v1 API and the console ask for it: parses the order id and the body,
- * loads the order as the caller may see it (404 otherwise), runs an optional check of it, sends the Update,
- * and turns a refusal into a 409 whose detail `refusal` words.
+ * A change of an order by Update, as the v1 API and the console ask for it: loads the order as the caller
+ * may see it (404 otherwise), runs an optional check of it, sends the Update, and turns a refusal into a
+ * 409 whose detail `refusal` words.
  */
-export async function changeOrder<Body extends z.ZodType, Result, Arg>(
+export async function changeOrder<Result, Arg>(
   temporal: Client,
-  request: ChangeRequest,
+  caller: Principal,
+  orderId: string,
   change: {
-    body: Body;
     update: UpdateDefinition<Result, [Arg]>;
-    arg: (body: z.output<Body>, principal: Principal) => Arg;
-    refusal: (reason: string, context: { orderId: string; body: z.output<Body>; order: OrderState; ended: boolean }) => string;
+    arg: Arg;
+    refusal: (reason: string, context: { order: OrderState; ended: boolean }) => string;
     check?: (order: OrderState) => void;
   },
-): Promise<{ orderId: string; order: OrderState; result: Result | undefined }> {
-  const orderId = parseWith(OrderId, request.orderId, 'path');
-  const body = parseWith(change.body, request.body, 'body');
-  const order = await loadOrder(temporal, request.principal, orderId);
+): Promise<{ order: OrderState; result: Result | undefined }> {
+  const order = await loadOrder(temporal, caller, orderId);
   change.check?.(order);
-  const outcome = await sendUpdate(temporal, orderTarget(orderId), change.update, change.arg(body, request.principal), 10_000);
-  if (!outcome.accepted) throw problems.conflict(change.refusal(outcome.reason, { orderId, body, order, ended: outcome.ended }));
-  return { orderId, order, result: outcome.result };
+  const outcome = await sendUpdate(temporal, orderTarget(orderId), change.update, change.arg, 10_000);
+  if (!outcome.accepted) throw problems.conflict(change.refusal(outcome.reason, { order, ended: outcome.ended }));
+  return { order, result: outcome.result };
 }
