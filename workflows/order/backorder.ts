@@ -1,13 +1,14 @@
 /**
  * Backorders: an order whose stock could not all be reserved waits for it until its deadline, shipping
  * what it has first when the channel allows partial shipment. The SKU's restock dispatcher wakes it with
- * the retryReservation Update when stock arrives; at the deadline the order is cancelled.
+ * the retryReservation Update when stock arrives; at the deadline the order is cancelled. What is held and
+ * how often the order tried to reserve, allocation.ts tells.
  */
 import { condition } from '@temporalio/workflow';
 import type { RetryReservationResult } from '../../contracts/messages.js';
 import { describeQuantities } from '../../domain/quantities.js';
 import { fulfillmentStatus } from '../../domain/shipment-events.js';
-import { reserveWhatIsAvailable, shipReserved } from './allocation.js';
+import { holdsUnshippedUnits, reservationAttempts, reserveWhatIsAvailable, shipReserved } from './allocation.js';
 import { CancelRequested, describeShipments, type OrderRun } from './run.js';
 
 /** Waits for the restock dispatcher (or the deadline) until everything is reserved. */
@@ -15,7 +16,7 @@ export async function waitForStock(order: OrderRun): Promise<void> {
   const { state } = order;
   const deadline = Date.now() + state.policy.backorderTimeoutMs;
   state.backorderDeadline = new Date(deadline).toISOString();
-  const partial = state.policy.allowPartialShipment && order.unshipped.length > 0;
+  const partial = state.policy.allowPartialShipment && holdsUnshippedUnits(order);
   if (partial) await order.exclusively(() => shipReserved(order));
   await order.record(
     'backordered',
@@ -63,8 +64,8 @@ export async function waitForStock(order: OrderRun): Promise<void> {
 /** The retryReservation Update: stock arrived; the answer comes after the order's next reservation attempt. */
 export async function retryReservation(order: OrderRun): Promise<RetryReservationResult> {
   order.retryRequested = true;
-  const attemptsBefore = order.reservationAttempts;
-  await condition(() => order.reservationAttempts > attemptsBefore || order.isFinal() || order.state.unallocated.length === 0);
+  const attemptsBefore = reservationAttempts(order);
+  await condition(() => reservationAttempts(order) > attemptsBefore || order.isFinal() || order.state.unallocated.length === 0);
   return { status: order.state.status, unallocated: order.state.unallocated };
 }
 
