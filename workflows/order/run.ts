@@ -1,11 +1,13 @@
 /**
- * One order's run: the state that queries answer and the read model stores, the workflow's own
- * bookkeeping beside it, and what every step of the order uses: the lock that lets one change happen at a
- * time, the timeline, customer email, and the stack of compensations that failure paths unwind.
+ * One order's run: the state that queries answer and the read model stores, the whole-order cancel that
+ * every step checks, and what every step of the order uses: the lock that lets one change happen at a
+ * time, the timeline, customer email, and the stack of compensations that failure paths unwind. What
+ * only one step needs to remember (its rounds, attempts, counters) is kept by that step's file, declared
+ * at its top with `stepState`.
  */
 import { CancellationScope, allHandlersFinished, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { timelineEntryId } from '../../contracts/ids.js';
-import type { CancelOrderRequest, ReviewDecision } from '../../contracts/messages.js';
+import type { CancelOrderRequest } from '../../contracts/messages.js';
 import { OrderStatusKey } from '../../contracts/search-attributes.js';
 import { orderTotal } from '../../domain/money.js';
 import type { NotificationEvent } from '../../domain/notifications.js';
@@ -21,13 +23,6 @@ export class OrderRun {
   readonly paymentToken: string;
   /** A whole-order cancel: asked for by a caller, or decided by a rejected review or the backorder deadline. */
   cancelRequest: CancelOrderRequest | undefined;
-  reviewDecision: ReviewDecision | undefined;
-  /** Stock arrived while the order waits for it (the restock dispatcher asked); kept by backorder.ts. */
-  retryRequested = false;
-  /** Numbers partial cancellations, so each releases and voids under its own key. */
-  lineCancellations = 0;
-  /** Numbers address changes, so each one's email goes out once. */
-  addressChanges = 0;
   private busy = false;
   private viewWrites: Promise<void> = Promise.resolve();
   private readonly compensations: Array<{ name: string; run: () => Promise<unknown> }> = [];
