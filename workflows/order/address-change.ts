@@ -1,12 +1,18 @@
 /**
  * Changing the shipping address (the changeShippingAddress Update), accepted until the first shipment
  * leaves a warehouse. A reserved order may move to warehouses that serve the new address better
- * (allocation.ts, moveToAddress); the customer gets an email naming the new address.
+ * (allocation.ts, moveToAddress); the customer gets an email naming the new address. This file numbers
+ * the changes.
  */
 import type { ChangeShippingAddressRequest, ChangeShippingAddressResult } from '../../contracts/messages.js';
 import { hasLeftWarehouse } from '../../domain/shipment-events.js';
 import { moveToAddress } from './allocation.js';
-import type { OrderRun } from './run.js';
+import { stepState, type OrderRun } from './run.js';
+
+const addressChangeOf = stepState(() => ({
+  /** Numbers address changes, so each one's email goes out once. */
+  changes: 0,
+}));
 
 /** Changes where the order goes, one change at a time. */
 export function changeShippingAddress(order: OrderRun, request: ChangeShippingAddressRequest): Promise<ChangeShippingAddressResult> {
@@ -26,7 +32,7 @@ async function moveOrder(order: OrderRun, request: ChangeShippingAddressRequest)
   );
   const { name, line1, line2, postalCode, city, country } = request.address;
   await order.notify('shipping_address_changed', {
-    subjectId: `address-${++order.addressChanges}`,
+    subjectId: `address-${++addressChangeOf(order).changes}`,
     detail: [name, line1, line2, `${postalCode} ${city}`, country].filter(Boolean).join(', '),
   });
   return { status: state.status, rerouted, warehouseIds };

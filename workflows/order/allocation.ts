@@ -2,7 +2,8 @@
  * Where the order's units come from: routing over the current stock, reserving it through the ledger and
  * booking one shipment per warehouse, with the compensations that release the stock and cancel the
  * shipments. The rest of the order changes its allocations only through these functions: moving it to a
- * new address, and giving back units of cancelled lines.
+ * new address, and giving back units of cancelled lines. The bookkeeping behind them (rounds, held units,
+ * reservation attempts, the SLA watch) is kept here; backorder.ts asks for what it needs through functions.
  */
 import { condition, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import { orderKeys } from '../../contracts/keys.js';
@@ -13,10 +14,35 @@ import type { Allocation, OrderQuantity } from '../../domain/quantities.js';
 import { routeOrder, sumQuantities } from '../../domain/routing.js';
 import { hasLeftWarehouse } from '../../domain/shipment-events.js';
 import { db, external, localDb } from '../activity-steps.js';
-import { describeShipments, type OrderRun } from './run.js';
+import { describeShipments, stepState, type OrderRun } from './run.js';
 
 /** How often one reservation attempt re-routes what it lost to a concurrent order before backordering it. */
 const MAX_ROUTING_ROUNDS = 3;
+
+const allocationOf = stepState(() => ({
+  /** Numbers each reservation and shipment round, so their business keys stay unique across rounds. */
+  rounds: 0,
+  /** Allocations reserved but not yet on a shipment (held while the order waits to ship complete). */
+  unshipped: [] as Allocation[],
+  /** Whether the shipping SLA is being watched (from the first shipment on). */
+  shippingSlaWatched: false,
+  /** Reservation attempts so far; the retryReservation Update waits for the next one. */
+  reservationAttempts: 0,
+}));
+
+function nextRound(order: OrderRun): number {
+  return ++allocationOf(order).rounds;
+}
+
+/** Whether units are reserved that are not on a shipment yet. */
+export function holdsUnshippedUnits(order: OrderRun): boolean {
+  return allocationOf(order).unshipped.length > 0;
+}
+
+/** How many times the order tried to reserve what it wants (`reserveWhatIsAvailable`). */
+export function reservationAttempts(order: OrderRun): number {
+  return allocationOf(order).reservationAttempts;
+}
 
 /**
  * Reserves what the order's lines need and books its shipments, or leaves it waiting for what is missing
@@ -49,19 +75,20 @@ async function cancelPendingShipments(order: OrderRun): Promise<void> {
  */
 export async function reserveWhatIsAvailable(order: OrderRun, wanted: OrderQuantity[]): Promise<void> {
   const { state } = order;
+  const own = allocationOf(order);
   let remaining = wanted;
   for (let attempt = 0; attempt < MAX_ROUTING_ROUNDS && remaining.length > 0; attempt++) {
     const stock = await localDb().loadStock({ skus: remaining.map((q) => q.sku) });
     const { allocations, unallocated } = routeOrder(remaining, stock, state.shippingAddress);
     if (allocations.length === 0) break;
-    const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round: order.nextRound(), allocations });
+    const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round: nextRound(order), allocations });
     state.allocations = mergeAllocations(state.allocations, reserved);
-    order.unshipped = mergeAllocations(order.unshipped, reserved);
+    own.unshipped = mergeAllocations(own.unshipped, reserved);
     remaining = sumQuantities([...unallocated, ...short]);
     if (short.length === 0) break; // nothing was lost to a race: the rest is simply not in stock
   }
   setUnallocated(order, remaining);
-  order.reservationAttempts += 1;
+  own.reservationAttempts += 1;
 }
 
 function setUnallocated(order: OrderRun, unallocated: OrderQuantity[]): void {
@@ -72,8 +99,9 @@ function setUnallocated(order: OrderRun, unallocated: OrderQuantity[]): void {
 /** One shipment per warehouse for everything reserved and not yet on a shipment. */
 export async function shipReserved(order: OrderRun): Promise<void> {
   const { state } = order;
+  const own = allocationOf(order);
   const byWarehouse = new Map<string, Allocation[]>();
-  for (const allocation of order.unshipped) {
+  for (const allocation of own.unshipped) {
     byWarehouse.set(allocation.warehouseId, [...(byWarehouse.get(allocation.warehouseId) ?? []), allocation]);
   }
   for (const [warehouseId, allocations] of byWarehouse) {
@@ -81,22 +109,23 @@ export async function shipReserved(order: OrderRun): Promise<void> {
       await external.createShipment({
         orderId: state.orderId,
         shipmentId: `shp_${uuid4().replace(/-/g, '').slice(0, 20)}`,
-        shipmentKey: orderKeys(state.orderId).shipment(order.round, warehouseId),
+        shipmentKey: orderKeys(state.orderId).shipment(own.rounds, warehouseId),
         warehouseId,
         lines: allocations.map(({ sku, quantity }) => ({ sku, quantity })),
         shippingAddress: state.shippingAddress,
       }),
     );
   }
-  order.unshipped = [];
+  own.unshipped = [];
   if (state.shipments.length > 0) watchShippingSla(order);
 }
 
 /** From the first shipment on: if nothing ships within the SLA, the order is marked late (once). */
 function watchShippingSla(order: OrderRun): void {
   const { state } = order;
-  if (order.shippingSlaWatched) return;
-  order.shippingSlaWatched = true;
+  const own = allocationOf(order);
+  if (own.shippingSlaWatched) return;
+  own.shippingSlaWatched = true;
   const shippedOrEnded = () => order.isFinal() || state.shipments.some(hasLeftWarehouse);
   // A durable timer beside the order's own steps, which must not wait for it. Not caught on purpose: a
   // rejection here is a bug, and the SDK fails the workflow task on it, so it shows and is retried.
@@ -136,7 +165,7 @@ export async function moveToAddress(order: OrderRun, address: Address): Promise<
   const plan = routeOrder(sumQuantities(state.allocations), stock, address);
   const { reserve, release } = allocationDifference(state.allocations, plan.allocations);
   if (plan.unallocated.length === 0 && reserve.length > 0) {
-    const round = order.nextRound();
+    const round = nextRound(order);
     const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round, allocations: reserve });
     const releaseKey = `reroute-${round}`;
     if (short.length === 0) {
@@ -148,10 +177,10 @@ export async function moveToAddress(order: OrderRun, address: Address): Promise<
     }
   }
   // Nothing has shipped, so every allocation is held or on a pending shipment: book those anew.
-  order.unshipped = state.allocations;
+  allocationOf(order).unshipped = state.allocations;
   if (state.shipments.some((s) => s.status === 'pending')) {
     await cancelPendingShipments(order);
-    order.nextRound();
+    nextRound(order);
     await shipReserved(order);
   }
   return rerouted;
@@ -163,11 +192,12 @@ export async function moveToAddress(order: OrderRun, address: Address): Promise<
  */
 export async function giveBackUnits(order: OrderRun, cancelled: OrderQuantity[], release: { releaseKey: string; reason: string }): Promise<void> {
   const { state } = order;
-  const taken = takeBackCancelledUnits({ unallocated: state.unallocated, held: order.unshipped, shipments: state.shipments }, cancelled);
+  const own = allocationOf(order);
+  const taken = takeBackCancelledUnits({ unallocated: state.unallocated, held: own.unshipped, shipments: state.shipments }, cancelled);
   setUnallocated(order, taken.unallocated);
   state.shipments = taken.shipments;
   state.allocations = subtractAllocations(state.allocations, taken.released);
-  order.unshipped = taken.held;
+  own.unshipped = taken.held;
   for (const { shipmentId, lines } of taken.amendedShipments) {
     await db.amendPendingShipment({ orderId: state.orderId, shipmentId, lines });
   }

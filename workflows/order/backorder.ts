@@ -1,21 +1,27 @@
 /**
  * Backorders: an order whose stock could not all be reserved waits for it until its deadline, shipping
  * what it has first when the channel allows partial shipment. The SKU's restock dispatcher wakes it with
- * the retryReservation Update when stock arrives; at the deadline the order is cancelled.
+ * the retryReservation Update when stock arrives; at the deadline the order is cancelled. Whether a retry
+ * was asked for is kept here; what is held and how often the order tried to reserve, allocation.ts tells.
  */
 import { condition } from '@temporalio/workflow';
 import type { RetryReservationResult } from '../../contracts/messages.js';
 import { describeQuantities } from '../../domain/quantities.js';
 import { fulfillmentStatus } from '../../domain/shipment-events.js';
-import { reserveWhatIsAvailable, shipReserved } from './allocation.js';
-import { CancelRequested, describeShipments, type OrderRun } from './run.js';
+import { holdsUnshippedUnits, reservationAttempts, reserveWhatIsAvailable, shipReserved } from './allocation.js';
+import { CancelRequested, describeShipments, stepState, type OrderRun } from './run.js';
+
+const backorderOf = stepState(() => ({
+  /** Stock arrived while the order waits for it (the restock dispatcher asked). */
+  retryRequested: false,
+}));
 
 /** Waits for the restock dispatcher (or the deadline) until everything is reserved. */
 export async function waitForStock(order: OrderRun): Promise<void> {
   const { state } = order;
   const deadline = Date.now() + state.policy.backorderTimeoutMs;
   state.backorderDeadline = new Date(deadline).toISOString();
-  const partial = state.policy.allowPartialShipment && order.unshipped.length > 0;
+  const partial = state.policy.allowPartialShipment && holdsUnshippedUnits(order);
   if (partial) await order.exclusively(() => shipReserved(order));
   await order.record(
     'backordered',
@@ -27,7 +33,7 @@ export async function waitForStock(order: OrderRun): Promise<void> {
 
   while (state.unallocated.length > 0) {
     const woken = await condition(
-      () => order.retryRequested || order.cancelRequest !== undefined || state.unallocated.length === 0,
+      () => backorderOf(order).retryRequested || order.cancelRequest !== undefined || state.unallocated.length === 0,
       Math.max(1, deadline - Date.now()),
     );
     order.checkNotCancelled();
@@ -40,7 +46,7 @@ export async function waitForStock(order: OrderRun): Promise<void> {
       };
       throw new CancelRequested();
     }
-    order.retryRequested = false;
+    backorderOf(order).retryRequested = false;
     const complete = await order.exclusively(async () => {
       if (state.unallocated.length === 0 || order.cancelRequest) return false;
       const before = describeQuantities(state.unallocated);
@@ -62,9 +68,9 @@ export async function waitForStock(order: OrderRun): Promise<void> {
 
 /** The retryReservation Update: stock arrived; the answer comes after the order's next reservation attempt. */
 export async function retryReservation(order: OrderRun): Promise<RetryReservationResult> {
-  order.retryRequested = true;
-  const attemptsBefore = order.reservationAttempts;
-  await condition(() => order.reservationAttempts > attemptsBefore || order.isFinal() || order.state.unallocated.length === 0);
+  backorderOf(order).retryRequested = true;
+  const attemptsBefore = reservationAttempts(order);
+  await condition(() => reservationAttempts(order) > attemptsBefore || order.isFinal() || order.state.unallocated.length === 0);
   return { status: order.state.status, unallocated: order.state.unallocated };
 }
 

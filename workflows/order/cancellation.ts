@@ -1,7 +1,7 @@
 /**
  * Cancellation (the cancelOrder Update): the whole order, which the main flow unwinds (failure.ts), or some
  * units of its lines that have not shipped: their units are given back, exactly their value is voided, and
- * the rest of the order goes ahead.
+ * the rest of the order goes ahead. This file numbers the partial cancellations.
  */
 import { condition } from '@temporalio/workflow';
 import type { CancelOrderRequest, CancelOrderResult } from '../../contracts/messages.js';
@@ -12,7 +12,12 @@ import { describeQuantities, type LineQuantity } from '../../domain/quantities.j
 import { fulfillmentStatus, hasLeftWarehouse } from '../../domain/shipment-events.js';
 import { giveBackUnits, shipReserved } from './allocation.js';
 import { voidCancelledValue } from './payment.js';
-import { describeShipments, type OrderRun } from './run.js';
+import { describeShipments, stepState, type OrderRun } from './run.js';
+
+const cancellationOf = stepState(() => ({
+  /** Numbers partial cancellations, so each releases and voids under its own key. */
+  lineCancellations: 0,
+}));
 
 export async function cancelOrder(order: OrderRun, request: CancelOrderRequest): Promise<CancelOrderResult> {
   if (request.lines && !cancelsEverything(order, request.lines)) {
@@ -55,7 +60,7 @@ function cancelsEverything(order: OrderRun, cancellations: LineQuantity[]): bool
 async function cancelLines(order: OrderRun, request: CancelOrderRequest, cancellations: LineQuantity[]): Promise<void> {
   const { state } = order;
   if (!order.isActive()) return;
-  const number = ++order.lineCancellations;
+  const number = ++cancellationOf(order).lineCancellations;
   const wasWaiting = state.unallocated.length > 0;
   const { lines, cancelledValue, cancelled } = applyLineCancellations(state.lines, cancellations);
   state.lines = lines;

@@ -1,16 +1,17 @@
 /**
- * One order's run: the state that queries answer and the read model stores, the workflow's own
- * bookkeeping beside it, and what every step of the order uses: the lock that lets one change happen at a
- * time, the timeline, customer email, and the stack of compensations that failure paths unwind.
+ * One order's run: the state that queries answer and the read model stores, the whole-order cancel that
+ * every step checks, and what every step of the order uses: the lock that lets one change happen at a
+ * time, the timeline, customer email, and the stack of compensations that failure paths unwind. What
+ * only one step needs to remember (its rounds, attempts, counters) is kept by that step's file, declared
+ * at its top with `stepState`.
  */
 import { CancellationScope, allHandlersFinished, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { timelineEntryId } from '../../contracts/ids.js';
-import type { CancelOrderRequest, ReviewDecision } from '../../contracts/messages.js';
+import type { CancelOrderRequest } from '../../contracts/messages.js';
 import { OrderStatusKey } from '../../contracts/search-attributes.js';
 import { orderTotal } from '../../domain/money.js';
 import type { NotificationEvent } from '../../domain/notifications.js';
 import { activeQuantity, FINAL_ORDER_STATUSES, receivedOrder, type OrderInput, type OrderLine, type OrderState, type OrderStatus, type Shipment, type TimelineEntry } from '../../domain/order.js';
-import type { Allocation } from '../../domain/quantities.js';
 import { external, localDb } from '../activity-steps.js';
 import { deliverToChannelWebhook } from './channel-webhook.js';
 
@@ -22,20 +23,6 @@ export class OrderRun {
   readonly paymentToken: string;
   /** A whole-order cancel: asked for by a caller, or decided by a rejected review or the backorder deadline. */
   cancelRequest: CancelOrderRequest | undefined;
-  reviewDecision: ReviewDecision | undefined;
-  /** Allocations reserved but not yet on a shipment (held while the order waits to ship complete); kept by allocation.ts. */
-  unshipped: Allocation[] = [];
-  /** Whether the shipping SLA is being watched (from the first shipment on); kept by allocation.ts. */
-  shippingSlaWatched = false;
-  /** Reservation attempts so far (counted by allocation.ts); the retryReservation Update waits for the next one. */
-  reservationAttempts = 0;
-  /** Stock arrived while the order waits for it (the restock dispatcher asked); kept by backorder.ts. */
-  retryRequested = false;
-  /** Numbers partial cancellations, so each releases and voids under its own key. */
-  lineCancellations = 0;
-  /** Numbers address changes, so each one's email goes out once. */
-  addressChanges = 0;
-  private rounds = 0;
   private busy = false;
   private viewWrites: Promise<void> = Promise.resolve();
   private readonly compensations: Array<{ name: string; run: () => Promise<unknown> }> = [];
@@ -63,15 +50,6 @@ export class OrderRun {
 
   checkNotCancelled(): void {
     if (this.cancelRequest) throw new CancelRequested();
-  }
-
-  /** Numbers each reservation and shipment round, so their business keys stay unique across rounds. */
-  nextRound(): number {
-    return ++this.rounds;
-  }
-
-  get round(): number {
-    return this.rounds;
   }
 
   /**
@@ -168,6 +146,21 @@ export class OrderRun {
     await this.channelWebhook.allDelivered();
     await this.viewWrites;
   }
+}
+
+/**
+ * A step file's own per-order state, declared at its top, `const backorderOf = stepState(() => ({ retryRequested: false }))`,
+ * and read as `backorderOf(order).retryRequested`. Each order gets its own, made on first use. Not exported, so
+ * only that file's functions change it; other steps ask them. A WeakMap keyed by the run (allowed in the
+ * workflow sandbox, unlike WeakRef), so the state lives and replays with the run, like its own fields.
+ */
+export function stepState<S>(initial: () => S): (order: OrderRun) => S {
+  const kept = new WeakMap<OrderRun, S>();
+  return (order) => {
+    let state = kept.get(order);
+    if (state === undefined) kept.set(order, (state = initial()));
+    return state;
+  };
 }
 
 /** `berlin (sandbox-ground SBX...), paris (...)`: the shipments still on, for timeline entries. */
