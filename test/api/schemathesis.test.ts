@@ -1,5 +1,5 @@
 /**
- * Schemathesis (PyPI; `npm install` puts it in the tools cache, stack/tool-builds.ts) fuzzes the live API
+ * Schemathesis (PyPI; `npm install` puts it in the tools cache, stack/python-venv-tools.ts) fuzzes the live API
  * from its own OpenAPI document (/openapi.json): the schema's examples, boundary and invalid values of every
  * parameter and body (coverage), random ones (fuzzing), and sequences of calls that feed one answer's ids
  * into the next request (stateful). Its checks: no 5xx; every status, content type, header and body is one

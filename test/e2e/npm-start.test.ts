@@ -4,14 +4,14 @@
  * intake to delivered through HTTP only, and its emails arrive in Mailpit; Ctrl-C (SIGINT) stops
  * everything and leaves no process behind.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { descendantsIn, hasProcessTable, readProcessTable, type ProcessEntry } from '../../stack/process-table.js';
 import { findFreePort, isPortFree, repoRoot } from '../../stack/processes.js';
 
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -34,34 +34,17 @@ async function freePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-/** The pids of `pid`'s descendants, children first. */
-function descendantsOf(pid: number): number[] {
-  let children: number[];
-  try {
-    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => Number(line.trim()))
-      .filter((child) => child > 0);
-  } catch {
-    children = []; // ps exits 1 when there are none
-  }
-  const all = children.flatMap((child) => [child, ...descendantsOf(child)]);
-  for (const child of all) seenPids.add(child);
-  return all;
+/** The processes under `pid`, each after its parent; remembered for the cleanup. */
+async function descendantsOf(pid: number): Promise<ProcessEntry[]> {
+  const descendants = descendantsIn(await readProcessTable(), [pid]);
+  for (const descendant of descendants) seenPids.add(descendant.pid);
+  return descendants;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still answers kill(0); it has exited all the same.
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+/** Those of `pids` still running. A zombie is not: it has exited, only its parent has not reaped it yet. */
+async function stillRunning(pids: number[]): Promise<number[]> {
+  const running = new Set((await readProcessTable()).filter((entry) => entry.state !== 'Z').map((entry) => entry.pid));
+  return pids.filter((pid) => running.has(pid));
 }
 
 /** Kills a process and its process group if it has one of its own (start.ts runs children in their own). */
@@ -107,12 +90,13 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 afterAll(async () => {
   // Only when the test failed half-way: stop the launcher gently, then make sure nothing of it survives.
   if (launcher?.pid && !closed) {
-    descendantsOf(launcher.pid);
+    await descendantsOf(launcher.pid);
     launcher.kill('SIGINT');
     await Promise.race([exitOf(launcher), sleep(SHUTDOWN_TIMEOUT_MS)]);
     killHard(launcher.pid);
   }
-  for (const pid of seenPids) if (isAlive(pid)) killHard(pid);
+  // None if the test stopped before npm start, perhaps for want of /proc, which stillRunning reads.
+  if (seenPids.size > 0) for (const pid of await stillRunning([...seenPids])) killHard(pid);
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
@@ -120,6 +104,8 @@ describe('npm start', () => {
   it(
     'runs the whole stack: an order goes from intake to delivered over HTTP, and Ctrl-C stops everything',
     async () => {
+      // Fail now rather than after the stack is up: the test finds the processes npm start runs in /proc.
+      if (!hasProcessTable()) throw new Error('this test needs /proc (Linux procfs) to see the processes npm start runs, and this machine has none');
       const [apiPort, temporalPort, temporalUiPort, ferretdbPort, smtpPort, mailpitUiPort, workerMetricsPort] = await freePorts(7);
       dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-e2e-'));
       const env: NodeJS.ProcessEnv = {
@@ -196,13 +182,7 @@ describe('npm start', () => {
       const { shipmentId } = allocated.shipments[0];
 
       // --- the database dies mid-order: npm start restarts it, the API and worker reconnect, the order goes on ---
-      const ferretdbPid = descendantsOf(launcher.pid!).find((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`127.0.0.1:${ferretdbPort}`);
-        } catch {
-          return false;
-        }
-      });
+      const ferretdbPid = (await descendantsOf(launcher.pid!)).find((entry) => entry.commandLine.includes(`127.0.0.1:${ferretdbPort}`))?.pid;
       expect(ferretdbPid, 'the FerretDB process').toBeDefined();
       process.kill(ferretdbPid!, 'SIGKILL');
       await waitFor('the restart notice', 15_000, async () => (output.includes('ferretdb was killed by SIGKILL unexpectedly; restarting it') ? true : undefined));
@@ -277,8 +257,8 @@ describe('npm start', () => {
       }
 
       // --- Ctrl-C: everything stops, the launcher exits 0, nothing is left running ---
-      const children = descendantsOf(launcher.pid!);
-      const commands = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      const children = await descendantsOf(launcher.pid!);
+      const commands = children.map((child) => child.commandLine);
       expect(commands).toEqual(
         expect.arrayContaining([/temporal server start-dev/, /ferretdb/, /mailpit/, /worker\/main\.ts/, /api\/main\.ts/].map((pattern) => expect.stringMatching(pattern))),
       );
@@ -289,7 +269,7 @@ describe('npm start', () => {
       console.log(`npm start: up in ${stopRequested - startedAt} ms (incl. the order), stopped in ${Date.now() - stopRequested} ms`);
       expect(output).toContain('stopped; data is kept.');
 
-      expect(children.filter(isAlive), 'processes still running after the launcher exited').toEqual([]);
+      expect(await stillRunning(children.map((child) => child.pid)), 'processes still running after the launcher exited').toEqual([]);
       for (const port of [apiPort, temporalPort, temporalUiPort, ferretdbPort, smtpPort, mailpitUiPort]) {
         expect(await isPortFree(port), `port ${port} is free again`).toBe(true);
       }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TOOL_VERSIONS } from '../../stack/tool-builds.js';
+import { TOOL_VERSIONS } from '../../stack/tool-versions.js';
 
 describe('global setup', () => {
   describe('FerretDB', () => {
