@@ -240,7 +240,7 @@ export async function serverVersion(): Promise<string> {
   const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
   if (info.ferretdbVersion !== undefined) {
     // Our tools/ferretdb wrapper embeds FerretDB without its version file, so it reports "unknown".
-    const version = info.ferretdbVersion === 'unknown' ? 'v1 (embedded build, pinned in stack/tools.ts)' : info.ferretdbVersion;
+    const version = info.ferretdbVersion === 'unknown' ? 'v1 (embedded build, pinned in stack/tool-versions.ts)' : info.ferretdbVersion;
     return `FerretDB ${version}, SQLite backend, wire version of MongoDB ${info.version}`;
   }
   return `MongoDB ${info.version}`;

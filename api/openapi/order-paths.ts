@@ -21,6 +21,9 @@ import {
 } from '../schemas/orders.js';
 import { body, errors, json, op } from './operations.js';
 
+/** The path parameter of everything under /v1/orders/{orderId}. */
+const ofOrder = z.object({ orderId: OrderId });
+
 export const orderPaths: ZodOpenApiPathsObject = {
   '/v1/orders': {
     post: op(MAY.submitOrder, {
@@ -40,7 +43,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
     get: op(MAY.readOrders, {
       summary: 'Look up an order',
       description: "A channel sees only its own orders: another channel's is a 404.",
-      requestParams: { path: z.object({ orderId: OrderId }) },
+      requestParams: { path: ofOrder },
       responses: { '200': json(OrderView, 'The order with its timeline'), ...errors('404') },
     }),
   },
@@ -49,7 +52,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
       summary: 'Cancel an order, or some units of its lines',
       description:
         'Without `lines`, the whole order (409 once anything has shipped). With `lines`, only those units, if they have not shipped: their stock is released and exactly their value voided; the rest of the order goes ahead.',
-      requestParams: { path: z.object({ orderId: OrderId }) },
+      requestParams: { path: ofOrder },
       requestBody: body(CancelOrderRequest),
       responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('404', '409') },
     }),
@@ -59,7 +62,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
       summary: 'Change the shipping address',
       description:
         'Allowed until the first shipment leaves the warehouse. Once stock is reserved, the order is routed again for the new address and moves when other warehouses serve it better (the new stock is reserved before the old is released); pending shipments are booked anew.',
-      requestParams: { path: z.object({ orderId: OrderId }) },
+      requestParams: { path: ofOrder },
       requestBody: body(Address),
       responses: { '202': json(ChangeShippingAddressResponse, 'Address changed'), ...errors('404', '409') },
     }),
@@ -68,7 +71,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
     post: op(MAY.reviewOrder, {
       summary: 'Decide on an order held for review',
       description: 'Approve: the order goes on to reserve stock. Reject: authorization voided, customer told.',
-      requestParams: { path: z.object({ orderId: OrderId }) },
+      requestParams: { path: ofOrder },
       requestBody: body(ReviewOrderRequest),
       responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('404', '409') },
     }),
@@ -78,11 +81,11 @@ export const orderPaths: ZodOpenApiPathsObject = {
       summary: 'Open a return of delivered units of order lines',
       description:
         'Names order lines as cancelling lines does (`lines: [{ lineId, quantity }]`). Within the return window after delivery ' +
-        '(`RETURN_WINDOW`), for units of a line that were delivered and are not on a return already. The return runs as its own ' +
+        '(`ofOrder.extend({ returnId: ReturnId })_WINDOW`), for units of a line that were delivered and are not on a return already. The return runs as its own ' +
         "workflow: once the warehouse records what arrived, those units go back into stock, are refunded at their lines' unit prices " +
-        'and the customer is emailed. If nothing arrives by `receiptDeadline` (`RETURN_RECEIPT_TIMEOUT`) the return expires. ' +
+        'and the customer is emailed. If nothing arrives by `receiptDeadline` (`ofOrder.extend({ returnId: ReturnId })_RECEIPT_TIMEOUT`) the return expires. ' +
         '409 with the reason before delivery, after the window, for an unknown line, or for units that cannot be returned.',
-      requestParams: { path: z.object({ orderId: OrderId }) },
+      requestParams: { path: ofOrder },
       requestBody: body(ReturnRequest),
       responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('404', '409') },
     }),
@@ -95,7 +98,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
         'back into the stock of `warehouseId` (a `restock` movement per SKU) and are refunded: the units of a SKU count against the ' +
         "return's lines of that SKU in their order, each at its line's unit price. 409 when the return was received before, has " +
         'expired, or the lines do not fit it.',
-      requestParams: { path: z.object({ orderId: OrderId, returnId: ReturnId }) },
+      requestParams: { path: ofOrder.extend({ returnId: ReturnId }) },
       requestBody: body(ReturnReceiptRequest),
       responses: { '202': json(ReturnReceiptAccepted, 'Receipt recorded'), ...errors('404', '409', '422') },
     }),

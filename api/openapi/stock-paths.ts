@@ -25,19 +25,23 @@ import {
 } from '../schemas/inventory.js';
 import { body, errors, json, op, problem } from './operations.js';
 
+/** The path parameters of /v1/warehouses/{warehouseId} and /v1/inventory/{sku}/... */
+const ofWarehouse = z.object({ warehouseId: WarehouseId });
+const ofSku = z.object({ sku: Sku });
+
 export const stockPaths: ZodOpenApiPathsObject = {
   '/v1/warehouses/{warehouseId}': {
     put: op(MAY.manageWarehouses, {
       summary: 'Create or replace a warehouse',
       description: 'Keeps `active` and `priority` of an existing warehouse. The ids `settings` and `movements` are reserved.',
-      requestParams: { path: z.object({ warehouseId: WarehouseId }) },
+      requestParams: { path: ofWarehouse },
       requestBody: body(WarehouseRequest),
       responses: { '200': json(Warehouse, 'Updated'), '201': json(Warehouse, 'Created') },
     }),
     patch: op(MAY.manageWarehouses, {
       summary: 'Enable or disable a warehouse, or change its priority',
       description: 'A disabled warehouse gets no new allocations; its stock and existing reservations stay.',
-      requestParams: { path: z.object({ warehouseId: WarehouseId }) },
+      requestParams: { path: ofWarehouse },
       requestBody: body(WarehousePatchRequest),
       responses: { '200': json(Warehouse, 'The warehouse'), ...errors('404') },
     }),
@@ -52,7 +56,7 @@ export const stockPaths: ZodOpenApiPathsObject = {
   '/v1/inventory/{sku}/{warehouseId}': {
     put: op(MAY.setStock, {
       summary: 'Set the on-hand count (and optionally the safety stock) of a SKU at a warehouse',
-      requestParams: { path: z.object({ sku: Sku, warehouseId: WarehouseId }) },
+      requestParams: { path: ofSku.extend({ warehouseId: WarehouseId }) },
       requestBody: body(SetStockRequest),
       responses: { '200': json(StockLevel, 'The new level'), ...errors('404', '409') },
     }),
@@ -63,7 +67,7 @@ export const stockPaths: ZodOpenApiPathsObject = {
       description:
         'Records one ledger movement. With `Idempotency-Key`, a retry applies once and answers 200 with the first movement; ' +
         'the same key with another request is a 409. 409 also when the change would take on hand below 0 or below what is reserved.',
-      requestParams: { path: z.object({ sku: Sku, warehouseId: WarehouseId }), header: IdempotencyKeyHeader },
+      requestParams: { path: ofSku.extend({ warehouseId: WarehouseId }), header: IdempotencyKeyHeader },
       requestBody: body(StockAdjustmentRequest),
       responses: {
         '201': json(StockAdjustmentResponse, 'Applied'),
@@ -76,7 +80,7 @@ export const stockPaths: ZodOpenApiPathsObject = {
     get: op(MAY.readStockLedger, {
       summary: "A SKU's stock ledger, newest first",
       description: 'Sorted by the time each movement was recorded, then warehouse id, then sequence number, all descending.',
-      requestParams: { path: z.object({ sku: Sku }), query: MovementListQuery },
+      requestParams: { path: ofSku, query: MovementListQuery },
       responses: { '200': json(MovementList, 'A page of movements'), ...errors('404') },
     }),
   },
@@ -84,7 +88,7 @@ export const stockPaths: ZodOpenApiPathsObject = {
     put: op(MAY.setSkuSettings, {
       summary: "Set a SKU's low-stock threshold",
       description: 'The low-stock alert is re-evaluated at once: it opens (notifying operations) or closes.',
-      requestParams: { path: z.object({ sku: Sku }) },
+      requestParams: { path: ofSku },
       requestBody: body(SkuSettingsRequest),
       responses: { '200': json(SkuSettings, 'The settings'), ...errors('404') },
     }),
@@ -92,7 +96,7 @@ export const stockPaths: ZodOpenApiPathsObject = {
   '/v1/inventory/{sku}': {
     get: op(MAY.readInventory, {
       summary: 'Availability of a SKU across warehouses',
-      requestParams: { path: z.object({ sku: Sku }) },
+      requestParams: { path: ofSku },
       responses: { '200': json(SkuAvailability, 'Availability per warehouse'), ...errors('404') },
     }),
   },
