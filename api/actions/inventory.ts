@@ -41,9 +41,17 @@ export async function skuAvailability(sku: string) {
   return { sku, available: balances.reduce((sum, b) => sum + b.available, 0), balances };
 }
 
-/** A SKU's ledger newest first (persistence/inventory.ts, movementPage), at one warehouse or all. */
-export async function stockLedger(sku: string, query: { warehouseId?: string; cursor?: string; limit: number }): Promise<{ items: StockMovementDoc[]; nextCursor: string | null }> {
+type LedgerQuery = { warehouseId?: string; cursor?: string; limit: number };
+type LedgerPage = { items: StockMovementDoc[]; nextCursor: string | null };
+
+/** A SKU's ledger newest first, at one warehouse or all; 404 when the SKU is not stocked there. */
+export async function stockLedger(sku: string, query: LedgerQuery): Promise<LedgerPage> {
   await requireStockedSku(sku, query.warehouseId);
+  return ledgerPage(sku, query);
+}
+
+/** A page of a SKU's ledger (persistence/inventory.ts, movementPage), for a caller that knows the SKU is stocked. */
+export async function ledgerPage(sku: string, query: LedgerQuery): Promise<LedgerPage> {
   const after = query.cursor ? movementCursor.decode(query.cursor) : undefined;
   const { items, more } = await movementPage(sku, { warehouseId: query.warehouseId, after, limit: query.limit });
   const last = items[items.length - 1];

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { allWarehouses } from '../../persistence/warehouses.js';
 import type { StockEffects } from '../../services/stock-effects.js';
-import { listInventory, skuOverview, stockLedger } from '../actions/inventory.js';
+import { ledgerPage, listInventory, skuOverview } from '../actions/inventory.js';
 import { adjustStock } from '../actions/stock-changes.js';
 import { HttpProblem } from '../problem.js';
 import { Sku, WarehouseId } from '../schemas/common.js';
@@ -28,9 +28,10 @@ export function inventoryRoutes(effects: StockEffects, lowStockThreshold: number
 
   const skuPage = async (req: Request, res: Response, extra: { notice?: string; problem?: HttpProblem } = {}) => {
     const sku = parseWith(Sku, req.params.sku, 'path');
+    // The overview is a 404 for a SKU no warehouse stocks, so the ledger needs no check of its own.
     const summary = await skuOverview(sku, lowStockThreshold);
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
-    const { items, nextCursor } = await stockLedger(sku, { cursor, limit: PAGE_SIZE });
+    const { items, nextCursor } = await ledgerPage(sku, { cursor, limit: PAGE_SIZE });
     const olderHref = nextCursor ? `/console/inventory/${encodeURIComponent(sku)}?cursor=${nextCursor}` : undefined;
     const page = SkuPage({ context: context(req, res), summary, warehouses: await allWarehouses(), movements: items, olderHref, idempotencyKey: randomUUID(), ...extra });
     renderPage(res, page, extra.problem?.status ?? 200);
