@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import type { Workflow, WorkflowResultType } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
+import { temporal } from '@temporalio/proto';
 
 export interface ActivityRun {
   /** The activity's first argument. */
@@ -72,14 +73,20 @@ export async function workflowTaskWorkers(handle: WorkflowHandle): Promise<strin
   return [...new Set(events!.flatMap((event) => event.workflowTaskStartedEventAttributes?.identity || []))];
 }
 
-/** The workflow's result; after `timeoutMs`, an error that says where it stands (its status and pending activities). */
+/**
+ * The workflow's result; after `timeoutMs`, an error that says where it stands: its status, pending
+ * activities and workflow task, and its last history events (a wait on a local activity or a stuck
+ * workflow task shows only there).
+ */
 export async function resultWithin<W extends Workflow>(handle: WorkflowHandle<W>, timeoutMs: number): Promise<WorkflowResultType<W>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(async () => {
-      const stands = await handle.describe().then(
-        ({ status, raw }) =>
-          `${status.name}, pending activities: ${JSON.stringify(raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, lastFailure: a.lastFailure?.message })) ?? [])}`,
+      const stands = await Promise.all([handle.describe(), handle.fetchHistory()]).then(
+        ([{ status, raw }, { events }]) =>
+          `${status.name}, pending activities: ${JSON.stringify(raw.pendingActivities?.map((a) => ({ type: a.activityType?.name, attempt: a.attempt, lastFailure: a.lastFailure?.message })) ?? [])}` +
+          `, pending workflow task: ${JSON.stringify(raw.pendingWorkflowTask ? { state: temporal.api.enums.v1.PendingWorkflowTaskState[raw.pendingWorkflowTask.state ?? 0], attempt: raw.pendingWorkflowTask.attempt } : null)}` +
+          `, last events: ${(events ?? []).slice(-12).map((event) => `${event.eventId} ${temporal.api.enums.v1.EventType[event.eventType ?? 0]}`).join(', ')}`,
         (error) => `unknown (${error})`,
       );
       reject(new Error(`workflow ${handle.workflowId} did not end within ${timeoutMs} ms: ${stands}`));
