@@ -5,13 +5,33 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { OrderPolicySettings } from './domain/order.js';
+
+/** A setting that is missing or wrong: its message is one line naming the setting, said as is at start. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+/** The exit code of a process stopped by a SettingsError (EX_CONFIG): `npm start` does not restart it. */
+export const EXIT_SETTINGS = 78;
+
+/** Runs a start step; a SettingsError stops the process with its one line instead of a stack trace. */
+export async function exitOnSettingsError<T>(processName: string, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    console.error(`${processName} cannot start: ${error.message}`);
+    process.exit(EXIT_SETTINGS);
+  }
+}
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 0) throw new SettingsError(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
 }
 
@@ -21,7 +41,7 @@ const DURATION_UNITS_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_60
 function durationFromEnv(name: string, fallback: string): number {
   const raw = strFromEnv(name, fallback);
   const match = /^(\d+)\s*([smhd])$/.exec(raw.trim());
-  if (!match) throw new Error(`${name} must be a duration such as 90s, 30m, 12h or 14d, got "${raw}"`);
+  if (!match) throw new SettingsError(`${name} must be a duration such as 90s, 30m, 12h or 14d, got "${raw}"`);
   return Number(match[1]) * DURATION_UNITS_MS[match[2]];
 }
 
@@ -36,9 +56,11 @@ export interface Config {
   /** Where the embedded servers keep their data (Temporal history, FerretDB's SQLite files). */
   dataDir: string;
   temporal: {
-    /** Set when an existing cluster is used; then no local server is started. */
+    /** Set when an existing cluster is used (an address in the environment or a profile); then no local server is started. */
     externalAddress: string | undefined;
     address: string;
+    /** Address, TLS (server CA, client certificate, server name), API key and gRPC metadata, for Connection.connect and NativeConnection.connect. */
+    connection: TemporalConnectionOptions;
     port: number;
     uiPort: number;
     /** Where engineers open the Temporal UI; the console links each order's workflow there. */
@@ -58,6 +80,8 @@ export interface Config {
   dbProfileDir: string | undefined;
   /** `host:port` where the worker serves the Temporal SDK's Prometheus metrics; unset: not served. */
   workerMetricsAddress: string | undefined;
+  /** How many worker and API processes `npm start` runs (WORKER_PROCESSES, API_PROCESSES); the APIs on PORT, PORT+1, ... */
+  processes: { workers: number; apis: number };
   /** On SIGTERM/SIGINT, how long the API lets requests in flight finish and the worker its running activities. */
   shutdownGraceMs: number;
 }
@@ -87,7 +111,8 @@ export interface InventorySettings {
 export function loadConfig(): Config {
   const temporalPort = intFromEnv('TEMPORAL_PORT', 7233);
   const ferretdbPort = intFromEnv('FERRETDB_PORT', 27017);
-  const externalTemporal = process.env.TEMPORAL_ADDRESS || undefined;
+  const temporal = loadTemporalConnection(process.env);
+  const externalTemporal = temporal.connectionOptions.address;
   const externalMongo = process.env.MONGODB_URI || undefined;
   const smtpPort = intFromEnv('SMTP_PORT', 1025);
   const externalSmtp = process.env.SMTP_URL || undefined;
@@ -98,10 +123,11 @@ export function loadConfig(): Config {
     temporal: {
       externalAddress: externalTemporal,
       address: externalTemporal ?? `127.0.0.1:${temporalPort}`,
+      connection: { ...temporal.connectionOptions, address: externalTemporal ?? `127.0.0.1:${temporalPort}` },
       port: temporalPort,
       uiPort: intFromEnv('TEMPORAL_UI_PORT', 8233),
       uiUrl: strFromEnv('TEMPORAL_UI_URL', `http://localhost:${intFromEnv('TEMPORAL_UI_PORT', 8233)}`),
-      namespace: strFromEnv('TEMPORAL_NAMESPACE', 'default'),
+      namespace: temporal.namespace ?? 'default',
       taskQueue: strFromEnv('TEMPORAL_TASK_QUEUE', 'orders'),
     },
     mongo: {
@@ -131,8 +157,43 @@ export function loadConfig(): Config {
     },
     dbProfileDir: process.env.OMS_DB_PROFILE_DIR || undefined,
     workerMetricsAddress: process.env.WORKER_METRICS_ADDRESS || undefined,
+    processes: { workers: Math.max(1, intFromEnv('WORKER_PROCESSES', 1)), apis: Math.max(1, intFromEnv('API_PROCESSES', 1)) },
     shutdownGraceMs: durationFromEnv('SHUTDOWN_GRACE', '10s'),
   };
+}
+
+export type TemporalConnectionOptions = ClientConnectConfig['connectionOptions'] & { address: string };
+
+/** Where each TLS file's path may come from, to name the setting when one cannot be read. */
+const TLS_FILE_SETTINGS = ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'];
+
+/**
+ * Temporal's own client settings, as its CLI and every SDK read them: a profile of the TOML file
+ * (`TEMPORAL_CONFIG_FILE`, default ~/.config/temporalio/temporal.toml; `TEMPORAL_PROFILE`), overridden by
+ * `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS`, `TEMPORAL_TLS_*` and
+ * `TEMPORAL_GRPC_META_*`. An API key turns TLS on. Certificate files are read here, so a wrong path stops
+ * the process at start.
+ */
+export function loadTemporalConnection(env: NodeJS.ProcessEnv): ClientConnectConfig {
+  // An empty variable means unset, as for every other setting here (envconfig would take "" as a value).
+  const setVariables = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  let loaded: ClientConnectConfig;
+  try {
+    loaded = loadClientConnectConfig({ overrideEnvVars: setVariables as Record<string, string> });
+  } catch (error) {
+    const { code, path: file, message } = error as NodeJS.ErrnoException;
+    if (code !== undefined && file !== undefined) {
+      const setting = TLS_FILE_SETTINGS.find((name) => setVariables[name] === file)
+        ?? (file === setVariables.TEMPORAL_CONFIG_FILE ? 'TEMPORAL_CONFIG_FILE' : `the Temporal profile's TLS settings`);
+      throw new SettingsError(`${setting}: cannot read ${file} (${code})`);
+    }
+    throw new SettingsError(`Temporal client settings (${setVariables.TEMPORAL_CONFIG_FILE ?? 'TEMPORAL_* variables or ~/.config/temporalio/temporal.toml'}): ${message}`);
+  }
+  const { tls } = loaded.connectionOptions;
+  if (typeof tls === 'object' && tls?.clientCertPair === undefined && (setVariables.TEMPORAL_TLS_CLIENT_CERT_PATH ?? setVariables.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
+    throw new SettingsError('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: set both or neither');
+  }
+  return loaded;
 }
 
 export const defaultToolsCacheDir = path.join(

@@ -1,7 +1,7 @@
 /** The Express app: routes are thin; errors of every kind leave as application/problem+json. */
 import express from 'express';
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client, type ConnectionOptions } from '@temporalio/client';
-import type { InventorySettings } from '../config.js';
+import type { InventorySettings, TemporalConnectionOptions } from '../config.js';
 import type { OrderPolicySettings } from '../domain/order.js';
 import { pingMongo } from '../persistence/connection.js';
 import type { Mailer } from '../services/mailer.js';
@@ -35,9 +35,9 @@ export const DATABASE_WAIT_MS = 3_000;
  * The API's connection to Temporal: it gives up on an unreachable server within about two seconds (the
  * client's default retries for about 20), so a client hears 503 rather than waiting.
  */
-export function temporalConnectionOptions(address: string): ConnectionOptions {
+export function temporalConnectionOptions(connection: TemporalConnectionOptions): ConnectionOptions & TemporalConnectionOptions {
   return {
-    address,
+    ...connection,
     connectTimeout: '3 seconds',
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   };

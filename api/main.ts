@@ -1,18 +1,23 @@
 /** The API process. */
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config.js';
+import { Client } from '@temporalio/client';
+import { exitOnSettingsError, loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { SmtpMailer } from '../services/mailer.js';
+import { checkOrderNamespace, connectTemporalClient } from '../services/temporal-connection.js';
 import { createApp, DATABASE_WAIT_MS, temporalConnectionOptions } from './app.js';
 import { createLogger } from './request-log.js';
 import { drain, Draining } from './shutdown.js';
 
-const config = loadConfig();
+const config = await exitOnSettingsError('api', loadConfig);
 const logger = createLogger(process.env);
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'api');
 await connectMongo(config.mongo.uri, { waitMs: DATABASE_WAIT_MS });
-const connection = await Connection.connect(temporalConnectionOptions(config.temporal.address));
+const connection = await exitOnSettingsError('api', async () => {
+  const opened = await connectTemporalClient(temporalConnectionOptions(config.temporal.connection));
+  await checkOrderNamespace(opened, config.temporal.connection, config.temporal.namespace);
+  return opened;
+});
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const draining = new Draining();
 const app = createApp({

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import mongoose from 'mongoose';
+import type { TemporalConnectionOptions } from '../config.js';
 import { searchAttributeRegistrations } from '../contracts/search-attributes.js';
 import { assertPortFree, canConnect, outputOptions, spawnManaged, waitUntilReady, type ManagedProcess, type OutputOptions } from './processes.js';
 
@@ -73,7 +74,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 }
 
 export interface TaskQueuePollerOptions {
-  address: string;
+  /** Address, TLS and API key, as config.temporal.connection. */
+  connection: TemporalConnectionOptions;
   namespace: string;
   taskQueue: string;
   /** Only pollers seen at or after this time (ms since epoch) count, so stale ones from a previous run don't. */
@@ -83,7 +85,7 @@ export interface TaskQueuePollerOptions {
 
 /** Resolves once some worker long-polls `taskQueue` for workflow tasks, i.e. a worker is really serving it. */
 export async function waitForTaskQueuePoller(options: TaskQueuePollerOptions): Promise<void> {
-  const connection = await Connection.connect({ address: options.address, connectTimeout: 5000 });
+  const connection = await Connection.connect({ ...options.connection, connectTimeout: 5000 });
   try {
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../config.js';
+import { EXIT_SETTINGS, loadConfig } from '../config.js';
 import { describeExit, isPortFree, type ManagedProcess, PortInUseError, repoRoot, startNodeProcess, waitForTcp } from './processes.js';
 import { startFerretDB, startMailpit, startTemporalDevServer, waitForTaskQueuePoller } from './services.js';
 import { ensureTools } from './tools.js';
@@ -37,7 +37,7 @@ async function stopAll(): Promise<void> {
   // The API and the worker drain within the grace period (SHUTDOWN_GRACE); give them that and a margin before SIGKILL.
   const { shutdownGraceMs } = loadConfig();
   for (const proc of [...running].reverse()) {
-    await proc.stop(proc.name === 'worker' || proc.name === 'api' ? shutdownGraceMs + 10_000 : 10_000);
+    await proc.stop(/^(worker|api)\b/.test(proc.name) ? shutdownGraceMs + 10_000 : 10_000);
   }
 }
 
@@ -67,7 +67,9 @@ function supervise(proc: ManagedProcess, restart: () => Promise<ManagedProcess>,
   running.push(proc);
   const started = Date.now();
   proc.exited
-    .then((exit) => restartAfterExit(proc, describeExit(exit), restart, Date.now() - started >= STABLE_MS ? 0 : failures))
+    .then((exit) => exit.code === EXIT_SETTINGS
+      ? shutDown(1, `${proc.name} stopped on a setting (its line above says which); starting it again would not help.`)
+      : restartAfterExit(proc, describeExit(exit), restart, Date.now() - started >= STABLE_MS ? 0 : failures))
     .catch((error: unknown) => shutDown(1, `supervising ${proc.name} failed: ${error instanceof Error ? error.message : String(error)}`));
   return proc;
 }
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const startMongo = config.mongo.externalUri === undefined;
   const startMail = config.mail.externalSmtpUrl === undefined;
 
-  const wantedPorts: Array<[number, string]> = [[config.port, 'PORT']];
+  const wantedPorts: Array<[number, string]> = Array.from({ length: config.processes.apis }, (_, index) => [config.port + index, index === 0 ? 'PORT' : 'PORT (API process ' + (index + 1) + ')']);
   if (startTemporal) wantedPorts.push([config.temporal.port, 'TEMPORAL_PORT'], [config.temporal.uiPort, 'TEMPORAL_UI_PORT']);
   if (startMongo) wantedPorts.push([config.mongo.ferretdbPort, 'FERRETDB_PORT']);
   if (startMail) wantedPorts.push([config.mail.smtpPort, 'SMTP_PORT'], [config.mail.mailpitUiPort, 'MAILPIT_UI_PORT']);
@@ -137,19 +139,26 @@ async function main(): Promise<void> {
 
   const env = { ...process.env, TEMPORAL_ADDRESS: config.temporal.address, MONGODB_URI: config.mongo.uri, SMTP_URL: config.mail.smtpUrl };
   const workerStarted = Date.now();
-  await keepRunning(async () => startNodeProcess({ name: 'worker', entry: 'worker/main.ts', env }));
-  await keepRunning(async () => startNodeProcess({ name: 'api', entry: 'api/main.ts', env }));
-  // Up means: the API accepts connections and the worker polls its task queue (after bundling workflows).
+  const { workers, apis } = config.processes;
+  const numbered = (name: string, index: number, count: number) => (count === 1 ? name : `${name}-${index + 1}`);
+  for (let index = 0; index < workers; index++) {
+    await keepRunning(async () => startNodeProcess({ name: numbered('worker', index, workers), entry: 'worker/main.ts', env }));
+  }
+  // Each API process has a port of its own (PORT, PORT+1, ...), for a load balancer in front of them.
+  for (let index = 0; index < apis; index++) {
+    await keepRunning(async () => startNodeProcess({ name: numbered('api', index, apis), entry: 'api/main.ts', env: { ...env, PORT: String(config.port + index) } }));
+  }
+  // Up means: the APIs accept connections and a worker polls its task queue (after bundling workflows).
   await Promise.all([
-    waitForTcp('localhost', config.port, 120_000),
-    waitForTaskQueuePoller({ address: config.temporal.address, namespace: config.temporal.namespace,
+    ...Array.from({ length: apis }, (_, index) => waitForTcp('localhost', config.port + index, 120_000)),
+    waitForTaskQueuePoller({ connection: config.temporal.connection, namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue, since: workerStarted, timeoutMs: 120_000 }),
   ]);
 
   const apiUrl = `http://localhost:${config.port}`;
   const lines = [
     'Fulfillment engine is up.',
-    `  API          ${apiUrl}`,
+    `  API          ${apiUrl}${apis > 1 ? ` and the next ${apis - 1} port(s), one per API process` : ''}`,
     `  API docs     ${apiUrl}/docs`,
     `  Console      ${apiUrl}/console  (sign in with a support, warehouse or admin key)`,
     startTemporal

@@ -1,16 +1,17 @@
 /** The worker process: runs order workflows and their activities until SIGINT/SIGTERM. */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../config.js';
+import { exitOnSettingsError, loadConfig, SettingsError } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { runMigrations } from '../persistence/migrations.js';
 import { reencryptWebhookSecrets } from '../persistence/channels.js';
 import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
+import { checkOrderNamespace, connectTemporalClient, whyTemporalIsUnreachable } from '../services/temporal-connection.js';
 import { loadWebhookSettings } from '../services/webhook-targets.js';
 import { createOrderWorker, runUntilStopped, sandboxDependencies } from './create-worker.js';
 
-const config = loadConfig();
+const config = await exitOnSettingsError('worker', async () => loadConfig());
 // The Temporal SDK's worker metrics (task slots, poll and schedule-to-start latencies, ...) for Prometheus.
 if (config.workerMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
@@ -24,10 +25,18 @@ if (unreadable.length > 0) {
 }
 const networksWarning = allowedNetworksWarning(webhooks.policy);
 if (networksWarning) console.warn(`WARNING: ${networksWarning}`);
-const connection = await NativeConnection.connect({ address: config.temporal.address });
-// Activities use a client too: the restock dispatcher wakes backordered orders with Updates.
-const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
 const { namespace, taskQueue } = config.temporal;
+// Activities use a client too: the restock dispatcher wakes backordered orders with Updates.
+const client = await exitOnSettingsError('worker', async () => {
+  const clientConnection = await connectTemporalClient(config.temporal.connection);
+  await checkOrderNamespace(clientConnection, config.temporal.connection, namespace);
+  return new Client({ connection: clientConnection, namespace });
+});
+const connection = await exitOnSettingsError('worker', () =>
+  NativeConnection.connect(config.temporal.connection).catch(async (error: unknown) => {
+    throw new SettingsError(await whyTemporalIsUnreachable(config.temporal.connection, error));
+  }),
+);
 const worker = await createOrderWorker({
   connection,
   namespace,
@@ -40,3 +49,4 @@ await runUntilStopped(worker, config.shutdownGraceMs);
 await connection.close();
 await client.connection.close();
 await disconnectMongo();
+

@@ -76,7 +76,7 @@ describe('when Temporal cannot be reached', () => {
   it('answers an order with 503 and Retry-After, and readiness names Temporal', async () => {
     await seedWarehouse('wh-outage', PLACES.berlin);
     await setStock('SKU-OUTAGE', 'wh-outage', 5);
-    const nowhere = Connection.lazy(temporalConnectionOptions(`127.0.0.1:${await findFreePort()}`));
+    const nowhere = Connection.lazy(temporalConnectionOptions({ address: `127.0.0.1:${await findFreePort()}` }));
     const app = createApp({ temporal: new Client({ connection: nowhere, namespace: 'default' }), taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error' } });
     const withoutTemporal: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { inject } from 'vitest';
+import { loadTemporalConnection } from '../../config.js';
 import { waitForTaskQueuePoller } from '../../stack/services.js';
 import { TEST_INVENTORY } from './fixtures.js';
 import { testSmtpUrl } from './mail.js';
@@ -131,11 +132,11 @@ function suiteEnvironment(options: Pick<WorkerProcessOptions, 'temporalAddress' 
 
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const startedAt = Date.now();
-  const env = suiteEnvironment(options);
-  return startNodeProcess(options.script, { ...env, ...options.env }, () =>
+  const env = { ...suiteEnvironment(options), ...options.env };
+  return startNodeProcess(options.script, env, () =>
     waitForTaskQueuePoller({
-      address: env.TEMPORAL_ADDRESS,
-      namespace: SUITE_NAMESPACE,
+      connection: { ...loadTemporalConnection(env).connectionOptions, address: env.TEMPORAL_ADDRESS },
+      namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: options.taskQueue,
       since: startedAt,
       timeoutMs: options.readyTimeoutMs ?? 120_000,
