@@ -6,12 +6,13 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../config.js';
+import { loadConfig, type TemporalConnectionOptions } from '../config.js';
 import { describeExit, findFreePort, startNodeProcess } from '../stack/processes.js';
 
 export interface Stack {
   apiUrl: string;
-  temporalAddress: string;
+  /** Address, TLS and API key of its Temporal. */
+  temporal: TemporalConnectionOptions;
   namespace: string;
   mongoUri: string;
   describe: string;
@@ -52,7 +53,7 @@ export async function startOwnStack(): Promise<Stack> {
   const config = withEnv(env, loadConfig);
   return {
     apiUrl: `http://127.0.0.1:${ports.PORT}`,
-    temporalAddress: config.temporal.address,
+    temporal: config.temporal.connection,
     namespace: config.temporal.namespace,
     mongoUri: config.mongo.uri,
     describe: `own stack (npm start) on free ports, data in a temp dir; MongoDB: ${config.mongo.externalUri ? 'MONGODB_URI' : 'embedded FerretDB'}`,
@@ -70,7 +71,7 @@ export function runningStack(url: string): Stack {
   const config = loadConfig();
   return {
     apiUrl: url.replace(/\/$/, ''),
-    temporalAddress: config.temporal.address,
+    temporal: config.temporal.connection,
     namespace: config.temporal.namespace,
     mongoUri: config.mongo.uri,
     describe: `the running stack at ${url}`,

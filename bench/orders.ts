@@ -238,7 +238,7 @@ async function main(): Promise<void> {
   let report: OrdersReport | undefined;
   let dbRows: DatabaseCall[] | undefined;
   try {
-    const connection = await Connection.connect({ address: stack.temporalAddress });
+    const connection = await Connection.connect(stack.temporal);
     const client = new Client({ connection, namespace: stack.namespace });
     await connectMongo(stack.mongoUri);
     await seedStock(stack, (GROW > 0 ? 2 : 1) * ORDERS + WARMUP_ORDERS + GROW);
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     const cpuPids = [...stack.pids, process.pid];
     console.error(`[bench] bare workflow: ${ORDERS} with ${IN_FLIGHT} in flight`);
     const cpuAtStart = await treeCpu(cpuPids);
-    const bare = await runBare({ address: stack.temporalAddress, namespace: stack.namespace, client }, { runs: ORDERS, inFlight: IN_FLIGHT, pollMs: POLL_MS });
+    const bare = await runBare({ connection: stack.temporal, namespace: stack.namespace, client }, { runs: ORDERS, inFlight: IN_FLIGHT, pollMs: POLL_MS });
     const bareCpu = cpuBetween(cpuAtStart, await treeCpu(cpuPids));
 
     const phases = [await measureOrders(stack, cpuPids, 'measured')];

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import type { TemporalConnectionOptions } from '../config.js';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { repoRoot } from '../stack/processes.js';
 import { bareDeliveredSignal, bareShippedSignal, bareStatusQuery, type bareOrderWorkflow } from './bare/workflow.js';
@@ -16,11 +17,11 @@ import type { HistoryCounts } from './order-report.js';
  * `pollMs` until allocated, then a `shipped` and a `delivered` signal, then its result.
  */
 export async function runBare(
-  temporal: { address: string; namespace: string; client: Client },
+  temporal: { connection: TemporalConnectionOptions; namespace: string; client: Client },
   load: { runs: number; inFlight: number; pollMs: number },
 ): Promise<WorkloadResult & { workflowIds: string[] }> {
   const taskQueue = `bench-bare-${RUN_ID}`;
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporal.connection);
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
