@@ -4,12 +4,10 @@
  * to start there with one line naming the attributes and the command; `npm run setup:temporal` registers
  * them; then orders run. Also: wrong connection settings stop a process with one line naming the setting.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_SETTINGS, loadTemporalConnection, SettingsError } from '../../config.js';
@@ -17,12 +15,10 @@ import { connectTemporalClient, missingSearchAttributes } from '../../services/t
 import { apiClient, KEYS } from '../api/harness.js';
 import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';
 import { ORDERS_END_AT_DELIVERY, splitOrderRequest, stockSplitSkus } from '../support/order-effects.js';
-import { killNodeProcesses, startApiProcess, startWorkerProcess } from '../support/node-processes.js';
+import { killNodeProcesses, runToEnd, startApiProcess, startWorkerProcess } from '../support/node-processes.js';
 import { connectSuiteTemporal, type SuiteTemporal } from '../support/suite-temporal.js';
 import { uniqueTaskQueue } from '../support/workflow-env.js';
-import { repoRoot } from '../../stack/processes.js';
 
-const run = promisify(execFile);
 let temporal: SuiteTemporal;
 let db: { uri: string; close: () => Promise<void> };
 const namespace = `oms-setup-${randomUUID().slice(0, 8)}`;
@@ -42,24 +38,13 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-/** What a process of ours prints and its exit code, run to its end (or killed after `timeoutMs`). */
-async function runScript(script: string, env: Record<string, string>, timeoutMs = 90_000): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: timeoutMs });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, output: stdout + stderr };
-  }
-}
-
 const settings = () => ({ TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, MONGODB_URI: db.uri });
 
 describe('a namespace without the search attributes', () => {
   it('stops the worker and the API at once, naming the attributes and the command; after setup:temporal orders run', async () => {
     for (const script of ['worker/main.ts', 'api/main.ts']) {
       const started = Date.now();
-      const { code, output } = await runScript(script, settings());
+      const { code, output } = await runToEnd(script, settings());
       expect(code, output).toBe(EXIT_SETTINGS);
       expect(Date.now() - started).toBeLessThan(30_000);
       const lines = output.trim().split('\n');
@@ -67,11 +52,11 @@ describe('a namespace without the search attributes', () => {
       expect(lines[0]).toMatch(new RegExp(`cannot start: namespace "${namespace}" .* lacks the search attributes OrderId \\(Keyword\\), Channel \\(Keyword\\), CustomerId \\(Keyword\\), OrderStatus \\(Keyword\\), Late \\(Bool\\): run npm run setup:temporal`));
     }
 
-    const setup = await runScript('stack/setup-temporal.ts', settings());
+    const setup = await runToEnd('stack/setup-temporal.ts', settings());
     expect(setup.code, setup.output).toBe(0);
     expect(setup.output).toMatch(/registering OrderId \(Keyword\).*Late \(Bool\)/);
     expect(await missingSearchAttributes(temporal.client.connection, namespace)).toEqual([]);
-    expect((await runScript('stack/setup-temporal.ts', settings())).output).toMatch(/nothing to do/);
+    expect((await runToEnd('stack/setup-temporal.ts', settings())).output).toMatch(/nothing to do/);
 
     const env = { ...settings(), ...ORDERS_END_AT_DELIVERY, LOG_LEVEL: 'error' };
     await startWorkerProcess({ script: 'worker/main.ts', mongoUri: db.uri, taskQueue, env });

@@ -10,8 +10,8 @@ import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.j
 import { WarehouseModel } from '../../persistence/warehouses.js';
 
 /** Connects mongoose to a fresh database named after the test file, on the suite's FerretDB. */
-export async function useTestDatabase(name: string): Promise<{ uri: string; close: () => Promise<void> }> {
-  const base = new URL(inject('mongoUri'));
+export async function useTestDatabase(name: string, server = inject('mongoUri')): Promise<{ uri: string; close: () => Promise<void> }> {
+  const base = new URL(server);
   base.pathname = `/oms_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const uri = base.toString();
   await connectMongo(uri);

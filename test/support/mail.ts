@@ -72,21 +72,40 @@ export async function messagesTo(address: string, apiUrl = inject('mailpitApiUrl
   return all.filter((message) => message.To.some((to) => to.Address.toLowerCase() === address.toLowerCase()));
 }
 
+export interface ByMessageId {
+  /**
+   * Count copies with one Message-ID once: a process killed between the mail server taking a message and
+   * its record being marked sent sends it again with the same Message-ID (services/notifications.ts), which
+   * mail clients show as one message.
+   */
+  byMessageId?: boolean;
+}
+
 /**
  * Waits until exactly `count` messages to `address` have arrived, then a little longer to see that no
  * more follow, and returns them in full. (Mailpit stores a message before it answers the final 250, so
  * anything a test sent is already listed; the extra wait catches stray late sends.)
  */
-export async function expectMessagesTo(address: string, count: number, apiUrl = inject('mailpitApiUrl'), timeoutMs = 10_000): Promise<MailpitMessage[]> {
+export async function expectMessagesTo(
+  address: string,
+  count: number,
+  apiUrl = inject('mailpitApiUrl'),
+  timeoutMs = 10_000,
+  { byMessageId = false }: ByMessageId = {},
+): Promise<MailpitMessage[]> {
   const deadline = Date.now() + timeoutMs;
+  const received = async () => {
+    const all = await messagesTo(address, apiUrl);
+    return byMessageId ? [...new Map(all.map((message) => [message.MessageID, message])).values()] : all;
+  };
   let found: MailpitSummary[] = [];
   for (;;) {
-    found = await messagesTo(address, apiUrl);
+    found = await received();
     if (found.length >= count || Date.now() > deadline) break;
     await sleep(100);
   }
   await sleep(300);
-  found = await messagesTo(address, apiUrl);
+  found = await received();
   if (found.length !== count) {
     throw new Error(`expected ${count} message(s) to ${address}, found ${found.length}: ${JSON.stringify(found.map((m) => m.Subject))}`);
   }

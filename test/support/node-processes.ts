@@ -4,7 +4,8 @@
  * with SIGKILL (no shutdown hook runs, activities in flight simply stop, a worker's cache is gone) or stop
  * it with a signal and watch it shut down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { loadTemporalConnection } from '../../config.js';
 import { waitForTaskQueuePoller } from '../../stack/services.js';
@@ -40,6 +41,8 @@ export interface NodeProcess {
   /** Sends `signal` (a stop request) and resolves with how the process exited, within `timeoutMs`. */
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
+
+const execFileAsync = promisify(execFile);
 
 /** Processes started and not yet seen to exit, so a failed test cannot leave one behind. */
 const running = new Set<ChildProcess>();
@@ -142,6 +145,17 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       timeoutMs: options.readyTimeoutMs ?? 120_000,
     }),
   );
+}
+
+/** Runs `script` (relative to the repository root) to its end with `env` added; its exit code and its output. */
+export async function runToEnd(script: string, env: Record<string, string>, timeoutMs = 90_000): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: timeoutMs });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, output: stdout + stderr };
+  }
 }
 
 /** SIGKILLs every process started here and still running (an `afterEach` of tests that start them). */

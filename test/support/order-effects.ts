@@ -19,7 +19,7 @@ import { readBalance } from '../../persistence/stock-ledger.js';
 import { StockMovementModel } from '../../persistence/stock-models.js';
 import type { orderWorkflow, OrderOutcome } from '../../workflows/order/workflow.js';
 import { BERLIN_ADDRESS, orderInput, setStock } from './fixtures.js';
-import { expectMessagesTo, uniqueAddress } from './mail.js';
+import { expectMessagesTo, uniqueAddress, type ByMessageId } from './mail.js';
 import { resultWithin } from './order-history.js';
 import { reportShipmentEvent, waitForStatus } from './workflow-env.js';
 
@@ -112,7 +112,7 @@ export async function shipAndDeliver(handle: WorkflowHandle<typeof orderWorkflow
 export async function expectEachEffectOnce(
   order: { input: OrderFacts; captureByWarehouse: Record<string, number> },
   shipments: Shipment[],
-  { mailpitApiUrl }: { mailpitApiUrl?: string } = {},
+  { mailpitApiUrl, byMessageId }: { mailpitApiUrl?: string } & ByMessageId = {},
 ): Promise<void> {
   const { input, captureByWarehouse } = order;
   const { orderId } = input;
@@ -141,7 +141,7 @@ export async function expectEachEffectOnce(
   // Mailpit: confirmed once, shipped and delivered once per shipment.
   const subject = (event: NotificationEvent) =>
     renderNotification({ orderId, event, recipient: input.customer, externalId: input.externalId, total: input.total }).subject;
-  const mail = await expectMessagesTo(input.customer.email, 1 + 2 * shipments.length, mailpitApiUrl, 60_000);
+  const mail = await expectMessagesTo(input.customer.email, 1 + 2 * shipments.length, mailpitApiUrl, 60_000, { byMessageId });
   const subjects = mail.map((message) => message.Subject);
   expect(subjects.filter((s) => s === subject('order_confirmed'))).toHaveLength(1);
   expect(subjects.filter((s) => s === subject('shipment_shipped'))).toHaveLength(shipments.length);
