@@ -55,7 +55,10 @@ function printBuilds(builds: BuildReport[]): void {
 async function printStatus(client: Client, deploymentName: string, only?: string): Promise<void> {
   const deployment = await describeDeployment(client, deploymentName);
   if (!deployment) console.log(`No worker of Worker Deployment "${deploymentName}" has polled namespace "${client.options.namespace}" yet.`);
-  else printBuilds(deployment.builds.filter((build) => !only || build.buildId === only));
+  else {
+    const builds = deployment.builds.filter((build) => !only || build.buildId === only);
+    if (builds.length > 0) printBuilds(builds);
+  }
 }
 
 async function run(client: Client, deploymentName: string, command: Command, buildId: string | undefined): Promise<void> {
