@@ -67,6 +67,8 @@ export interface Config {
     uiUrl: string;
     namespace: string;
     taskQueue: string;
+    /** Set when the worker runs versioned (TEMPORAL_WORKER_DEPLOYMENT); unset: an unversioned worker. */
+    workerVersioning: WorkerVersioningSettings | undefined;
   };
   mongo: {
     externalUri: string | undefined;
@@ -99,6 +101,36 @@ export interface MailSettings {
   from: string;
 }
 
+/**
+ * Worker Versioning: the worker joins a Worker Deployment as one version (its build), and each order stays
+ * on the build it started on. Off unless `TEMPORAL_WORKER_DEPLOYMENT` is set, also in production: with it on,
+ * a deploy must keep the old build's workers running until its orders are done, so turning it on is the
+ * operator's decision (docs/upgrades.md), and `npm start` stays unversioned: there a restart with a new
+ * commit would otherwise leave every open order pinned to a build no worker serves any more.
+ */
+export interface WorkerVersioningSettings {
+  /** `TEMPORAL_WORKER_DEPLOYMENT`: the Worker Deployment's name, the same for every build. */
+  deploymentName: string;
+  /** `TEMPORAL_WORKER_BUILD_ID`; unset: derived from the checkout when the worker starts (worker/build-id.ts). */
+  buildId: string | undefined;
+  /**
+   * `TEMPORAL_WORKER_PROMOTE`: `if-none` (default) makes the worker's build current when the deployment has no
+   * current build, so the first versioned deploy serves new orders by itself; `never` leaves every promotion
+   * to `npm run workers -- promote`. Later builds are always promoted by an operator.
+   */
+  promote: 'if-none' | 'never';
+}
+
+const PROMOTE_VALUES = ['if-none', 'never'] as const;
+
+function workerVersioningFromEnv(): WorkerVersioningSettings | undefined {
+  const deploymentName = process.env.TEMPORAL_WORKER_DEPLOYMENT || undefined;
+  if (!deploymentName) return undefined;
+  const promote = strFromEnv('TEMPORAL_WORKER_PROMOTE', 'if-none');
+  if (!(PROMOTE_VALUES as readonly string[]).includes(promote)) throw new Error(`TEMPORAL_WORKER_PROMOTE must be ${PROMOTE_VALUES.join(' or ')}, got "${promote}"`);
+  return { deploymentName, buildId: process.env.TEMPORAL_WORKER_BUILD_ID || undefined, promote: promote as WorkerVersioningSettings['promote'] };
+}
+
 export const DEFAULT_MAIL_FROM = 'Fulfillment <orders@localhost>';
 
 export interface InventorySettings {
@@ -129,6 +161,7 @@ export function loadConfig(): Config {
       uiUrl: strFromEnv('TEMPORAL_UI_URL', `http://localhost:${intFromEnv('TEMPORAL_UI_PORT', 8233)}`),
       namespace: temporal.namespace ?? 'default',
       taskQueue: strFromEnv('TEMPORAL_TASK_QUEUE', 'orders'),
+      workerVersioning: workerVersioningFromEnv(),
     },
     mongo: {
       externalUri: externalMongo,

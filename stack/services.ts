@@ -26,6 +26,8 @@ export interface TemporalDevServerOptions extends OutputOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   ownProcessGroup?: boolean;
   startupTimeoutMs?: number;
+  /** Server settings (`--dynamic-config-value key=value`, the value in YAML: `'"2s"'`, `true`). */
+  dynamicConfig?: Record<string, string>;
 }
 
 export interface TemporalDevServer extends ManagedProcess {
@@ -44,6 +46,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // "default" is always created; only other namespaces need the flag.
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const registration of searchAttributeRegistrations) args.push('--search-attribute', registration);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${value}`);
   if (options.headless) args.push('--headless');
   else {
     if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort));

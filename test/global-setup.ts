@@ -26,6 +26,18 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * Worker Versioning on a test's time scale (test/workflows/worker-versioning.test.ts): a draining build's open
+ * pinned workflows are counted every second rather than every 3 minutes, and a stopped worker's pollers are
+ * forgotten after 10 s rather than 5 minutes (its build cannot be deleted while they are remembered).
+ * Deployments themselves need no flag on this server (1.32).
+ */
+const WORKER_VERSIONING_IN_SECONDS = {
+  'matching.wv.VersionDrainageStatusVisibilityGracePeriod': '"1s"',
+  'matching.wv.VersionDrainageStatusRefreshInterval': '"1s"',
+  'matching.PollerHistoryTTL': '"10s"',
+};
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // `npm test` passes the tool paths; a bare `npx vitest` finds them in the tools cache.
   const toolVariables = ['OMS_TEMPORAL_BIN', 'OMS_TEMPORAL_TEST_SERVER_BIN', 'OMS_FERRETDB_BIN', 'OMS_MAILPIT_BIN', 'OMS_SCHEMATHESIS_BIN'];
@@ -46,7 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // just handed out (and released) by findFreePort for FerretDB or Mailpit, which would then take it away.
   const [temporal] = await Promise.allSettled([
     startTemporalDevServer({ ...shared, binary: process.env.OMS_TEMPORAL_BIN!, port: await findFreePort(),
-      headless: true, dbFile: path.join(dataDir, 'temporal', 'temporal.db'), namespace: 'default' }),
+      headless: true, dbFile: path.join(dataDir, 'temporal', 'temporal.db'), namespace: 'default', dynamicConfig: WORKER_VERSIONING_IN_SECONDS }),
   ]);
   const [ferretdb, mailpit] = await Promise.allSettled([
     startFerretDB({ ...shared, binary: process.env.OMS_FERRETDB_BIN!, port: await findFreePort(),

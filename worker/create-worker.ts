@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type NativeConnection, Runtime, Worker, type Logger, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { trackingLinks } from '../services/tracking-links.js';
 import { DEFAULT_MAIL_FROM, type InventorySettings } from '../config.js';
@@ -49,6 +50,8 @@ export async function createOrderWorker(options: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long running activities may go on when the worker stops (`runUntilStopped`); unset: the SDK's 0. */
   shutdownGraceMs?: number;
+  /** The Worker Deployment and build this worker serves (config `workerVersioning`); unset: unversioned. */
+  deploymentVersion?: WorkerDeploymentVersion;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -57,6 +60,14 @@ export async function createOrderWorker(options: {
     workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: warningsOnly(Runtime.instance().logger) })),
     activities: createActivities(options.dependencies),
     ...(options.shutdownGraceMs !== undefined && { shutdownGraceTime: options.shutdownGraceMs }),
+    ...(options.deploymentVersion && {
+      workerDeploymentOptions: {
+        useWorkerVersioning: true,
+        version: options.deploymentVersion,
+        // Workflow types say their own (workflows/versioning.ts); this covers runs begun on an unversioned worker.
+        defaultVersioningBehavior: 'PINNED',
+      },
+    }),
   });
 }
 

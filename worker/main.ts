@@ -9,9 +9,14 @@ import { reencryptWebhookSecrets } from '../persistence/channels.js';
 import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
 import { checkOrderNamespace, connectTemporalClient, whyTemporalIsUnreachable } from '../services/temporal-connection.js';
 import { loadWebhookSettings } from '../services/webhook-targets.js';
+import { defaultBuildId } from './build-id.js';
 import { createOrderWorker, runUntilStopped, sandboxDependencies } from './create-worker.js';
+import { promoteIfNone } from './deployment.js';
 
 const config = await exitOnSettingsError('worker', async () => loadConfig());
+const versioning = config.temporal.workerVersioning;
+// Resolved before anything connects: without git and TEMPORAL_WORKER_BUILD_ID the worker stops here, saying so.
+const deploymentVersion = versioning && (await exitOnSettingsError('worker', () => ({ deploymentName: versioning.deploymentName, buildId: versioning.buildId ?? defaultBuildId() })));
 // The Temporal SDK's worker metrics (task slots, poll and schedule-to-start latencies, ...) for Prometheus.
 if (config.workerMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
@@ -42,11 +47,30 @@ const worker = await createOrderWorker({
   namespace,
   taskQueue,
   shutdownGraceMs: config.shutdownGraceMs,
+  deploymentVersion,
   dependencies: sandboxDependencies({ temporal: client, taskQueue, inventory: config.inventory, smtpUrl: config.mail.smtpUrl, mailFrom: config.mail.from }),
 });
-console.log(`worker polling task queue "${config.temporal.taskQueue}" in namespace "${config.temporal.namespace}"`);
-await runUntilStopped(worker, config.shutdownGraceMs);
+console.log(`worker polling task queue "${taskQueue}" in namespace "${namespace}"`);
+if (deploymentVersion) console.log(`worker versioning: build ${deploymentVersion.buildId} of Worker Deployment "${deploymentVersion.deploymentName}"`);
+else if (config.production) console.warn('worker versioning is off (TEMPORAL_WORKER_DEPLOYMENT unset): a deploy that changes workflow code needs patched() for running orders');
+const stopped = new AbortController();
+await Promise.all([
+  runUntilStopped(worker, config.shutdownGraceMs).finally(() => stopped.abort()),
+  versioning?.promote === 'if-none' && deploymentVersion && announcePromotion(deploymentVersion, stopped.signal),
+]);
 await connection.close();
 await client.connection.close();
 await disconnectMongo();
 
+/** The first versioned deploy: this build becomes current if the deployment has none (worker/deployment.ts). */
+async function announcePromotion(version: { deploymentName: string; buildId: string }, signal: AbortSignal): Promise<void> {
+  try {
+    const outcome = await promoteIfNone(client, version, { signal, timeoutMs: 120_000 });
+    if (outcome.promoted) console.log(`build ${version.buildId} is now current: the Worker Deployment had no current build`);
+    else if (outcome.current !== version.buildId) {
+      console.log(`build ${version.buildId} serves no new orders until promoted (current: ${outcome.current}): npm run workers -- promote ${version.buildId}`);
+    }
+  } catch (error) {
+    if (!signal.aborted) console.error(`could not make build ${version.buildId} current; promote it with npm run workers -- promote ${version.buildId}:`, error);
+  }
+}

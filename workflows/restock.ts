@@ -6,6 +6,7 @@
 import { condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/index.js';
 import { stockReplenishedSignal } from '../contracts/messages.js';
+import { setVersioningBehavior } from './versioning.js';
 
 const { listBackorderedOrders, retryBackorderedOrder } = proxyActivities<OrderActivities>({
   startToCloseTimeout: '1 minute',
@@ -14,6 +15,11 @@ const { listBackorderedOrders, retryBackorderedOrder } = proxyActivities<OrderAc
 
 /** Rounds before the history is handed to a fresh run. */
 const ROUNDS_PER_RUN = 100;
+
+// A dispatcher idles out within minutes, but one whose SKU keeps being restocked goes on (continuing as new):
+// pinned, it would keep an old build from draining. It moves to the current build instead, so a change to it
+// needs `patched()`.
+setVersioningBehavior('AUTO_UPGRADE', restockDispatcherWorkflow);
 
 export async function restockDispatcherWorkflow(sku: string): Promise<void> {
   let replenishments = 0;

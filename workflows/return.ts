@@ -15,6 +15,7 @@ import { describeQuantities } from '../domain/quantities.js';
 import { receiptLinesProblem, refundForReceipt } from '../domain/returns.js';
 import { sumQuantities } from '../domain/routing.js';
 import { db, external, failureMessage, payments } from './activity-steps.js';
+import { setVersioningBehavior } from './versioning.js';
 
 export interface ReturnInput {
   returnId: string;
@@ -32,6 +33,9 @@ export interface ReturnOutcome {
   amount: number;
   detail?: string;
 }
+
+// Waits up to the receipt deadline (14 days): it ends on the build it started on, like its order.
+setVersioningBehavior('PINNED', returnWorkflow);
 
 export async function returnWorkflow(input: ReturnInput): Promise<ReturnOutcome> {
   const { returnId, order } = input;

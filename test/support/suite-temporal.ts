@@ -4,6 +4,7 @@
  * recording histories on the real stack.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createOrderWorker, sandboxDependencies } from '../../worker/create-worker.js';
@@ -39,15 +40,22 @@ export async function connectSuiteTemporal(): Promise<SuiteTemporal> {
 
 /**
  * An order worker in this process with the real activities (sandbox provider and carrier, email to the
- * suite's Mailpit or to `smtpUrl`). A new Worker starts with an empty workflow cache: whatever it runs, it
- * first replays.
+ * suite's Mailpit or to `smtpUrl`), unversioned or as `deploymentVersion`. A new Worker starts with an empty
+ * workflow cache: whatever it runs, it first replays.
  */
-export function createSuiteOrderWorker(temporal: SuiteTemporal, taskQueue: string, workflowBundle: WorkflowBundle, smtpUrl = testSmtpUrl()): Promise<Worker> {
+export function createSuiteOrderWorker(
+  temporal: SuiteTemporal,
+  taskQueue: string,
+  workflowBundle: WorkflowBundle,
+  smtpUrl = testSmtpUrl(),
+  deploymentVersion?: WorkerDeploymentVersion,
+): Promise<Worker> {
   return createOrderWorker({
     connection: temporal.nativeConnection,
     namespace: SUITE_NAMESPACE,
     taskQueue,
     workflowBundle,
+    deploymentVersion,
     dependencies: sandboxDependencies({ temporal: temporal.client, taskQueue, inventory: TEST_INVENTORY, smtpUrl }),
   });
 }

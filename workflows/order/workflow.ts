@@ -26,11 +26,15 @@ import { acceptReturns, receiveReturn, requestReturn, validateReturnRequest } fr
 import { decideReview, holdForReview, reviewReason, validateReviewDecision } from './review.js';
 import { OrderRun } from './run.js';
 import { applyShipmentEvent, validateShipmentEvent } from './shipment-events.js';
+import { setVersioningBehavior } from '../versioning.js';
 
 export interface OrderOutcome {
   orderId: string;
   status: OrderStatus;
 }
+
+// An order runs for weeks (backorders, the return window): it ends on the build it started on.
+setVersioningBehavior('PINNED', orderWorkflow);
 
 export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   const order = new OrderRun(input);
