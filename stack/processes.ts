@@ -151,6 +151,18 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * A free port between `min` and `max`, tried at random: for a server that cannot take just any port the
+ * OS hands out (Linux's ephemeral range, from which findFreePort picks, starts at 32768).
+ */
+export async function findFreePortBetween(min: number, max: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = min + Math.floor(Math.random() * (max - min + 1));
+    if (await isPortFree(port)) return port;
+  }
+  throw new Error(`no free port between ${min} and ${max} in 100 tries`);
+}
+
 /** True if nobody listens on `port`, on loopback or on all interfaces. */
 export async function isPortFree(port: number): Promise<boolean> {
   for (const host of ['127.0.0.1', undefined]) {
