@@ -23,6 +23,11 @@ export async function connectTemporalClient(options: TemporalConnectionOptions &
   try {
     return await Connection.connect({ connectTimeout: '5 seconds', ...options });
   } catch (error) {
+    // A key the server does not accept fails the connection's first call.
+    const { cause } = error as { cause?: unknown };
+    if (isGrpcServiceError(cause) && [GRPC_UNAUTHENTICATED, GRPC_PERMISSION_DENIED].includes(cause.code)) {
+      throw new SettingsError(refusal(cause.code, cause.details || cause.message, options));
+    }
     throw new SettingsError(await whyTemporalIsUnreachable(options, error));
   }
 }
@@ -130,12 +135,14 @@ export async function checkOrderNamespace(connection: Pick<Connection, 'operator
   }
 }
 
-export function refusal(code: number | undefined, detail: string, options: TemporalConnectionOptions, namespace: string): string {
+/** Temporal's refusal of a call, as the setting to fix. */
+export function refusal(code: number | undefined, detail: string, options: TemporalConnectionOptions, namespace?: string): string {
   const at = `Temporal at ${options.address}`;
+  const forNamespace = namespace === undefined ? '' : ` for namespace "${namespace}"`;
   if (code === GRPC_NOT_FOUND) return `namespace "${namespace}" does not exist at ${options.address}: create it, or set TEMPORAL_NAMESPACE`;
   if (code === GRPC_UNAUTHENTICATED || code === GRPC_PERMISSION_DENIED) {
     const what = options.apiKey ? 'refused the API key (TEMPORAL_API_KEY)' : 'wants an API key (TEMPORAL_API_KEY)';
-    return `${at} ${what} for namespace "${namespace}": ${detail}`;
+    return `${at} ${what}${forNamespace}: ${detail}`;
   }
-  return `${at} failed namespace "${namespace}"'s check: ${detail}`;
+  return `${at} refused a check${forNamespace}: ${detail}`;
 }

@@ -7,14 +7,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
 import { loadConfig, SettingsError } from '../config.js';
+import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
 import { connectTemporalClient, indexedValueType, missingSearchAttributes, refusal } from '../services/temporal-connection.js';
 
 const GRPC_PERMISSION_DENIED = 7;
 const GRPC_UNAUTHENTICATED = 16;
 const GRPC_UNIMPLEMENTED = 12;
-/** The server adds them in the background (a system workflow on SQL visibility): wait until they are listed. */
-const REGISTRATION_WAIT_MS = 60_000;
+/** The server adds them in the background (a system workflow on SQL visibility): wait until they can be used. */
+const REGISTRATION_WAIT_MS = 120_000;
 
 const say = (line: string) => console.log(`[setup:temporal] ${line}`);
 
@@ -47,8 +49,13 @@ async function main(): Promise<number> {
       ].join('\n'));
       return 2;
     }
-    for (const deadline = Date.now() + REGISTRATION_WAIT_MS; (await missingSearchAttributes(connection, namespace)).length > 0; await sleep(500)) {
-      if (Date.now() > deadline) throw new Error(`the search attributes were accepted but not listed within ${REGISTRATION_WAIT_MS / 1000} s; run the command again`);
+    // Listed is not yet usable: each server refreshes its cache of them (every 60 s by default), and until
+    // then a workflow that sets one is refused. A query that names them all fails the same way.
+    const probe = `${ORDER_SEARCH_ATTRIBUTES.map((key) => `${key.name} = ${key.type === SearchAttributeType.BOOL ? 'true' : '"setup-probe"'}`).join(' AND ')}`;
+    const usable = async () => (await missingSearchAttributes(connection, namespace)).length === 0
+      && (await connection.workflowService.countWorkflowExecutions({ namespace, query: probe }).then(() => true, () => false));
+    for (const deadline = Date.now() + REGISTRATION_WAIT_MS; !(await usable()); await sleep(1000)) {
+      if (Date.now() > deadline) throw new Error(`the search attributes were accepted but not usable within ${REGISTRATION_WAIT_MS / 1000} s; run the command again`);
     }
     say('done: the worker and the API can start.');
     return 0;
