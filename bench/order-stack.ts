@@ -1,13 +1,18 @@
 /**
  * The stack the orders benchmark drives: its own, started with `npm start` (stack/start.ts) on free ports
  * with data in a temp dir, whose worker and API count their database calls (OMS_DB_PROFILE_DIR,
- * persistence/call-profile.ts); or the one running at a URL.
+ * persistence/call-profile.ts): on the embedded servers, or on the production-shaped ones (the real
+ * Temporal server with TLS, client certificates and API keys, FerretDB, both on PostgreSQL:
+ * stack/production-stack.ts); or the one running at a URL.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfig, type TemporalConnectionOptions } from '../config.js';
-import { describeExit, findFreePort, startNodeProcess } from '../stack/processes.js';
+import { describeExit, findFreePort, repoRoot, startNodeProcess } from '../stack/processes.js';
+import { startProductionStack } from '../stack/production-stack.js';
 
 export interface Stack {
   apiUrl: string;
@@ -28,13 +33,44 @@ export interface DatabaseCall {
   count: number;
 }
 
-export async function startOwnStack(): Promise<Stack> {
+/**
+ * The production-shaped servers, readied as an operator would (`npm run setup:temporal` with an admin key),
+ * and `npm start` on them: it starts only Mailpit, the worker and the API, which connect with TLS, a client
+ * certificate and a signed API key, and keep their documents in FerretDB on PostgreSQL.
+ */
+export async function startProductionOrderStack(): Promise<Stack> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-bench-production-'));
+  const servers = await startProductionStack({ dir, onLine: () => {} });
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'stack/setup-temporal.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...servers.clientEnv({ apiKey: servers.adminApiKey }) },
+    });
+    const stack = await startOwnStack({ ...servers.clientEnv(), MONGODB_URI: servers.mongoUri('oms') },
+      'production-shaped stack: Temporal server v1.32.2 (TLS, client certificates, API key) and FerretDB, both on PostgreSQL; npm start runs the worker and the API');
+    return {
+      // Its servers are this process's children: the CPU readings of the benchmark's own tree include them.
+      ...stack,
+      stop: async () => {
+        const calls = await stack.stop();
+        await servers.stop();
+        await fs.rm(dir, { recursive: true, force: true });
+        return calls;
+      },
+    };
+  } catch (error) {
+    await servers.stop();
+    throw error;
+  }
+}
+
+export async function startOwnStack(serverEnv: Record<string, string> = {}, describe?: string): Promise<Stack> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-bench-orders-'));
   const ports: Record<string, string> = {};
   for (const name of ['PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT', 'SMTP_PORT', 'MAILPIT_UI_PORT']) ports[name] = String(await findFreePort());
   const profileDir = path.join(dataDir, 'db-calls');
   // A load test, not abuse: one support key polls every order, well past a key's limit per minute.
-  const env = { ...process.env, ...ports, DATA_DIR: dataDir, OMS_DB_PROFILE_DIR: profileDir, RATE_LIMIT_PER_KEY: '1000000' };
+  const env = { ...process.env, ...ports, ...serverEnv, DATA_DIR: dataDir, OMS_DB_PROFILE_DIR: profileDir, RATE_LIMIT_PER_KEY: '1000000' };
   let up: () => void = () => {};
   const ready = new Promise<void>((resolve) => (up = resolve));
   const stack = startNodeProcess({
@@ -56,7 +92,7 @@ export async function startOwnStack(): Promise<Stack> {
     temporal: config.temporal.connection,
     namespace: config.temporal.namespace,
     mongoUri: config.mongo.uri,
-    describe: `own stack (npm start) on free ports, data in a temp dir; MongoDB: ${config.mongo.externalUri ? 'MONGODB_URI' : 'embedded FerretDB'}`,
+    describe: describe ?? `own stack (npm start) on free ports, data in a temp dir; MongoDB: ${config.mongo.externalUri ? 'MONGODB_URI' : 'embedded FerretDB'}`,
     pids: [stack.pid],
     stop: async () => {
       await stack.stop(90_000);

@@ -10,6 +10,9 @@
  *   --orders N     orders measured (default 200), after 10 unmeasured warm-up orders
  *   --in-flight C  orders in flight at once (default 20)
  *   --url URL      use the stack running there instead of starting one
+ *   --stack S      which own stack: `embedded` (the dev servers), `production` (the real Temporal server with
+ *                  TLS, client certificates and API keys, FerretDB, both on PostgreSQL) or `both` (default),
+ *                  one after the other, each with its own bare baseline
  *   --grow N       then store N more delivered orders (bench/seed-orders.ts) and measure the orders again,
  *                  so the cost of a growing database is a printed figure (20,000 in the issue's target)
  *
@@ -34,7 +37,7 @@ import { PaymentModel } from '../persistence/payments.js';
 import { SandboxPaymentModel } from '../persistence/sandbox-payments.js';
 import { fmt, RUN_ID, runBenchmark, runWorkload } from './harness.js';
 import { printOrdersReport, type OrdersReport, type Phase, type RequestKind } from './order-report.js';
-import { runningStack, startOwnStack, type DatabaseCall, type Stack } from './order-stack.js';
+import { runningStack, startOwnStack, startProductionOrderStack, type DatabaseCall, type Stack } from './order-stack.js';
 import { cpuBetween, treeCpu } from './process-cpu.js';
 import { orderSeeder } from './seed-orders.js';
 import { historyCounts, runBare } from './temporal-runs.js';
@@ -44,12 +47,15 @@ const { values: options } = parseArgs({
     orders: { type: 'string', default: '200' },
     'in-flight': { type: 'string', default: '20' },
     url: { type: 'string' },
+    stack: { type: 'string', default: 'both' },
     grow: { type: 'string' },
   },
 });
 const ORDERS = positiveInt(options.orders!, '--orders');
 const IN_FLIGHT = positiveInt(options['in-flight']!, '--in-flight');
 const GROW = options.grow === undefined ? 0 : positiveInt(options.grow, '--grow');
+const STACKS = options.url ? ['url'] : options.stack === 'both' ? ['embedded', 'production'] : [options.stack!];
+if (!STACKS.every((name) => ['url', 'embedded', 'production'].includes(name))) throw new Error(`--stack must be embedded, production or both, got "${options.stack}"`);
 const SEED_CONCURRENCY = 8;
 const WARMUP_ORDERS = 10;
 const POLL_MS = 100;
@@ -231,10 +237,22 @@ async function growDatabase(client: Client, count: number): Promise<string> {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const rates: string[] = [];
+  for (const which of STACKS) {
+    const { ok, summary } = await benchStack(which);
+    if (!ok) process.exitCode = 1;
+    rates.push(summary);
+  }
+  if (rates.length > 1) console.log(['## Both stacks, one after the other', '', ...rates.map((line) => `- ${line}`)].join('\n'));
+}
+
+/** Runs the whole benchmark on one stack and prints its report; whether every check passed, and its rate in a line. */
+async function benchStack(which: string): Promise<{ ok: boolean; summary: string }> {
   const wallStart = performance.now();
   const loadBefore = os.loadavg()[0];
-  console.error(`[bench] ${options.url ? `using the stack at ${options.url}` : 'starting a stack with npm start ...'}`);
-  const stack = options.url ? runningStack(options.url) : await startOwnStack();
+  listFailures.length = 0;
+  console.error(`[bench] ${options.url ? `using the stack at ${options.url}` : `starting the ${which} stack with npm start ...`}`);
+  const stack = options.url ? runningStack(options.url) : which === 'production' ? await startProductionOrderStack() : await startOwnStack();
   let report: OrdersReport | undefined;
   let dbRows: DatabaseCall[] | undefined;
   try {
@@ -282,8 +300,10 @@ async function main(): Promise<void> {
     await disconnectMongo().catch(() => undefined);
     dbRows = await stack.stop();
   }
-  const allOk = printOrdersReport({ ...report, dbRows }, (performance.now() - wallStart) / 1000);
-  if (!allOk) process.exitCode = 1;
+  const ok = printOrdersReport({ ...report, dbRows }, (performance.now() - wallStart) / 1000);
+  const [bareRun, firstPhase] = [report.bare.result, report.phases[0].result];
+  const perSecond = firstPhase.ok / firstPhase.seconds;
+  return { ok, summary: `${which}: ${fmt(perSecond, 2)} orders/s, ${fmt(perSecond / (bareRun.ok / bareRun.seconds), 3)}x its bare workflow (${fmt(bareRun.ok / bareRun.seconds, 2)}/s)` };
 }
 
 await runBenchmark(main);

@@ -10,7 +10,8 @@ export type CpuSeconds = Map<string, number>;
 function processName(commandLine: string): string {
   const known: Array<[RegExp, string]> = [
     [/ferretdb/, 'FerretDB'],
-    [/temporal server/, 'Temporal server'],
+    [/temporal server|temporal-server-v[\d.]+\/server/, 'Temporal server'],
+    [/postgres/, 'PostgreSQL'],
     [/mailpit/, 'Mailpit'],
     [/worker\/main\.ts/, 'worker'],
     [/api\/main\.ts/, 'API'],
