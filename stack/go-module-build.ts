@@ -1,5 +1,5 @@
 /**
- * What the tools built with `go build` (FerretDB, Mailpit) share: the Go they need, how we run `go`, and
+ * What the tools built with Go (FerretDB, Mailpit, the Temporal server) share: the Go they need, how we run `go`, and
  * a writable copy of a module's source to build in.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { runInstallCommand, ToolInstallError } from './tool-install-command.js';
 export const GO_MINOR_NEEDED = {
   ferretdb: 24, // tools/ferretdb/go.mod says `go 1.24`
   mailpit: 26, // github.com/axllent/mailpit v1.33.1's go.mod says `go 1.26.0`
+  temporalServer: 21, // any Go >= 1.21 fetches the toolchain its build names in GOTOOLCHAIN (stack/temporal-server-build.ts)
 };
 /** Go's minimum over all tools, for messages. */
 const MIN_GO_VERSION = `1.${Math.max(...Object.values(GO_MINOR_NEEDED))}`;
@@ -46,16 +47,23 @@ export function goEnvironment(): NodeJS.ProcessEnv {
  * so a killed install's is cleaned up with it.
  */
 export async function copyModuleSource(moduleVersion: string, dest: string, env: NodeJS.ProcessEnv): Promise<void> {
+  // From dest's parent: outside any module, so our own go.mod files play no part.
+  const moduleDir = await downloadModule(moduleVersion, path.dirname(dest), env);
+  await fs.cp(moduleDir, dest, { recursive: true });
+  await makeOwnerWritable(dest);
+}
+
+/** The read-only source dir of `moduleVersion` in the Go module cache, downloaded if missing. `cwd` must lie outside any module. */
+export async function downloadModule(moduleVersion: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   const download = await runInstallCommand('go', ['mod', 'download', '-json', moduleVersion], {
-    cwd: path.dirname(dest), // outside any module, so our own go.mod files play no part
+    cwd,
     env,
     captureStdout: true,
     hint: `go mod download ${moduleVersion} failed (the Go module proxy must be reachable on a fresh machine).`,
   });
   const moduleDir = (JSON.parse(download) as { Dir?: string }).Dir;
   if (!moduleDir || !existsSync(path.join(moduleDir, 'go.mod'))) throw new ToolInstallError(`go mod download ${moduleVersion} gave no source dir.`);
-  await fs.cp(moduleDir, dest, { recursive: true });
-  await makeOwnerWritable(dest);
+  return moduleDir;
 }
 
 /** Adds the owner's write bit to everything under `dir` (copies of the Go module cache are read-only). */

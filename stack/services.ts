@@ -1,5 +1,5 @@
 /**
- * Starting the stack's servers (Temporal dev server, FerretDB, Mailpit), shared by `npm start`, the test
+ * Starting the stack's servers (Temporal dev server, FerretDB on SQLite or PostgreSQL, Mailpit), shared by `npm start`, the test
  * global setup and end-to-end tests. Every start function resolves only once its service is usable,
  * rejects with the child's last output if it exits first, and returns a handle whose stop() sends SIGTERM,
  * then SIGKILL after a timeout.
@@ -101,15 +101,27 @@ export async function waitForTaskQueuePoller(options: TaskQueuePollerOptions): P
   }
 }
 
-export interface FerretDBOptions extends OutputOptions {
+interface FerretDBCommonOptions extends OutputOptions {
   binary: string;
   port: number;
-  /** Directory of FerretDB's SQLite files (one per database); created if missing. */
-  dataDir: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   ownProcessGroup?: boolean;
   startupTimeoutMs?: number;
 }
+
+/** FerretDB keeps its data either in SQLite files or in a PostgreSQL database. */
+export type FerretDBOptions = FerretDBCommonOptions & (
+  | {
+    /** Directory of FerretDB's SQLite files (one per database); created if missing. */
+    dataDir: string;
+    postgresqlUrl?: undefined;
+  }
+  | {
+    /** `postgres://user@host:port/database`, an existing database: each MongoDB database becomes a schema in it. */
+    postgresqlUrl: string;
+    dataDir?: undefined;
+  }
+);
 
 export interface FerretDBServer extends ManagedProcess {
   /** `host:port`. */
@@ -120,10 +132,14 @@ export interface FerretDBServer extends ManagedProcess {
 
 export async function startFerretDB(options: FerretDBOptions): Promise<FerretDBServer> {
   await assertPortFree(options.port);
-  const dataDir = path.resolve(options.dataDir);
-  await fs.mkdir(dataDir, { recursive: true });
   const address = `127.0.0.1:${options.port}`;
-  const args = ['-listen-addr', address, '-sqlite-url', `file:${dataDir}/`, '-log-level', options.logLevel ?? 'error'];
+  const args = ['-listen-addr', address, '-log-level', options.logLevel ?? 'error'];
+  if (options.postgresqlUrl !== undefined) args.push('-postgresql-url', options.postgresqlUrl);
+  else {
+    const dataDir = path.resolve(options.dataDir);
+    await fs.mkdir(dataDir, { recursive: true });
+    args.push('-sqlite-url', `file:${dataDir}/`);
+  }
   const proc = spawnManaged({ name: 'ferretdb', command: options.binary, args, ...outputOptions(options) });
   const uri = (database: string) => `mongodb://${address}/${database}`;
 

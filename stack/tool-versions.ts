@@ -8,4 +8,5 @@ export const TOOL_VERSIONS = {
   ferretdb: 'v1.24.2', // must match the FerretDB require in tools/ferretdb/go.mod
   mailpit: 'v1.33.1', // Go module github.com/axllent/mailpit
   schemathesis: '4.32.5', // PyPI schemathesis: fuzzes the API from its OpenAPI document (test/api/schemathesis.test.ts)
+  temporalServer: 'v1.32.2', // Go module go.temporal.io/server: the real server, for the production-shaped stack
 } as const;

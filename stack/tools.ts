@@ -15,6 +15,8 @@
  *   (server/ui/dist, which the module lacks) with npm and esbuild from tools/mailpit-ui's package.json
  *   and lockfile (see its README.md), then `go build` there, which embeds it. Its cache dir carries a
  *   hash of the build recipe and of those two files (stack/mailpit-build.ts).
+ * - The Temporal server and its temporal-sql-tool (for the production-shaped stack, stack/production-stack.ts)
+ *   are built with `go install` when first needed, not here (stack/temporal-server-build.ts).
  *
  * Each tool is made in a private staging dir and renamed into place, so a tool dir that exists is
  * complete: a killed install leaves only staging debris, and two concurrent installs just race to the
@@ -81,7 +83,8 @@ export async function ensureTools(log: (line: string) => void = (line) => consol
   };
 }
 
-async function installAtomically(
+/** Runs `build` into a staging dir next to `finalDir` and renames it into place, unless `finalDir` exists. */
+export async function installAtomically(
   finalDir: string,
   log: (line: string) => void,
   label: string,
@@ -107,7 +110,7 @@ async function installAtomically(
 }
 
 /** Staging dirs are named after their installer's pid; those whose installer is gone are debris. */
-async function removeAbandonedStagingDirs(cacheDir: string): Promise<void> {
+export async function removeAbandonedStagingDirs(cacheDir: string): Promise<void> {
   for (const name of await fs.readdir(cacheDir)) {
     const pid = /^\.staging-(\d+)-/.exec(name)?.[1];
     if (pid && !isProcessAlive(Number(pid))) await fs.rm(path.join(cacheDir, name), { recursive: true, force: true });

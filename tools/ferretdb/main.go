@@ -1,4 +1,5 @@
-// Command ferretdb runs the embeddable FerretDB v1 with its SQLite handler.
+// Command ferretdb runs the embeddable FerretDB v1 with its SQLite handler, or with its
+// PostgreSQL handler when -postgresql-url is given.
 //
 // We embed the package instead of `go install`-ing FerretDB's own command because that
 // command refuses to start without a generated build/version/version.txt (FerretDB
@@ -20,6 +21,7 @@ import (
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI (a directory, ending in a slash)")
+	postgreSQLURL := flag.String("postgresql-url", "", "PostgreSQL URL (postgres://user@host:port/database); if set, used instead of SQLite")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	flag.Parse()
 
@@ -29,12 +31,18 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
 		SQLiteURL: *sqliteURL,
 		Logger:    logger,
-	})
+	}
+	if *postgreSQLURL != "" {
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *postgreSQLURL
+	}
+
+	f, err := ferretdb.New(&config)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,7 +50,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	// Run blocks until SIGINT/SIGTERM, then closes connections and the SQLite backend.
+	// Run blocks until SIGINT/SIGTERM, then closes connections and the backend.
 	if err := f.Run(ctx); err != nil {
 		log.Fatal(err)
 	}
