@@ -11,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
 import { connectMongo } from '../persistence/connection.js';
+import { startPostgres } from '../stack/postgres.js';
 import { findFreePort } from '../stack/processes.js';
 import { startFerretDB, type FerretDBServer } from '../stack/services.js';
 import { ensureTools } from '../stack/tools.js';
@@ -192,20 +193,47 @@ const redact = (uri: string) => uri.replace(/\/\/[^@/]*@/, '//***@');
 export interface Server {
   uri(database: string): string;
   describe: string;
+  /** The backend of our own FerretDB; unknown for MONGODB_URI. */
+  backend?: FerretDBBackend;
   stop(): Promise<void>;
 }
 
-export async function startServer(): Promise<Server> {
+/** Where our own FerretDB keeps its data: SQLite files (the embedded default) or a PostgreSQL database. */
+export type FerretDBBackend = 'SQLite' | 'PostgreSQL';
+
+/** MONGODB_URI's server if set, else our own FerretDB on `backend` (default SQLite) with its data in temp dirs. */
+export async function startServer(backend: FerretDBBackend = 'SQLite'): Promise<Server> {
   const external = process.env.MONGODB_URI;
   if (external) {
     withDatabase(external, 'check'); // fail now on a URI we cannot rewrite
     return { uri: (database) => withDatabase(external, database), describe: `MONGODB_URI ${redact(external)}`, stop: async () => {} };
   }
   const tools = await ensureTools();
+  const onLine = (line: string) => console.error(line);
+  if (backend === 'PostgreSQL') {
+    const postgres = await startPostgres({ port: await findFreePort(), onLine });
+    let ferretdb: FerretDBServer;
+    try {
+      await postgres.createDatabase('ferretdb');
+      ferretdb = await startFerretDB({ binary: tools.ferretdb, port: await findFreePort(), postgresqlUrl: postgres.url('ferretdb'), logLevel: 'error', onLine });
+    } catch (error) {
+      await postgres.stop();
+      throw error;
+    }
+    return {
+      uri: (database) => ferretdb.uri(database),
+      describe: `own FerretDB at ${ferretdb.address}, on its own PostgreSQL (${postgres.url('ferretdb')}, data in a temp dir)`,
+      backend,
+      stop: async () => {
+        await ferretdb.stop();
+        await postgres.stop();
+      },
+    };
+  }
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'oms-bench-'));
   let ferretdb: FerretDBServer;
   try {
-    ferretdb = await startFerretDB({ binary: tools.ferretdb, port: await findFreePort(), dataDir, logLevel: 'error', onLine: (line) => console.error(line) });
+    ferretdb = await startFerretDB({ binary: tools.ferretdb, port: await findFreePort(), dataDir, logLevel: 'error', onLine });
   } catch (error) {
     await fs.rm(dataDir, { recursive: true, force: true });
     throw error;
@@ -213,6 +241,7 @@ export async function startServer(): Promise<Server> {
   return {
     uri: (database) => ferretdb.uri(database),
     describe: `own FerretDB at ${ferretdb.address}, SQLite files in a temp dir`,
+    backend,
     stop: async () => {
       await ferretdb.stop();
       await fs.rm(dataDir, { recursive: true, force: true });
@@ -236,12 +265,12 @@ export async function inFreshDatabase<T>(server: Server, workload: string, body:
   }
 }
 
-export async function serverVersion(): Promise<string> {
+export async function serverVersion(server: Server): Promise<string> {
   const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
   if (info.ferretdbVersion !== undefined) {
     // Our tools/ferretdb wrapper embeds FerretDB without its version file, so it reports "unknown".
     const version = info.ferretdbVersion === 'unknown' ? 'v1 (embedded build, pinned in stack/tool-versions.ts)' : info.ferretdbVersion;
-    return `FerretDB ${version}, SQLite backend, wire version of MongoDB ${info.version}`;
+    return `FerretDB ${version}, ${server.backend ? `${server.backend} backend` : 'backend unknown'}, wire version of MongoDB ${info.version}`;
   }
   return `MongoDB ${info.version}`;
 }

@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       key: `bench:${RUN_ID}:${phase}:${i}`, orderId: `bench-${phase}-${i}`, actor: 'bench', at: new Date(),
     });
     const baseline = await inFreshDatabase(server, 'baseline', async () => {
-      version = await serverVersion();
+      version = await serverVersion(server);
       const scratch = mongoose.connection.collection('bench_scratch');
       // Warm-up: opens the connection pool and warms the JIT, so the baseline does not pay for them.
       await runWorkload('warmup', WARMUP_OPS, CONCURRENCY, async (i) => void (await scratch.insertOne(scratchDoc(i, 'warmup'))));

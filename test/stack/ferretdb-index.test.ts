@@ -3,7 +3,7 @@
  * when the filter has other conditions beside the `_id`: the query plan SQLite reports through `explain`
  * is a search of the index, not a scan of the table. A list of ids (`$in`) and a range of string ids, sorted
  * by `_id` with a limit, are read from the index too (id-ranges.patch). Other filters are still answered by
- * a scan.
+ * a scan. FerretDB on PostgreSQL: ferretdb-postgresql-index.test.ts.
  */
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
