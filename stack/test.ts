@@ -1,5 +1,6 @@
 /**
- * `npm test [-- vitest args]`: makes sure the tools are installed, then runs `vitest run` with their
+ * `npm test [-- vitest args]`: makes sure the tools are installed (the Temporal server for the
+ * production-shaped stack too, built on the first run), then runs `vitest run` with their
  * paths in OMS_TEMPORAL_BIN / OMS_TEMPORAL_TEST_SERVER_BIN / OMS_FERRETDB_BIN / OMS_MAILPIT_BIN /
  * OMS_SCHEMATHESIS_BIN, exiting with its code.
  */
@@ -7,11 +8,15 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ToolInstallError } from './tool-install-command.js';
+import { ensureTemporalServer } from './temporal-server-build.js';
 import { ensureTools } from './tools.js';
 
 let tools;
 try {
   tools = await ensureTools();
+  // The production-shaped stack's tests need the real Temporal server: built once here, before test files
+  // that run in parallel would each start the same minutes-long build.
+  await ensureTemporalServer();
 } catch (error) {
   console.error(`[test] ${error instanceof ToolInstallError ? error.message : error}`);
   process.exit(1);
