@@ -15,7 +15,7 @@ import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
-import { methodNotAllowed, requireJsonBody, securityHeaders } from './guards.js';
+import { methodNotAllowed, requireJsonBody, securityHeaders, trustProxy } from './guards.js';
 import { createRateLimits, rateLimitSettings } from './rate-limits.js';
 import { createOpenApiDocument } from './openapi/document.js';
 import { createMetrics } from './metrics.js';
@@ -69,6 +69,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   const metrics = createMetrics();
   const app = express();
   app.disable('x-powered-by');
+  trustProxy(app, env);
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
   app.use(draining.closeConnections);

@@ -1,9 +1,10 @@
 /**
- * What every request passes before a route: security headers (helmet), a 415 for a body that is not
- * JSON, and a 405 naming the allowed methods for a path the API has, asked with a method it does not take
- * (and the same `Allow` for OPTIONS). The rate limits are in api/rate-limits.ts.
+ * What every request passes before a route: which proxies may name the client's address, security
+ * headers (helmet), a 415 for a body that is not JSON, and a 405 naming the allowed methods for a path the
+ * API has, asked with a method it does not take (and the same `Allow` for OPTIONS). The rate limits are
+ * in api/rate-limits.ts.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { problems, sendProblem } from './problem.js';
 
@@ -12,6 +13,21 @@ const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 export function securityHeaders(): RequestHandler {
   // The API answers JSON; its docs page loads its script and styles from here. The console sets its own CSP.
   return helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } });
+}
+
+/**
+ * `TRUST_PROXY` for Express's `trust proxy`, so `req.ip` (the failed-authentication budget's address, the
+ * request log) is the client's address from `X-Forwarded-For` behind a reverse proxy: `false` (the
+ * default: the header is ignored, so a client cannot name another address), the number of proxies in
+ * front, or their addresses and subnets (`10.0.0.0/8,127.0.0.1`). Throws naming the setting on any other value.
+ */
+export function trustProxy(app: Express, env: NodeJS.ProcessEnv): void {
+  const raw = env.TRUST_PROXY?.trim() || 'false';
+  try {
+    app.set('trust proxy', raw === 'false' ? false : /^\d+$/.test(raw) ? Number(raw) : raw);
+  } catch (error) {
+    throw new Error(`TRUST_PROXY must be false, a number of proxies such as 1, or proxy addresses and subnets such as 10.0.0.0/8,127.0.0.1; "${raw}" is not (${(error as Error).message})`);
+  }
 }
 
 /** A request that carries a body must say it is JSON (`application/json` or `+json`): 415 otherwise. */

@@ -158,12 +158,30 @@ describe('rate limits', () => {
 describe('client addresses', () => {
   const wrongFrom = (api: ApiCall, forwardedFor: string) => api('GET', '/v1/orders', WRONG_KEY, undefined, { 'x-forwarded-for': forwardedFor });
 
+  it('behind a proxy (TRUST_PROXY=1) gives each client its own failure budget, by the address the proxy adds', async () => {
+    await inOneWindow(15 * 60);
+    const { api } = await harness.anotherApi({ TRUST_PROXY: '1' });
+    const first = [];
+    for (let i = 0; i < 4; i++) first.push((await wrongFrom(api, '203.0.113.10')).status);
+    expect(first).toEqual([401, 401, 401, 429]);
+    // Naming another address before the proxy's own entry changes nothing.
+    expect((await wrongFrom(api, '198.51.100.1, 203.0.113.10')).status).toBe(429);
+    // Another client behind the same proxy has its own budget.
+    expect((await wrongFrom(api, '203.0.113.20')).status).toBe(401);
+  });
+
   it('without TRUST_PROXY ignores X-Forwarded-For, so a client cannot leave its budget by naming other addresses', async () => {
     await inOneWindow(15 * 60);
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await wrongFrom(harness.api, `198.51.100.${i + 10}`)).status);
     // Each new address would have its own budget of 3 if the header counted.
     expect(statuses.at(-1)).toBe(429);
+  });
+
+  it('refuses a TRUST_PROXY that is not false, a number of proxies or addresses, naming it', async () => {
+    for (const value of ['true', 'yes', '10.0.0.0/33', '-1']) {
+      await expect(harness.anotherApi({ TRUST_PROXY: value })).rejects.toThrow(new RegExp(`^TRUST_PROXY must be .*"${value.replace(/[./]/g, '\\$&')}"`));
+    }
   });
 });
 
