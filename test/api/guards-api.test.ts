@@ -1,7 +1,9 @@
 /**
- * What every request passes before a route (api/guards.ts), over real HTTP: security headers, 415 for a body
- * that is not JSON, 405 with Allow, and the rate limits per key and on failed authentication, with their
- * standard headers. The API here runs with low limits so they are reached quickly; no worker is needed.
+ * What every request passes before a route (api/guards.ts, api/rate-limits.ts), over real HTTP: security
+ * headers, 415 for a body that is not JSON, 405 with Allow, and the rate limits per key and on failed
+ * authentication, with their standard headers: shared by two API apps on one database as by two
+ * processes, never refusing a valid key for its address's failures, and by the client's address behind a
+ * trusted proxy. The API here runs with low limits so they are reached quickly; no worker is needed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
