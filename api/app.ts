@@ -15,7 +15,8 @@ import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
-import { failedAuthenticationLimit, methodNotAllowed, perKeyLimit, rateLimitSettings, requireJsonBody, securityHeaders } from './guards.js';
+import { methodNotAllowed, requireJsonBody, securityHeaders, trustProxy } from './guards.js';
+import { createRateLimits, rateLimitSettings } from './rate-limits.js';
 import { createOpenApiDocument } from './openapi/document.js';
 import { createMetrics } from './metrics.js';
 import { Draining } from './shutdown.js';
@@ -63,11 +64,12 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
-  const limits = rateLimitSettings(env);
+  const limits = createRateLimits(rateLimitSettings(env));
   const logger = createLogger(env);
   const metrics = createMetrics();
   const app = express();
   app.disable('x-powered-by');
+  trustProxy(app, env);
   app.set('query parser', 'simple');
   app.use(requestLog(logger));
   app.use(draining.closeConnections);
@@ -87,15 +89,14 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.get('/openapi.json', (_req, res) => res.json(openApiDocument));
   app.use(docsRouter());
   app.use('/track', trackingRoutes(trackingLinks(env)));
-  // Guessing keys counts the same at the console's sign-in and at the API.
-  const guessing = failedAuthenticationLimit(limits);
-  app.post('/console/sign-in', guessing);
   app.use(
     '/console',
     consoleRouter({
       temporal,
       apiKeys: keys,
       keys: loadConsoleKeys(env),
+      // Wrong keys count the same at the console's sign-in and at the API.
+      failedAuthentication: limits.failedAuthentication,
       production: env.NODE_ENV === 'production',
       temporalUi: temporalUi ?? { url: 'http://localhost:8233', namespace: temporal.options.namespace },
       effects,
@@ -104,7 +105,8 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
     }),
   );
 
-  app.use('/v1', guessing, authenticate(keys), perKeyLimit(limits), requireJsonBody);
+  // The key first: only a request without a valid one counts against (and is refused by) its address's budget.
+  app.use('/v1', authenticate(keys, limits.failedAuthentication), limits.perKey, requireJsonBody);
   // Before the body and the routes: 405 and OPTIONS answer from the OpenAPI document's paths (api/guards.ts).
   app.use(methodNotAllowed(openApiDocument));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { problems } from './problem.js';
+import { problems, type HttpProblem } from './problem.js';
 
 export const ROLES = ['channel', 'support', 'warehouse', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -96,12 +96,17 @@ export function principalOfDigest(keys: KeyEntry[], presented: Buffer): Principa
   return keys.find((candidate) => timingSafeEqual(candidate.digest, presented))?.principal;
 }
 
-export function authenticate(keys: KeyEntry[]) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+/** Counts a failed authentication and gives the problem to answer: its 401, or 429 past the address's budget (api/rate-limits.ts). */
+export type FailedAuthentication = (req: Request, res: Response, problem: HttpProblem) => Promise<HttpProblem>;
+
+/** Sets `req.principal` from the Bearer key; a request without a valid key is refused as `failed` says. */
+export function authenticate(keys: KeyEntry[], failed: FailedAuthentication) {
+  return async (req: Request, res: Response, next: NextFunction) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) return next(problems.unauthorized('Send an API key as "Authorization: Bearer <key>".'));
-    const principal = principalOfKey(keys, match[1]);
-    if (!principal) return next(problems.unauthorized('The API key is not valid.'));
+    const principal = match ? principalOfKey(keys, match[1]) : undefined;
+    if (!principal) {
+      return next(await failed(req, res, problems.unauthorized(match ? 'The API key is not valid.' : 'Send an API key as "Authorization: Bearer <key>".')));
+    }
     req.principal = principal;
     next();
   };

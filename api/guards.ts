@@ -1,11 +1,10 @@
 /**
- * What every request passes before a route: security headers (helmet), rate limits with the standard
- * `RateLimit` headers (per API key, and a stricter one on failed authentication per client address), a 415
- * for a body that is not JSON, and a 405 naming the allowed methods for a path the API has, asked with
- * a method it does not take (and the same `Allow` for OPTIONS).
+ * What every request passes before a route: which proxies may name the client's address, security
+ * headers (helmet), a 415 for a body that is not JSON, and a 405 naming the allowed methods for a path the
+ * API has, asked with a method it does not take (and the same `Allow` for OPTIONS). The rate limits are
+ * in api/rate-limits.ts.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { problems, sendProblem } from './problem.js';
 
@@ -16,54 +15,19 @@ export function securityHeaders(): RequestHandler {
   return helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } });
 }
 
-export interface RateLimitSettings {
-  /** Requests per minute per API key. */
-  perKeyPerMinute: number;
-  /** Failed authentications per client address in 15 minutes before it is refused altogether. */
-  failedAuthPer15Minutes: number;
-}
-
-export function rateLimitSettings(env: NodeJS.ProcessEnv): RateLimitSettings {
-  const positive = (name: string, fallback: number) => {
-    const value = Number(env[name] ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1`);
-    return value;
-  };
-  return {
-    perKeyPerMinute: positive('RATE_LIMIT_PER_KEY', 12_000),
-    failedAuthPer15Minutes: positive('RATE_LIMIT_FAILED_AUTH', 30),
-  };
-}
-
-const tooMany = (what: string) => (_req: Request, res: Response) =>
-  sendProblem(res, problems.tooManyRequests(`${what} Wait for the time in Retry-After, then try again.`));
-
-/** Per client address, counting only answers of 401: guessing keys stops after a few tries. */
-export function failedAuthenticationLimit({ failedAuthPer15Minutes }: RateLimitSettings): RequestHandler {
-  return rateLimit({
-    windowMs: 15 * 60_000,
-    limit: failedAuthPer15Minutes,
-    identifier: 'failed-authentication',
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
-    handler: tooMany('Too many requests with an invalid API key came from this address.'),
-  });
-}
-
-/** Per API key (after authentication), so one client cannot starve the others. */
-export function perKeyLimit({ perKeyPerMinute }: RateLimitSettings): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perKeyPerMinute,
-    identifier: 'per-key',
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => req.principal?.label ?? ipKeyGenerator(req.ip ?? ''),
-    handler: tooMany('This API key sent more requests than its limit.'),
-  });
+/**
+ * `TRUST_PROXY` for Express's `trust proxy`, so `req.ip` (the failed-authentication budget's address, the
+ * request log) is the client's address from `X-Forwarded-For` behind a reverse proxy: `false` (the
+ * default: the header is ignored, so a client cannot name another address), the number of proxies in
+ * front, or their addresses and subnets (`10.0.0.0/8,127.0.0.1`). Throws naming the setting on any other value.
+ */
+export function trustProxy(app: Express, env: NodeJS.ProcessEnv): void {
+  const raw = env.TRUST_PROXY?.trim() || 'false';
+  try {
+    app.set('trust proxy', raw === 'false' ? false : /^\d+$/.test(raw) ? Number(raw) : raw);
+  } catch (error) {
+    throw new Error(`TRUST_PROXY must be false, a number of proxies such as 1, or proxy addresses and subnets such as 10.0.0.0/8,127.0.0.1; "${raw}" is not (${(error as Error).message})`);
+  }
 }
 
 /** A request that carries a body must say it is JSON (`application/json` or `+json`): 415 otherwise. */

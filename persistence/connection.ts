@@ -6,6 +6,7 @@ import { MigrationModel } from './migrations.js';
 import { OrderListEntryModel } from './order-lists.js';
 import { OrderModel } from './orders.js';
 import { PaymentModel } from './payments.js';
+import { rateLimitModels } from './rate-limits.js';
 import { SandboxAttemptModel, SandboxPaymentModel } from './sandbox-payments.js';
 import { ShipmentModel } from './shipments.js';
 import { stockModels } from './stock-models.js';
@@ -24,6 +25,7 @@ const allModels = [
   SandboxAttemptModel,
   ChannelSettingModel,
   WebhookDeliveryModel,
+  ...rateLimitModels,
 ];
 
 /**

@@ -12,7 +12,7 @@ import { doubleCsrf } from 'csrf-csrf';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { StockEffects } from '../../services/stock-effects.js';
-import type { KeyEntry } from '../auth.js';
+import type { FailedAuthentication, KeyEntry } from '../auth.js';
 import { HttpProblem, problems } from '../problem.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { orderRoutes } from './order-routes.js';
@@ -29,6 +29,8 @@ export interface ConsoleOptions {
   temporal: Client;
   apiKeys: KeyEntry[];
   keys: ConsoleKeys;
+  /** Counts a wrong key at the sign-in against the address's budget, as at the API. */
+  failedAuthentication: FailedAuthentication;
   production: boolean;
   temporalUi: { url: string; namespace: string };
   /** Stock adjustments made on the inventory screen raise low-stock alerts and wake backorders through it. */
@@ -38,7 +40,7 @@ export interface ConsoleOptions {
   stopping: AbortSignal;
 }
 
-export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi, effects, lowStockThreshold, stopping }: ConsoleOptions): Router {
+export function consoleRouter({ temporal, apiKeys, keys, failedAuthentication, production, temporalUi, effects, lowStockThreshold, stopping }: ConsoleOptions): Router {
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
     getSecret: () => keys.csrf.toString('base64'),
     // Tokens belong to the session, and to the browser before it signs in.
@@ -63,7 +65,7 @@ export function consoleRouter({ temporal, apiKeys, keys, production, temporalUi,
 
   const context = (req: Request, res: Response): PageContext => ({ principal: req.principal, csrfToken: generateCsrfToken(req, res) });
 
-  router.use(signInRoutes({ apiKeys, keys, production }, context));
+  router.use(signInRoutes({ apiKeys, keys, failedAuthentication, production }, context));
 
   // Everything below needs a session.
   router.use((req, res, next) => {

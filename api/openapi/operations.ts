@@ -44,13 +44,13 @@ const SHARED = {
   tooLarge: problem('Body larger than 64 kB', { id: 'PayloadTooLarge' }),
   notJson: problem('A body that is not JSON: send `Content-Type: application/json` (or `+json`)', { id: 'UnsupportedMediaType' }),
   tooMany: problem(
-    'Rate limit reached: `RATE_LIMIT_PER_KEY` requests per key and minute, or (per client address) `RATE_LIMIT_FAILED_AUTH` wrong keys in 15 minutes',
+    'Rate limit reached: `RATE_LIMIT_PER_KEY` requests per key and minute, or, for a request without a valid key, `RATE_LIMIT_FAILED_AUTH` wrong or missing keys from its client address in 15 minutes',
     {
       id: 'TooManyRequests',
       headers: z.object({
         'Retry-After': RetryAfter,
         RateLimit: z.string().meta({ description: 'The limit that was reached and what is left of it (IETF draft 8)', example: '"per-key"; r=0; t=42' }),
-        'RateLimit-Policy': z.string().meta({ description: 'The limit (IETF draft 8)', example: '"per-key"; q=12000; w=60; pk=:b4b1a0c2e3f5:' }),
+        'RateLimit-Policy': z.string().meta({ description: 'The limit (IETF draft 8)', example: '"per-key"; q=12000; w=60' }),
       }),
     },
   ),

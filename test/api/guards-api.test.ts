@@ -1,11 +1,14 @@
 /**
- * What every request passes before a route (api/guards.ts), over real HTTP: security headers, 415 for a body
- * that is not JSON, 405 with Allow, and the rate limits per key and on failed authentication, with their
- * standard headers. The API here runs with low limits so they are reached quickly; no worker is needed.
+ * What every request passes before a route (api/guards.ts, api/rate-limits.ts), over real HTTP: security
+ * headers, 415 for a body that is not JSON, 405 with Allow, and the rate limits per key and on failed
+ * authentication, with their standard headers: shared by two API apps on one database as by two
+ * processes, never refusing a valid key for its address's failures, and by the client's address behind a
+ * trusted proxy. The API here runs with low limits so they are reached quickly; no worker is needed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLACES, seedWarehouse, setStock } from '../support/fixtures.js';
-import { KEYS, expectProblem, orderBody, startApi, type ApiHarness } from './harness.js';
+import { KEYS, expectProblem, orderBody, startApi, type ApiCall, type ApiHarness } from './harness.js';
 
 let harness: ApiHarness;
 
@@ -82,8 +85,20 @@ describe('request ids', () => {
   });
 });
 
+/**
+ * Rate-limit windows are fixed, each minute (and quarter hour) of the clock (api/rate-limits.ts): waits,
+ * when the current window is nearly over, for the next, so that a test's requests fall in one window.
+ */
+async function inOneWindow(windowSeconds: number): Promise<void> {
+  const left = windowSeconds * 1000 - (Date.now() % (windowSeconds * 1000));
+  if (left < 20_000) await sleep(left + 100);
+}
+
+const WRONG_KEY = 'not-a-key-0123456789abcdef';
+
 describe('rate limits', () => {
   it('lets a key send its limit per minute, then answers 429 with Retry-After and the RateLimit headers', async () => {
+    await inOneWindow(60);
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 6; i++) {
@@ -99,24 +114,88 @@ describe('rate limits', () => {
     expect((await fetch(`${harness.baseUrl}/v1/orders?limit=1`, { headers: { authorization: `Bearer ${KEYS.web}` } })).status).toBe(200);
   });
 
-  it('stops an address that keeps presenting wrong keys, at the API and at the console sign-in alike', async () => {
-    const wrong = () => fetch(`${harness.baseUrl}/v1/orders`, { headers: { authorization: 'Bearer not-a-key-0123456789abcdef' } });
-    expect((await wrong()).status).toBe(401);
-    expect((await wrong()).status).toBe(401);
-    // A wrong key at the console's sign-in form (with the form's CSRF token) counts too.
-    const form = await fetch(`${harness.baseUrl}/console/sign-in`);
-    const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
-    const signIn = await fetch(`${harness.baseUrl}/console/sign-in`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body: new URLSearchParams({ _csrf: token, apiKey: 'also-not-a-key-0123456789' }),
-    });
-    expect(signIn.status).toBe(401);
+  it('counts a key in the database that all API processes share: its limit across two of them, then 429 on either', async () => {
+    await inOneWindow(60);
+    const keys = { one: 'shared-limit-key-0123456789', burst: 'burst-limit-key-0123456789' };
+    const env = { API_KEYS: `${keys.one}=channel:shared-one,${keys.burst}=channel:shared-burst` };
+    const processes = [await harness.anotherApi(env), await harness.anotherApi(env)];
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await processes[i % 2].api('GET', '/v1/orders?limit=1', keys.one)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    expectProblem(await processes[1].api('GET', '/v1/orders?limit=1', keys.one), 429);
+    expectProblem(await processes[0].api('GET', '/v1/orders?limit=1', keys.one), 429);
+
+    // At once, too: the count is inserts, which FerretDB never loses, where concurrent $inc would be.
+    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => processes[i % 2].api('GET', '/v1/orders?limit=1', keys.burst)));
+    expect(burst.filter(({ status }) => status === 200)).toHaveLength(5);
+    expect(burst.filter(({ status }) => status === 429)).toHaveLength(35);
+  });
+
+  it('refuses wrong keys from an address past its failure budget, at the API and the console sign-in alike, but never a valid key', async () => {
+    await inOneWindow(15 * 60);
+    const wrong = () => harness.api('GET', '/v1/orders', WRONG_KEY);
+    const statuses = [(await wrong()).status];
+    // A wrong key at the console's sign-in form counts too: the budget here is 3.
+    statuses.push((await signIn('also-not-a-key-0123456789')).status);
+    for (let i = 0; i < 300; i++) statuses.push((await wrong()).status);
+    expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(new Set(statuses.slice(3))).toEqual(new Set([429]));
     const blocked = await wrong();
-    expect(blocked.status).toBe(429);
-    expect((await blocked.json()).detail).toMatch(/invalid API key/);
-    // Until the window passes, even a valid key from this address waits.
-    expect((await fetch(`${harness.baseUrl}/v1/orders`, { headers: { authorization: `Bearer ${KEYS.admin}` } })).status).toBe(429);
+    expectProblem(blocked, 429);
+    expect(blocked.body.detail).toMatch(/invalid API key/);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(blocked.headers.get('ratelimit')).toMatch(/"failed-authentication"; ?r=0; ?t=\d+/);
+    expect(blocked.headers.get('ratelimit-policy')).toMatch(/"failed-authentication"; ?q=3; ?w=900/);
+    expectProblem(await harness.api('GET', '/v1/orders'), 429);
+
+    // A valid key from the same address goes on, at the API and at the console.
+    expect((await harness.api('GET', '/v1/orders?limit=1', KEYS.web)).status).toBe(200);
+    const signedIn = await signIn(KEYS.support);
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get('ratelimit')).toBeNull();
+    expect((await signIn('still-not-a-key-0123456789')).status).toBe(429);
   });
 });
+
+describe('client addresses', () => {
+  const wrongFrom = (api: ApiCall, forwardedFor: string) => api('GET', '/v1/orders', WRONG_KEY, undefined, { 'x-forwarded-for': forwardedFor });
+
+  it('behind a proxy (TRUST_PROXY=1) gives each client its own failure budget, by the address the proxy adds', async () => {
+    await inOneWindow(15 * 60);
+    const { api } = await harness.anotherApi({ TRUST_PROXY: '1' });
+    const first = [];
+    for (let i = 0; i < 4; i++) first.push((await wrongFrom(api, '203.0.113.10')).status);
+    expect(first).toEqual([401, 401, 401, 429]);
+    // Naming another address before the proxy's own entry changes nothing.
+    expect((await wrongFrom(api, '198.51.100.1, 203.0.113.10')).status).toBe(429);
+    // Another client behind the same proxy has its own budget.
+    expect((await wrongFrom(api, '203.0.113.20')).status).toBe(401);
+  });
+
+  it('without TRUST_PROXY ignores X-Forwarded-For, so a client cannot leave its budget by naming other addresses', async () => {
+    await inOneWindow(15 * 60);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await wrongFrom(harness.api, `198.51.100.${i + 10}`)).status);
+    // Each new address would have its own budget of 3 if the header counted.
+    expect(statuses.at(-1)).toBe(429);
+  });
+
+  it('refuses a TRUST_PROXY that is not false, a number of proxies or addresses, naming it', async () => {
+    for (const value of ['true', 'yes', '10.0.0.0/33', '-1']) {
+      await expect(harness.anotherApi({ TRUST_PROXY: value })).rejects.toThrow(new RegExp(`^TRUST_PROXY must be .*"${value.replace(/[./]/g, '\\$&')}"`));
+    }
+  });
+});
+
+/** Posts the console's sign-in form (with its CSRF token) with `apiKey`, not following the redirect. */
+async function signIn(apiKey: string): Promise<Response> {
+  const form = await fetch(`${harness.baseUrl}/console/sign-in`);
+  const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+  return fetch(`${harness.baseUrl}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ _csrf: token, apiKey }),
+  });
+}

@@ -61,6 +61,8 @@ export interface ApiHarness {
   api: ApiCall;
   temporal: Client;
   taskQueue: string;
+  /** One more API app on the same database and Temporal, as a second API process would be, with `env` over this one's; closed with it. */
+  anotherApi(env?: NodeJS.ProcessEnv): Promise<{ baseUrl: string; api: ApiCall }>;
   close(): Promise<void>;
 }
 
@@ -107,23 +109,32 @@ export async function startApi(options: {
     workerRun = worker.run();
   }
 
-  const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env: appEnv, webhookResolver: options.webhookResolver });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const servers: Server[] = [];
+  const serve = async (env: NodeJS.ProcessEnv) => {
+    const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env, webhookResolver: options.webhookResolver });
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    servers.push(server);
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { baseUrl, api: apiClient(baseUrl) };
+  };
+  const { baseUrl, api } = await serve(appEnv);
 
   return {
     baseUrl,
     mongoUri: db.uri,
-    api: apiClient(baseUrl),
+    api,
     temporal,
     taskQueue,
+    anotherApi: (env) => serve({ ...appEnv, ...env }),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      for (const server of servers) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
       if (worker) {
         worker.shutdown();
         await workerRun;

@@ -2,13 +2,15 @@
  * The API while a dependency is down. Its database: a FerretDB of this file's own is stopped under it.
  * Temporal: an app whose client points at an address where nothing listens. Requests get a 503 problem
  * with Retry-After within seconds (not a 500, not a long hang), liveness stays up while readiness says
- * what is down, and everything answers again once the database is back.
+ * what is down, and everything answers again once the database is back. The rate limits, counted in the
+ * database, hold a request up no longer than RATE_LIMIT_STORE_WAIT_MS, and still apply, per process.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createApp, DATABASE_WAIT_MS, temporalConnectionOptions } from '../../api/app.js';
+import { RATE_LIMIT_STORE_WAIT_MS } from '../../api/rate-limits.js';
 import { connectMongo, disconnectMongo } from '../../persistence/connection.js';
 import { findFreePort } from '../../stack/processes.js';
 import type { FerretDBServer } from '../../stack/services.js';
@@ -69,6 +71,38 @@ describe('when the database is down', () => {
     await ferretdb.restart();
     await vi.waitFor(async () => expect((await api('GET', '/health/ready')).status).toBe(200), { timeout: 30_000, interval: 500 });
     expectProblem(await api('GET', '/v1/orders/ord_0123456789abcdef01234567', KEYS.support), 404);
+  });
+});
+
+describe('when the database holding the rate limits is down', () => {
+  it('still serves requests, each API process counting the limits alone, in memory', async () => {
+    const temporal = new Client({ connection, namespace: 'default' });
+    const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error', RATE_LIMIT_PER_KEY: '3', RATE_LIMIT_FAILED_AUTH: '2' } });
+    const limited: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const call = apiClient(`http://127.0.0.1:${(limited.address() as AddressInfo).port}`);
+    await ferretdb.current.stop();
+    try {
+      // OPTIONS answers from the OpenAPI document: past the key and its limit, it needs no database.
+      const started = Date.now();
+      const options = [];
+      for (let i = 0; i < 4; i++) options.push(await call('OPTIONS', '/v1/orders', KEYS.support));
+      expect(options.map(({ status }) => status)).toEqual([204, 204, 204, 429]);
+      expect(options[0].headers.get('ratelimit')).toMatch(/"per-key"; ?r=2; ?t=\d+/);
+      expectProblem(options[3], 429);
+      const wrong = [];
+      for (let i = 0; i < 3; i++) wrong.push((await call('OPTIONS', '/v1/orders', 'not-a-key-0123456789abcdef')).status);
+      expect(wrong).toEqual([401, 401, 429]);
+      expect((await call('OPTIONS', '/v1/orders', KEYS.warehouse)).status).toBe(204);
+      // The store is given RATE_LIMIT_STORE_WAIT_MS once, then left alone for a while.
+      expect(Date.now() - started).toBeLessThan(RATE_LIMIT_STORE_WAIT_MS + 2_000);
+    } finally {
+      limited.closeAllConnections();
+      await new Promise((resolve) => limited.close(resolve));
+      await ferretdb.restart();
+      await vi.waitFor(async () => expect((await api('GET', '/health/ready')).status).toBe(200), { timeout: 30_000, interval: 500 });
+    }
   });
 });
 
