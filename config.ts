@@ -7,11 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { OrderPolicySettings } from './domain/order.js';
+import { SettingsError } from './domain/settings-error.js';
 
-/** A setting that is missing or wrong: its message is one line naming the setting, said as is at start. */
-export class SettingsError extends Error {
-  override name = 'SettingsError';
-}
 
 /** The exit code of a process stopped by a SettingsError (EX_CONFIG): `npm start` does not restart it. */
 export const EXIT_SETTINGS = 78;

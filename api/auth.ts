@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { problems, type HttpProblem } from './problem.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 export const ROLES = ['channel', 'support', 'warehouse', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -55,12 +56,12 @@ export function parseApiKeys(spec: string): KeyEntry[] {
     .map((entry, index) => {
       const match = /^([^=\s]{16,})=(channel|support|warehouse|admin)(?::([A-Za-z0-9_-]{1,64}(?:\+[A-Za-z0-9_-]{1,64})*))?$/.exec(entry);
       if (!match) {
-        throw new Error(`API_KEYS entry ${index + 1} must look like <key of 16+ characters>=<role>[:<channel>], or =warehouse:<warehouse>[+<warehouse>...]`);
+        throw new SettingsError(`API_KEYS entry ${index + 1} must look like <key of 16+ characters>=<role>[:<channel>], or =warehouse:<warehouse>[+<warehouse>...]`);
       }
       const [, key, role, name] = match as unknown as [string, string, Role, string | undefined];
       if (role === 'warehouse' && name) return { digest: digest(key), principal: principalFor(role, undefined, name.split('+')) };
       if ((role === 'channel') !== Boolean(name) || name?.includes('+')) {
-        throw new Error(`API_KEYS entry ${index + 1}: the channel role needs one channel name, and only it and the warehouse role take names`);
+        throw new SettingsError(`API_KEYS entry ${index + 1}: the channel role needs one channel name, and only it and the warehouse role take names`);
       }
       return { digest: digest(key), principal: principalFor(role, name) };
     });
@@ -70,11 +71,11 @@ export function loadApiKeys(env: NodeJS.ProcessEnv = process.env): KeyEntry[] {
   const spec = env.API_KEYS?.trim();
   if (spec) {
     const keys = parseApiKeys(spec);
-    if (keys.length === 0) throw new Error('API_KEYS is set but names no key');
+    if (keys.length === 0) throw new SettingsError('API_KEYS is set but names no key');
     return keys;
   }
   if (env.NODE_ENV === 'production') {
-    throw new Error('API_KEYS must be set in production; the dev keys only work outside production');
+    throw new SettingsError('API_KEYS must be set in production; the dev keys only work outside production');
   }
   return DEV_API_KEYS.map(({ key, role, channel }) => ({ digest: digest(key), principal: principalFor(role, channel) }));
 }

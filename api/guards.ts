@@ -7,6 +7,7 @@
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { problems, sendProblem } from './problem.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 
@@ -26,7 +27,7 @@ export function trustProxy(app: Express, env: NodeJS.ProcessEnv): void {
   try {
     app.set('trust proxy', raw === 'false' ? false : /^\d+$/.test(raw) ? Number(raw) : raw);
   } catch (error) {
-    throw new Error(`TRUST_PROXY must be false, a number of proxies such as 1, or proxy addresses and subnets such as 10.0.0.0/8,127.0.0.1; "${raw}" is not (${(error as Error).message})`);
+    throw new SettingsError(`TRUST_PROXY must be false, a number of proxies such as 1, or proxy addresses and subnets such as 10.0.0.0/8,127.0.0.1; "${raw}" is not (${(error as Error).message})`);
   }
 }
 

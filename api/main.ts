@@ -20,7 +20,8 @@ const connection = await exitOnSettingsError('api', async () => {
 });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
 const draining = new Draining();
-const app = createApp({
+// A setting the app reads itself (API_KEYS, TRUST_PROXY, ...) stops the process with its one line too.
+const app = await exitOnSettingsError('api', () => createApp({
   temporal,
   taskQueue: config.temporal.taskQueue,
   inventory: config.inventory,
@@ -28,7 +29,7 @@ const app = createApp({
   orderPolicy: config.orderPolicy,
   temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
   draining,
-});
+}));
 const server = app.listen(config.port, () => logger.info(`API listening on http://localhost:${config.port}`));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

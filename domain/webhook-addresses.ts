@@ -11,6 +11,7 @@
  * link-local and cloud metadata addresses stay refused even then.
  */
 import ipaddr from 'ipaddr.js';
+import { SettingsError } from './settings-error.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -66,7 +67,7 @@ export function parseAllowedNetworks(raw: string | undefined): AllowedNetworks {
       const address = ipaddr.parse(entry);
       return [address, address.kind() === 'ipv4' ? 32 : 128] as const;
     } catch {
-      throw new Error(`WEBHOOK_ALLOWED_PRIVATE_NETWORKS: "${entry}" is not an address or a CIDR such as 127.0.0.0/8`);
+      throw new SettingsError(`WEBHOOK_ALLOWED_PRIVATE_NETWORKS: "${entry}" is not an address or a CIDR such as 127.0.0.0/8`);
     }
   });
 }
@@ -167,7 +168,7 @@ export function loadWebhookAddressPolicy(env: NodeJS.ProcessEnv): WebhookAddress
   const production = env.NODE_ENV === 'production';
   const allowedNetworks = parseAllowedNetworks(env.WEBHOOK_ALLOWED_PRIVATE_NETWORKS);
   if (production && allowedNetworks.length > 0) {
-    throw new Error('WEBHOOK_ALLOWED_PRIVATE_NETWORKS must not be set in production: webhooks there reach public addresses only');
+    throw new SettingsError('WEBHOOK_ALLOWED_PRIVATE_NETWORKS must not be set in production: webhooks there reach public addresses only');
   }
   return { requireHttps: production, allowedNetworks };
 }

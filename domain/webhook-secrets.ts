@@ -8,6 +8,7 @@
  * encrypted again (the worker does that at its start). Needs only node:crypto.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { SettingsError } from './settings-error.js';
 
 export interface WebhookSecretKey {
   id: string;
@@ -38,7 +39,7 @@ function keyOf(key: Buffer): WebhookSecretKey {
 function parseKey(name: string, raw: string): Buffer {
   const text = raw.trim();
   const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(text) ? Buffer.from(text, 'base64') : undefined;
-  if (key?.length !== 32) throw new Error(`${name} must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)`);
+  if (key?.length !== 32) throw new SettingsError(`${name} must be 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)`);
   return key;
 }
 
@@ -49,7 +50,7 @@ function parseKey(name: string, raw: string): Buffer {
 export function loadWebhookSecretKeys(env: NodeJS.ProcessEnv): WebhookSecretKeys {
   const raw = env.WEBHOOK_SECRET_KEY?.trim();
   if (!raw && env.NODE_ENV === 'production') {
-    throw new Error('WEBHOOK_SECRET_KEY (32 random bytes: openssl rand -base64 32) must be set in production; the dev key only works outside production');
+    throw new SettingsError('WEBHOOK_SECRET_KEY (32 random bytes: openssl rand -base64 32) must be set in production; the dev key only works outside production');
   }
   const current = keyOf(raw ? parseKey('WEBHOOK_SECRET_KEY', raw) : createHash('sha256').update(DEV_KEY_SOURCE).digest());
   const previous = (env.WEBHOOK_SECRET_PREVIOUS_KEYS ?? '')

@@ -9,8 +9,9 @@ import tls from 'node:tls';
 import { Connection, isGrpcServiceError, type ConnectionOptions } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { SettingsError, type TemporalConnectionOptions } from '../config.js';
+import type { TemporalConnectionOptions } from '../config.js';
 import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 // A CommonJS module whose named exports Node cannot see: take the enum from its default export.
 const { IndexedValueType } = proto.temporal.api.enums.v1;

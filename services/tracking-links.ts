@@ -5,6 +5,7 @@
  * both have dev defaults.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SettingsError } from '../domain/settings-error.js';
 
 const DEV_TRACKING_SECRET = 'dev-tracking-secret-only-outside-production';
 const SIGNATURE_CHARS = 22; // base64url of 16 bytes of the HMAC
@@ -20,7 +21,7 @@ export interface TrackingLinks {
 export function trackingLinks(env: NodeJS.ProcessEnv = process.env): TrackingLinks {
   const secret = env.TRACKING_SECRET?.trim();
   if (env.NODE_ENV === 'production' && (!secret || secret.length < 32)) {
-    throw new Error('TRACKING_SECRET of 32 or more characters must be set in production; the dev secret only works outside production');
+    throw new SettingsError('TRACKING_SECRET of 32 or more characters must be set in production; the dev secret only works outside production');
   }
   const publicUrl = (env.PUBLIC_URL?.trim() || `http://localhost:${env.PORT || 3000}`).replace(/\/+$/, '');
   const sign = (orderId: string) => createHmac('sha256', secret || DEV_TRACKING_SECRET).update(`track:${orderId}`).digest('base64url').slice(0, SIGNATURE_CHARS);

@@ -8,9 +8,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
-import { loadConfig, SettingsError } from '../config.js';
+import { loadConfig } from '../config.js';
 import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
 import { connectTemporalClient, indexedValueType, missingSearchAttributes, refusal } from '../services/temporal-connection.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 const GRPC_PERMISSION_DENIED = 7;
 const GRPC_UNAUTHENTICATED = 16;

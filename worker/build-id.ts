@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SettingsError } from '../config.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 const repoDir = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,7 +1,7 @@
 /** The worker process: runs order workflows and their activities until SIGINT/SIGTERM. */
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { exitOnSettingsError, loadConfig, SettingsError } from '../config.js';
+import { exitOnSettingsError, loadConfig } from '../config.js';
 import { profileDatabaseCalls } from '../persistence/call-profile.js';
 import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { runMigrations } from '../persistence/migrations.js';
@@ -12,6 +12,7 @@ import { loadWebhookSettings } from '../services/webhook-targets.js';
 import { defaultBuildId } from './build-id.js';
 import { createOrderWorker, runUntilStopped, sandboxDependencies } from './create-worker.js';
 import { promoteIfNone } from './deployment.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 const config = await exitOnSettingsError('worker', async () => loadConfig());
 const versioning = config.temporal.workerVersioning;
@@ -21,7 +22,7 @@ const deploymentVersion = versioning && (await exitOnSettingsError('worker', () 
 if (config.workerMetricsAddress) Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
 if (config.dbProfileDir) profileDatabaseCalls(config.dbProfileDir, 'worker');
 await connectMongo(config.mongo.uri);
-const webhooks = loadWebhookSettings(process.env);
+const webhooks = await exitOnSettingsError('worker', () => loadWebhookSettings(process.env));
 await runMigrations({ webhookSecretKeys: webhooks.keys });
 // Key rotation: secrets still encrypted with a previous WEBHOOK_SECRET_KEY are encrypted with the current one.
 const { unreadable } = await reencryptWebhookSecrets(webhooks.keys);

@@ -7,6 +7,7 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import { principalOfDigest, type KeyEntry, type Principal } from '../auth.js';
+import { SettingsError } from '../../domain/settings-error.js';
 
 export const SESSION_COOKIE = 'oms_console';
 const SESSION_HOURS = 12;
@@ -25,7 +26,7 @@ export interface ConsoleKeys {
 export function loadConsoleKeys(env: NodeJS.ProcessEnv = process.env): ConsoleKeys {
   const secret = env.CONSOLE_SECRET?.trim();
   if (env.NODE_ENV === 'production' && (!secret || secret.length < 32)) {
-    throw new Error('CONSOLE_SECRET of 32 or more characters must be set in production; the dev secret only works outside production');
+    throw new SettingsError('CONSOLE_SECRET of 32 or more characters must be set in production; the dev secret only works outside production');
   }
   const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secret || DEV_CONSOLE_SECRET, '', `oms console ${purpose}`, 32));
   return { session: derive('session'), csrf: derive('csrf') };

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_SETTINGS, loadTemporalConnection, SettingsError } from '../../config.js';
+import { EXIT_SETTINGS, loadTemporalConnection } from '../../config.js';
 import { connectTemporalClient, missingSearchAttributes } from '../../services/temporal-connection.js';
 import { apiClient, KEYS } from '../api/harness.js';
 import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';
@@ -18,6 +18,7 @@ import { ORDERS_END_AT_DELIVERY, splitOrderRequest, stockSplitSkus } from '../su
 import { killNodeProcesses, runToEnd, startApiProcess, startWorkerProcess } from '../support/node-processes.js';
 import { connectSuiteTemporal, type SuiteTemporal } from '../support/suite-temporal.js';
 import { uniqueTaskQueue } from '../support/workflow-env.js';
+import { SettingsError } from '../../domain/settings-error.js';
 
 let temporal: SuiteTemporal;
 let db: { uri: string; close: () => Promise<void> };
