@@ -119,8 +119,9 @@ describe('npm start', () => {
         WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
         DATA_DIR: dataDir,
       };
-      for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL', 'MAIL_FROM', 'API_KEYS', 'NODE_ENV', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE']) {
-        delete env[name];
+      // The embedded stack, whatever the caller's environment says (a Temporal profile or TLS settings included).
+      for (const name of Object.keys(env)) {
+        if (/^TEMPORAL_(?!PORT$|UI_PORT$)/.test(name) || ['MONGODB_URI', 'SMTP_URL', 'MAIL_FROM', 'API_KEYS', 'NODE_ENV', 'WORKER_PROCESSES', 'API_PROCESSES'].includes(name)) delete env[name];
       }
 
       // Its own process group, as in a terminal: the signal below reaches the launcher only.
