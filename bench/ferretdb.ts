@@ -3,7 +3,8 @@
  * backends (our own FerretDB on SQLite, the embedded default, and on PostgreSQL, as production runs it),
  * by `_id` (served by the `_id` index since tools/ferretdb/patches/id-index.patch on SQLite and
  * use-id-index-on-postgresql.patch on PostgreSQL), a list of ids and a page of an `_id` range
- * (id-ranges.patch, SQLite only), and by another field (a full scan on FerretDB v1, whatever its indexes).
+ * (id-ranges.patch on SQLite, use-id-ranges-on-postgresql.patch on PostgreSQL, whose database the harness
+ * creates with collation C), and by another field (a full scan on FerretDB v1, whatever its indexes).
  * A benchmark that prints figures, not a test.
  *
  * One client, documents of ~300 bytes, the collection grown from 1,000 to BENCH_DOCS (default 40,000); at
@@ -39,12 +40,6 @@ const doc = (n: number) => ({
   note: 'x'.repeat(180),
 });
 
-/**
- * A page of an `_id` range on PostgreSQL: FerretDB fetches, filters and sorts the whole collection for it
- * (the range is pushed down on SQLite only, see tools/ferretdb/README.md), seconds per call at 40,000
- * documents, so fewer samples there.
- */
-const SCAN_SAMPLES = Math.min(SAMPLES, 5);
 const PAGE = 'page of 50: find({_id: {$gt, $lt}}).sort({_id: -1}).limit(50)';
 
 /** Median milliseconds of `call` over `samples` calls on random existing documents. */
@@ -104,7 +99,7 @@ async function measure(backend: FerretDBBackend | undefined): Promise<Measured> 
         }
         console.error(`[bench] ${server.backend ?? 'server'}: ${size} documents stored; measuring`);
         for (const [name, call] of Object.entries(calls)) {
-          rows.get(name)!.push(await median(size, call, name === PAGE && server.backend === 'PostgreSQL' ? SCAN_SAMPLES : SAMPLES));
+          rows.get(name)!.push(await median(size, call));
         }
       }
       return { backend: server.backend, title: server.backend ? `FerretDB on ${server.backend}` : 'MONGODB_URI', version, describe: server.describe, rows };
@@ -127,7 +122,6 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`- server: ${result.version}; ${result.describe}`);
     console.log(`- one client, documents of ~300 bytes; the median of ${SAMPLES} calls on random documents at each size`);
-    if (result.backend === 'PostgreSQL') console.log(`- the page of 50: the median of ${SCAN_SAMPLES} calls (FerretDB reads the whole collection for it)`);
     console.log('');
     markdownTable(['call (ms)', ...sizes, ratio], [...result.rows].map(([name, cells]) => [name, ...cells.map((ms) => fmt(ms, 2)), growth(cells)]));
     console.log('');

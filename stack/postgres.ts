@@ -46,6 +46,7 @@ export interface PostgresServer extends ManagedProcess {
   port: number;
   /** `postgres://postgres@127.0.0.1:<port>/<database>` (trust authentication on loopback). */
   url(database: string): string;
+  /** In UTF-8 with collation and character classes `C` (byte order, as MongoDB compares strings). */
   createDatabase(database: string): Promise<void>;
 }
 
@@ -84,7 +85,11 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     port: options.port,
     url: (database: string) => `postgres://${SUPERUSER}@127.0.0.1:${options.port}/${database}`,
     createDatabase: async (database: string) => {
-      await runInstallCommand(path.join(bin, 'createdb'), [...clientArgs, database], { hint: `createdb ${database} failed.` });
+      // Collation C: strings ordered by their bytes, as MongoDB orders them, so that FerretDB may answer
+      // ranges and sorts by `_id` from its index (tools/ferretdb/README.md); from template0, whose
+      // locale may differ from the cluster's.
+      const createdb = [...clientArgs, '--template=template0', '--encoding=UTF8', '--lc-collate=C', '--lc-ctype=C', database];
+      await runInstallCommand(path.join(bin, 'createdb'), createdb, { hint: `createdb ${database} failed.` });
     },
     stop: async (timeoutMs?: number) => {
       await stopProcess(timeoutMs);
