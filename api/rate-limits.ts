@@ -20,6 +20,7 @@ import { ipKeyGenerator } from 'express-rate-limit';
 import { countInWindow, deleteCountsBefore, type RateLimitName, type RateLimitSlot } from '../persistence/rate-limits.js';
 import { principalOf, type FailedAuthentication } from './auth.js';
 import { problems } from './problem.js';
+import { SettingsError } from '../domain/settings-error.js';
 
 export interface RateLimitSettings {
   /** Requests per minute per API key. */
@@ -31,7 +32,7 @@ export interface RateLimitSettings {
 export function rateLimitSettings(env: NodeJS.ProcessEnv): RateLimitSettings {
   const positive = (name: string, fallback: number) => {
     const value = Number(env[name] ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1`);
+    if (!Number.isInteger(value) || value < 1) throw new SettingsError(`${name} must be a whole number of at least 1`);
     return value;
   };
   return {

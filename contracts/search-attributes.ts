@@ -14,10 +14,14 @@ export const LateKey = defineSearchAttributeKey('Late', SearchAttributeType.BOOL
 
 export const ORDER_SEARCH_ATTRIBUTES = [OrderIdKey, ChannelKey, CustomerIdKey, OrderStatusKey, LateKey] as const;
 
+/** Each attribute with its type as Temporal's CLI and operators name it (`OrderId` Keyword, `Late` Bool). */
+export const ORDER_SEARCH_ATTRIBUTE_TYPES: ReadonlyArray<{ name: string; type: 'Keyword' | 'Bool' }> = ORDER_SEARCH_ATTRIBUTES.map((key) => ({
+  name: key.name,
+  type: key.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword',
+}));
+
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute`. */
-export const searchAttributeRegistrations: readonly string[] = ORDER_SEARCH_ATTRIBUTES.map(
-  (key) => `${key.name}=${key.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword'}`,
-);
+export const searchAttributeRegistrations: readonly string[] = ORDER_SEARCH_ATTRIBUTE_TYPES.map(({ name, type }) => `${name}=${type}`);
 
 /** The search attributes of an order, set when its workflow starts and kept current by the workflow. */
 export function orderSearchAttributes(order: {

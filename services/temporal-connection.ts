@@ -7,17 +7,16 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Connection, isGrpcServiceError, type ConnectionOptions } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { TemporalConnectionOptions } from '../config.js';
-import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
+import { ORDER_SEARCH_ATTRIBUTE_TYPES } from '../contracts/search-attributes.js';
 import { SettingsError } from '../domain/settings-error.js';
 
 // A CommonJS module whose named exports Node cannot see: take the enum from its default export.
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-const GRPC_NOT_FOUND = 5;
-const GRPC_PERMISSION_DENIED = 7;
-const GRPC_UNAUTHENTICATED = 16;
+/** The gRPC status codes Temporal refuses with, by name. */
+export const GRPC_STATUS = { NOT_FOUND: 5, PERMISSION_DENIED: 7, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 } as const;
+const refusesCredentials = (code: number | undefined) => code === GRPC_STATUS.UNAUTHENTICATED || code === GRPC_STATUS.PERMISSION_DENIED;
 
 /** Connects a client, or fails with one line saying why it cannot. */
 export async function connectTemporalClient(options: TemporalConnectionOptions & ConnectionOptions): Promise<Connection> {
@@ -26,7 +25,7 @@ export async function connectTemporalClient(options: TemporalConnectionOptions &
   } catch (error) {
     // A key the server does not accept fails the connection's first call.
     const { cause } = error as { cause?: unknown };
-    if (isGrpcServiceError(cause) && [GRPC_UNAUTHENTICATED, GRPC_PERMISSION_DENIED].includes(cause.code)) {
+    if (isGrpcServiceError(cause) && refusesCredentials(cause.code)) {
       throw new SettingsError(refusal(cause.code, cause.details || cause.message, options));
     }
     throw new SettingsError(await whyTemporalIsUnreachable(options, error));
@@ -110,10 +109,7 @@ function splitAddress(address: string): [string, number] {
 /** The order search attributes a namespace lacks, by name, with their types (`OrderId` Keyword, `Late` Bool). */
 export async function missingSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<Array<{ name: string; type: 'Keyword' | 'Bool' }>> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  return ORDER_SEARCH_ATTRIBUTES.filter((key) => !(customAttributes && key.name in customAttributes)).map((key) => ({
-    name: key.name,
-    type: key.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword',
-  }));
+  return ORDER_SEARCH_ATTRIBUTE_TYPES.filter(({ name }) => !(customAttributes && name in customAttributes));
 }
 
 export const indexedValueType = (type: 'Keyword' | 'Bool') => (type === 'Bool' ? IndexedValueType.INDEXED_VALUE_TYPE_BOOL : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
@@ -140,8 +136,8 @@ export async function checkOrderNamespace(connection: Pick<Connection, 'operator
 export function refusal(code: number | undefined, detail: string, options: TemporalConnectionOptions, namespace?: string): string {
   const at = `Temporal at ${options.address}`;
   const forNamespace = namespace === undefined ? '' : ` for namespace "${namespace}"`;
-  if (code === GRPC_NOT_FOUND) return `namespace "${namespace}" does not exist at ${options.address}: create it, or set TEMPORAL_NAMESPACE`;
-  if (code === GRPC_UNAUTHENTICATED || code === GRPC_PERMISSION_DENIED) {
+  if (code === GRPC_STATUS.NOT_FOUND) return `namespace "${namespace}" does not exist at ${options.address}: create it, or set TEMPORAL_NAMESPACE`;
+  if (refusesCredentials(code)) {
     const what = options.apiKey ? 'refused the API key (TEMPORAL_API_KEY)' : 'wants an API key (TEMPORAL_API_KEY)';
     return `${at} ${what}${forNamespace}: ${detail}`;
   }

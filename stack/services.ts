@@ -12,6 +12,7 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import mongoose from 'mongoose';
 import type { TemporalConnectionOptions } from '../config.js';
 import { searchAttributeRegistrations } from '../contracts/search-attributes.js';
+import { missingSearchAttributes } from '../services/temporal-connection.js';
 import { assertPortFree, canConnect, outputOptions, spawnManaged, waitUntilReady, type ManagedProcess, type OutputOptions } from './processes.js';
 
 export interface TemporalDevServerOptions extends OutputOptions {
@@ -55,7 +56,6 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
   const proc = spawnManaged({ name: 'temporal', command: options.binary, args, ...outputOptions(options), quietWhileStopping: true });
   const address = `127.0.0.1:${options.port}`;
-  const expectedAttributes = searchAttributeRegistrations.map((registration) => registration.split('=')[0]);
   let connection: Connection | undefined;
   try {
     await waitUntilReady(proc, options.startupTimeoutMs ?? 60_000, async () => {
@@ -64,10 +64,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
       connection ??= await Connection.connect({ address, connectTimeout: 2000, interceptors: [] });
       const { namespace } = options;
       await connection.withDeadline(Date.now() + 2000, () => connection!.workflowService.describeNamespace({ namespace }));
-      const { customAttributes } = await connection.withDeadline(Date.now() + 2000, () =>
-        connection!.operatorService.listSearchAttributes({ namespace }),
-      );
-      return expectedAttributes.every((name) => customAttributes && name in customAttributes);
+      const missing = await connection.withDeadline(Date.now() + 2000, () => missingSearchAttributes(connection!, namespace));
+      return missing.length === 0;
     });
   } finally {
     await connection?.close();

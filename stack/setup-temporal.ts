@@ -7,15 +7,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isGrpcServiceError } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
 import { loadConfig } from '../config.js';
-import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
-import { connectTemporalClient, indexedValueType, missingSearchAttributes, refusal } from '../services/temporal-connection.js';
+import { ORDER_SEARCH_ATTRIBUTE_TYPES } from '../contracts/search-attributes.js';
+import { connectTemporalClient, GRPC_STATUS, indexedValueType, missingSearchAttributes, refusal } from '../services/temporal-connection.js';
 import { SettingsError } from '../domain/settings-error.js';
 
-const GRPC_PERMISSION_DENIED = 7;
-const GRPC_UNAUTHENTICATED = 16;
-const GRPC_UNIMPLEMENTED = 12;
 /** The server adds them in the background (a system workflow on SQL visibility): wait until they can be used. */
 const REGISTRATION_WAIT_MS = 120_000;
 
@@ -41,7 +37,7 @@ async function main(): Promise<number> {
         searchAttributes: Object.fromEntries(missing.map(({ name, type }) => [name, indexedValueType(type)])),
       });
     } catch (error) {
-      if (!isGrpcServiceError(error) || ![GRPC_PERMISSION_DENIED, GRPC_UNAUTHENTICATED, GRPC_UNIMPLEMENTED].includes(error.code)) throw error;
+      if (!isGrpcServiceError(error) || !([GRPC_STATUS.PERMISSION_DENIED, GRPC_STATUS.UNAUTHENTICATED, GRPC_STATUS.UNIMPLEMENTED] as number[]).includes(error.code)) throw error;
       console.error([
         `[setup:temporal] this client may not register search attributes (${error.details || error.message}).`,
         'Ask an operator of the namespace to run one of these, then start the worker and the API again:',
@@ -52,7 +48,7 @@ async function main(): Promise<number> {
     }
     // Listed is not yet usable: each server refreshes its cache of them (every 60 s by default), and until
     // then a workflow that sets one is refused. A query that names them all fails the same way.
-    const probe = `${ORDER_SEARCH_ATTRIBUTES.map((key) => `${key.name} = ${key.type === SearchAttributeType.BOOL ? 'true' : '"setup-probe"'}`).join(' AND ')}`;
+    const probe = ORDER_SEARCH_ATTRIBUTE_TYPES.map(({ name, type }) => `${name} = ${type === 'Bool' ? 'true' : '"setup-probe"'}`).join(' AND ');
     const usable = async () => (await missingSearchAttributes(connection, namespace)).length === 0
       && (await connection.workflowService.countWorkflowExecutions({ namespace, query: probe }).then(() => true, () => false));
     for (const deadline = Date.now() + REGISTRATION_WAIT_MS; !(await usable()); await sleep(1000)) {

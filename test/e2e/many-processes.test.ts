@@ -10,13 +10,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_SETTINGS, loadTemporalConnection } from '../../config.js';
+import { EXIT_SETTINGS } from '../../config.js';
 import { orderWorkflowId } from '../../contracts/ids.js';
 import type { OrderState } from '../../domain/order.js';
 import { startApiKeyIssuer } from '../../stack/api-keys.js';
 import { startProductionStack, type ProductionStack } from '../../stack/production-stack.js';
+import { connectWithClientEnv } from '../../stack/temporal-server.js';
 import type { orderWorkflow } from '../../workflows/order/workflow.js';
 import { apiClient, KEYS, type ApiCall } from '../api/harness.js';
 import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';
@@ -41,8 +42,7 @@ beforeAll(async () => {
   db = await useTestDatabase('many_processes', stack.mongoUri('admin'));
   await seedWarehouse('wh-berlin', PLACES.berlin);
   await seedWarehouse('wh-paris', PLACES.paris);
-  const { connectionOptions, namespace } = loadTemporalConnection(stack.clientEnv());
-  client = new Client({ connection: await Connection.connect({ ...connectionOptions, address: stack.temporal.address }), namespace });
+  client = new Client({ connection: await connectWithClientEnv(stack.clientEnv()), namespace: stack.temporal.namespace });
 }, 900_000);
 
 afterAll(async () => {

@@ -7,20 +7,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { Client, type Connection } from '@temporalio/client';
 import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProductionStack, type ProductionStack } from '../../stack/production-stack.js';
+import { connectWithClientEnv } from '../../stack/temporal-server.js';
 
 const GRPC_PERMISSION_DENIED = 7;
 
 /** A connection as a client process makes it: from the TEMPORAL_* variables alone. */
-function connect(env: Record<string, string>): Promise<Connection> {
-  const { connectionOptions } = loadClientConnectConfig({ configSource: undefined, overrideEnvVars: env });
-  return Connection.connect({ ...connectionOptions, connectTimeout: 5000 });
-}
+const connect = (env: Record<string, string>) => connectWithClientEnv(env, { connectTimeout: 5000 });
 
 /** The gRPC status code with which connecting or describing the namespace fails; undefined if both work. */
 async function describeNamespaceFailure(env: Record<string, string>): Promise<number | undefined> {

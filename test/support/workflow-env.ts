@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies, type OrderActivities } from '../../activities/index.js';
@@ -13,7 +12,8 @@ import { PLACES, seedWarehouse, TEST_INVENTORY, useTestDatabase } from './fixtur
 import { testSmtpUrl } from './mail.js';
 import { orderWorkflowId } from '../../contracts/ids.js';
 import { getOrderQuery, shipmentEventUpdate, type ShipmentEventResult } from '../../contracts/messages.js';
-import { ORDER_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
+import { ORDER_SEARCH_ATTRIBUTE_TYPES, ORDER_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
+import { indexedValueType } from '../../services/temporal-connection.js';
 import type { orderWorkflow } from '../../workflows/order/workflow.js';
 
 export type WorkflowBundle = Awaited<ReturnType<typeof bundleWorkflowCode>>;
@@ -48,12 +48,7 @@ export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnviro
   // The test server takes no --search-attribute flag; it registers them through the operator service.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      ORDER_SEARCH_ATTRIBUTES.map((key) => [
-        key.name,
-        key.type === 'BOOL' ? temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL : temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
+    searchAttributes: Object.fromEntries(ORDER_SEARCH_ATTRIBUTE_TYPES.map(({ name, type }) => [name, indexedValueType(type)])),
   });
   return env;
 }
