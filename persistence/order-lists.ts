@@ -8,7 +8,7 @@
  * that need a person. Written with the order's view (persistence/orders.ts): an order enters the lists its
  * new state puts it on and leaves those of its state before.
  */
-import mongoose, { Schema } from 'mongoose';
+import mongoose, { Schema, type mongo } from 'mongoose';
 import { needsAPerson, ORDER_STATUSES, type OrderStatus } from '../domain/order.js';
 import { ignoreDuplicateKeys } from './duplicate-key.js';
 
@@ -17,6 +17,9 @@ const orderListEntrySchema = new Schema(
   { versionKey: false },
 );
 export const OrderListEntryModel = mongoose.model('OrderListEntry', orderListEntrySchema, 'order_list_entries');
+
+/** The same collection without mongoose's casting: every save of an order's view may move its entries. */
+const entries = () => OrderListEntryModel.collection as unknown as mongo.Collection<{ _id: string; orderId: string }>;
 
 /** What an order's list membership depends on. */
 export interface ListedOrder {
@@ -82,15 +85,17 @@ function listsOf(order: Omit<ListedOrder, 'orderId'>): string[] {
 /** Adds the order's entries to these lists; entries it has already stay as they are. None: no database call. */
 async function enter(order: ListedOrder, lists: string[]): Promise<void> {
   if (lists.length === 0) return;
-  await OrderListEntryModel.insertMany(
-    lists.map((list) => ({ _id: entryId(list, order), orderId: order.orderId })),
-    { ordered: false },
-  ).catch(ignoreDuplicateKeys);
+  await entries()
+    .insertMany(
+      lists.map((list) => ({ _id: entryId(list, order), orderId: order.orderId })),
+      { ordered: false },
+    )
+    .catch(ignoreDuplicateKeys);
 }
 
 async function leave(order: ListedOrder, lists: string[]): Promise<void> {
   if (lists.length === 0) return;
-  await OrderListEntryModel.deleteMany({ _id: { $in: lists.map((list) => entryId(list, order)) } });
+  await entries().deleteMany({ _id: { $in: lists.map((list) => entryId(list, order)) } });
 }
 
 /**
@@ -125,11 +130,12 @@ export async function repairOrderInLists(order: ListedOrder): Promise<void> {
 export async function listedOrders(filter: OrderListFilter, page: { after?: OrderPosition; limit: number }): Promise<OrderPosition[]> {
   const list = listFor(filter);
   const upper = page.after ? entryId(list, page.after) : `${list}#~`;
-  const entries = await OrderListEntryModel.find({ _id: { $gt: `${list}#`, $lt: upper } }, { _id: 1 })
+  const found = await entries()
+    .find({ _id: { $gt: `${list}#`, $lt: upper } }, { projection: { _id: 1 } })
     .sort({ _id: -1 })
     .limit(page.limit)
-    .lean();
-  return entries.map((entry) => positionOf(entry._id));
+    .toArray();
+  return found.map((entry) => positionOf(entry._id));
 }
 
 function positionOf(id: string): OrderPosition {
