@@ -24,7 +24,8 @@
  *   --find-capacity    step the rate until it does not hold (an order not delivered within --deadline, or
  *                      the end-to-end p99 past --max-p99), orders and then the bare workflow; print each
  *                      one's sustainable rate and their ratio, then the runs at half the orders' rate for
- *                      --duration seconds. About 15-25 minutes on the embedded stack.
+ *                      --duration seconds. The defaults are meant to keep it within about 15-25
+ *                      minutes on the embedded stack; it prints how long it took.
  *   --start-rate R     the search's first rate (default 1 per second)
  *   --rate-step F      each next rate while every step holds: the last times F (default 1.25)
  *   --narrow N         then N steps between the last rate that held and the first that did not (default 1)
