@@ -64,12 +64,12 @@ async function measureArrivals(
   settings: RateSettings,
   cpuPids: number[],
   times: RequestTimes,
-  arrive: (giveUpAt: number) => Promise<void>,
+  arrive: (index: number, giveUpAt: number) => Promise<void>,
 ): Promise<Omit<RateRun, 'listFailures'>> {
   const giveUpAt = Date.now() + settings.seconds * 1000 + settings.drainMs;
   const cpuBefore = await treeCpu(cpuPids);
   const started = performance.now();
-  const outcomes = await runArrivals(run.rate, settings.seconds, (_, arrivedAt) => outcomeOf(arrivedAt, () => arrive(giveUpAt)));
+  const outcomes = await runArrivals(run.rate, settings.seconds, (index, arrivedAt) => outcomeOf(arrivedAt, () => arrive(index, giveUpAt)));
   const took = (performance.now() - started) / 1000;
   const cpu = cpuBetween(cpuBefore, await treeCpu(cpuPids));
   return { ...run, seconds: settings.seconds, took, summary: summariseArrivals(outcomes, settings.deadlineMs), requests: times, cpu };
@@ -94,9 +94,8 @@ export async function ordersAtRate(
     const driver: Driver = { stack, times: new Map(), listFailures: [] };
     let done = false;
     const lists = listWhile(driver, () => done);
-    let index = 0;
-    const run = await measureArrivals({ name: FOLLOWED_BY[follow], side: 'orders', rate }, settings, cpuPids, driver.times, (giveUpAt) =>
-      runOrder(driver, how, runName, index++, orderIds, giveUpAt),
+    const run = await measureArrivals({ name: FOLLOWED_BY[follow], side: 'orders', rate }, settings, cpuPids, driver.times, (index, giveUpAt) =>
+      runOrder(driver, how, runName, index, orderIds, giveUpAt),
     ).finally(() => {
       done = true;
     });
@@ -110,7 +109,7 @@ export async function ordersAtRate(
 /** Bare workflows arriving at `rate` per second, driven as the orders are. */
 export async function bareAtRate(bare: BareRunner, rate: number, settings: RateSettings, cpuPids: number[]): Promise<RateRun> {
   const times: RequestTimes = new Map();
-  const run = await measureArrivals({ name: 'bare workflow', side: 'bare', rate }, settings, cpuPids, times, (giveUpAt) => bare.run(times, giveUpAt));
+  const run = await measureArrivals({ name: 'bare workflow', side: 'bare', rate }, settings, cpuPids, times, (_, giveUpAt) => bare.run(times, giveUpAt));
   return { ...run, listFailures: [] };
 }
 
