@@ -1,14 +1,15 @@
 /**
  * What the benchmarks in bench/ share: a server to run against (their own FerretDB, or MONGODB_URI), a
- * fresh database per workload, running a workload of operations with some in flight while counting each
- * operation's database calls (AsyncLocalStorage + mongoose's `debug` hook, which sees each collection
- * method call), and the figures and tables they print.
+ * fresh database per workload, running a workload of operations with some in flight (or arriving at a
+ * rate, however many are in flight) while counting each operation's database calls (AsyncLocalStorage +
+ * mongoose's `debug` hook, which sees each collection method call), and the figures and tables they print.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import { connectMongo } from '../persistence/connection.js';
 import { startPostgres } from '../stack/postgres.js';
@@ -81,6 +82,8 @@ export interface WorkloadResult {
   name: string;
   ops: number;
   ok: number;
+  /** Operations that the system refused (they neither succeeded nor failed). */
+  refused: number;
   failures: Map<string, number>;
   seconds: number;
   /** Latencies of successful operations, ms, sorted. */
@@ -95,16 +98,22 @@ export interface WorkloadResult {
   attempts: Uint32Array;
 }
 
+/** An error's message with its ids and numbers as `#`, so that failures of one kind count together. */
+export function failureReason(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/\b[\w-]*\d[\w-]*\b/g, '#') : String(error);
+}
+
 export async function runWorkload(
   name: string,
   ops: number,
   concurrency: number,
-  op: (index: number) => Promise<void>,
+  op: (index: number) => Promise<void | 'refused'>,
   countInsertsInto?: string,
 ): Promise<WorkloadResult> {
   const latencies = new Float64Array(ops);
   const attempts = new Uint32Array(ops);
   const succeeded = new Uint8Array(ops);
+  let refused = 0;
   const completions: number[] = [];
   const failures = new Map<string, number>();
   let calls = 0;
@@ -116,11 +125,11 @@ export async function runWorkload(
         const context: OpContext = { calls: 0, inserts: 0, countInsertsInto };
         const t0 = performance.now();
         try {
-          await opContext.run(context, () => op(index));
-          succeeded[index] = 1;
+          if ((await opContext.run(context, () => op(index))) === 'refused') refused++;
+          else succeeded[index] = 1;
         } catch (error) {
-          const message = error instanceof Error ? error.message.replace(/\b[\w-]*\d[\w-]*\b/g, '#') : String(error);
-          failures.set(message, (failures.get(message) ?? 0) + 1);
+          const reason = failureReason(error);
+          failures.set(reason, (failures.get(reason) ?? 0) + 1);
         }
         const t1 = performance.now();
         latencies[index] = t1 - t0;
@@ -136,6 +145,7 @@ export async function runWorkload(
     name,
     ops,
     ok: succeeded.reduce((sum, n) => sum + n, 0),
+    refused,
     failures,
     seconds,
     latencies: latencies.filter((_, i) => succeeded[i] === 1).sort(),
@@ -145,6 +155,26 @@ export async function runWorkload(
     retriedOps: attempts.filter((n) => n > 1).length,
     attempts: attempts.sort(),
   };
+}
+
+/**
+ * Open loop: the index-th operation starts `index / rate` seconds after the first, `rate * seconds` of them,
+ * however many are still running (a shop's customers do not wait for each other); resolves with what each
+ * returned once all have ended. `op` gets its arrival time (performance.now()) and must not reject.
+ */
+export async function runArrivals<T>(rate: number, seconds: number, op: (index: number, arrivedAt: number) => Promise<T>): Promise<T[]> {
+  const count = Math.max(1, Math.round(rate * seconds));
+  const started = performance.now();
+  const running: Array<Promise<T>> = [];
+  for (let index = 0; index < count && !aborted; index++) {
+    const arrivedAt = started + (index * 1000) / rate;
+    const wait = arrivedAt - performance.now();
+    if (wait > 0) await sleep(wait);
+    running.push(op(index, arrivedAt));
+  }
+  const outcomes = await Promise.all(running);
+  if (aborted) throw new Error('aborted');
+  return outcomes;
 }
 
 /** Nearest-rank percentile of sorted values. */

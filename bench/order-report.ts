@@ -1,9 +1,22 @@
-/** The tables `npm run bench:orders` prints: throughput against the bare workflow, request latencies, history size, CPU per process, database calls per order and its own checks. */
+/** The tables `npm run bench:orders` prints in its closed loop (the default): throughput against the bare workflow, request latencies, history size, CPU per process, database calls per order and its own checks. */
 import type { WorkloadResult } from './harness.js';
 import { fmt, markdownTable, percentile } from './harness.js';
 import type { DatabaseCall } from './order-stack.js';
 
-export type RequestKind = 'POST /v1/orders' | 'GET /v1/orders/{id}' | 'GET /v1/orders (50 a page)' | 'POST /v1/shipments/{id}/events';
+export type RequestKind =
+  | 'POST /v1/orders'
+  /** Intake answered 503 (admission control): a refusal, not a failure. */
+  | 'POST /v1/orders refused'
+  | 'GET /v1/orders/{id}'
+  | 'GET /v1/orders (50 a page)'
+  | 'POST /v1/shipments/{id}/events'
+  /** The bare workflow's counterparts: its start, its status query, its signals. */
+  | 'bare: start'
+  | 'bare: status query'
+  | 'bare: signal';
+
+/** Each request's time in ms, by kind. */
+export type RequestTimes = Map<RequestKind, number[]>;
 
 export interface CpuRow {
   name: string;
@@ -20,11 +33,19 @@ export interface HistoryCounts {
 export interface Phase {
   stored: number;
   result: WorkloadResult;
-  requests: Map<RequestKind, number[]>;
+  requests: RequestTimes;
   /** The same requests one at a time, with nothing else running, after the run. */
-  alone: Map<RequestKind, number[]>;
+  alone: RequestTimes;
   cpu: CpuRow[];
   orderIds: string[];
+  /** Of the orders intake refused (result.refused), those whose answer said when to come back. */
+  refusedWithRetryAfter: number;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
 }
 
 export interface OrdersReport {
@@ -39,7 +60,7 @@ export interface OrdersReport {
   orderHistory: HistoryCounts;
   ordersRun: number;
   listFailures: string[];
-  checks: Array<{ name: string; ok: boolean; detail: string }>;
+  checks: Check[];
   dbRows?: DatabaseCall[];
 }
 
@@ -90,19 +111,27 @@ export function printOrdersReport(report: OrdersReport | undefined, wallSeconds:
   console.log('');
   printCpu(report);
   for (const r of [bare.result, ...phases.map((p) => p.result)]) for (const [message, count] of r.failures) console.log(`- ${r.name}: ${count} failed: ${message}`);
+  for (const p of phases.filter((p) => p.result.refused > 0)) {
+    console.log(`- ${p.result.name}: ${p.result.refused} refused (503), ${p.refusedWithRetryAfter} of them with Retry-After`);
+  }
   if (report.listFailures.length > 0) console.log(`- the list reader: ${report.listFailures.length} requests failed, e.g. ${report.listFailures[0]}`);
 
   console.log('');
   printDatabaseCalls(report);
   console.log('');
+  return printVerification(report.checks, wallSeconds);
+}
+
+/** Prints the benchmark's own checks; true when every one passed. */
+export function printVerification(checks: Check[], wallSeconds: number): boolean {
   console.log('### Verification');
-  for (const check of report.checks) console.log(`- ${check.ok ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`);
-  const allOk = report.checks.length > 0 && report.checks.every((c) => c.ok);
+  for (const check of checks) console.log(`- ${check.ok ? 'PASS' : 'FAIL'} ${check.name}: ${check.detail}`);
+  const allOk = checks.length > 0 && checks.every((c) => c.ok);
   console.log(`- ${allOk ? 'PASS' : 'FAIL'} overall (whole run ${fmt(wallSeconds)} s)`);
   return allOk;
 }
 
-function printRequests(title: string, phases: Phase[], times: (phase: Phase) => Map<RequestKind, number[]>): void {
+function printRequests(title: string, phases: Phase[], times: (phase: Phase) => RequestTimes): void {
   const kinds = [...new Set(phases.flatMap((p) => [...times(p).keys()]))].sort();
   markdownTable(
     [title, ...phases.flatMap((p) => [`count, ${stored(p)}`, 'p50 ms', 'p99 ms', 'max ms'])],
@@ -142,7 +171,7 @@ function printCpu({ bare, phases, ownStack }: OrdersReport): void {
   );
 }
 
-function printDatabaseCalls({ dbRows, ordersRun }: OrdersReport): void {
+export function printDatabaseCalls({ dbRows, ordersRun }: { dbRows?: DatabaseCall[]; ordersRun: number }): void {
   console.log(`### Database calls per order (worker and API, ${ordersRun} orders; the list reader's calls included)`);
   if (!dbRows) {
     console.log('- not counted: only a stack this benchmark starts counts its database calls');

@@ -2,7 +2,9 @@
  * The layers, checked: dependencies between the top-level folders point one way only, down this list,
  * and no module imports itself round a circle. Type-only imports count: they tie the layers just the same.
  *
- *   test, bench -> stack (and vitest.config.ts) -> api, worker -> workflows -> activities -> services -> contracts, persistence, config.ts -> domain
+ *   test -> bench -> stack (and vitest.config.ts) -> api, worker -> workflows -> activities -> services -> contracts, persistence, config.ts -> domain
+ *
+ * (Tests may check the benchmarks' own logic, such as their event stream parser; a benchmark never uses a test.)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +25,7 @@ const RANK: Record<string, number> = {
   worker: 5,
   stack: 6,
   bench: 7,
-  test: 7,
+  test: 8,
   'vitest.config.ts': 6,
 };
 const TESTS_AND_TOOLS = new Set(['test', 'bench']);
