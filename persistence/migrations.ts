@@ -3,7 +3,7 @@ import mongoose, { Schema, type mongo, type Types } from 'mongoose';
 import { loadWebhookSecretKeys, type WebhookSecretKeys } from '../domain/webhook-secrets.js';
 import { encryptPlainWebhookSecrets } from './channels.js';
 import { insertOnce } from './duplicate-key.js';
-import { OrderModel } from './orders.js';
+import { OrderModel, storeNestedOrdersAsJson } from './orders.js';
 import { repairOrderInLists } from './order-lists.js';
 import { alertId, StockAlertModel } from './stock-models.js';
 
@@ -45,6 +45,9 @@ const MIGRATIONS: Record<string, (context: MigrationContext) => Promise<void>> =
   'webhook-secrets-encrypted': async ({ webhookSecretKeys }) => {
     await encryptPlainWebhookSecrets(webhookSecretKeys);
   },
+
+  /** Orders stored as nested documents keep their state as JSON (persistence/orders.ts); reads take both meanwhile. */
+  'order-state-as-json': storeNestedOrdersAsJson,
 };
 
 async function relistEveryOrder(): Promise<void> {

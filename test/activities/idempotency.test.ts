@@ -8,7 +8,7 @@ import { restockWorkflowId } from '../../contracts/ids.js';
 import type { NotificationRequest } from '../../domain/notifications.js';
 import { type OrderState } from '../../domain/order.js';
 import { NotificationModel } from '../../persistence/notifications.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { PaymentModel } from '../../persistence/payments.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 import { ShipmentModel } from '../../persistence/shipments.js';
@@ -286,9 +286,9 @@ describe('notification, shipment and order view activities', () => {
     await activities.saveOrderView({ ...state, status: 'allocated', revision: 3 });
     await activities.saveOrderView({ ...state, status: 'received', revision: 2 });
     await activities.saveOrderView({ ...state, status: 'cancelled', revision: 3 });
-    expect(await OrderModel.findById(state.orderId).lean()).toMatchObject({ status: 'allocated', revision: 3 });
+    expect(await findOrder(state.orderId)).toMatchObject({ status: 'allocated', revision: 3 });
     await activities.saveOrderView({ ...state, status: 'shipped', revision: 4 });
-    expect(await OrderModel.findById(state.orderId).lean()).toMatchObject({ status: 'shipped', revision: 4 });
+    expect(await findOrder(state.orderId)).toMatchObject({ status: 'shipped', revision: 4 });
   });
 });
 

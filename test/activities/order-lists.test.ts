@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receivedOrder, type OrderState, type OrderStatus } from '../../domain/order.js';
 import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
 import { OrderListEntryModel } from '../../persistence/order-lists.js';
-import { listOrders, OrderModel, saveOrderView, storeReceivedOrder } from '../../persistence/orders.js';
+import { findOrder, listOrders, OrderModel, saveOrderView, storeReceivedOrder } from '../../persistence/orders.js';
 import { orderInput, uniqueId, useTestDatabase } from '../support/fixtures.js';
 
 let close: () => Promise<void>;
@@ -53,14 +53,14 @@ describe('order lists', () => {
     // An older save arriving late (a retry) changes neither the view nor the lists.
     await saveOrderView({ ...order, status: 'allocated', revision: 2 });
     expect(idsOf(await listOrders({ channel, status: 'shipped' }, { limit: 10 }))).toEqual([order.orderId]);
-    expect((await OrderModel.findById(order.orderId).lean())?.status).toBe('shipped');
+    expect((await findOrder(order.orderId))?.status).toBe('shipped');
   });
 
   it("list an order that intake stored once its workflow first saves it, and keep intake from overwriting the workflow's view", async () => {
     const channel = uniqueId('ch');
     const order = view(2, { channel });
     await storeReceivedOrder({ ...order, revision: 0 });
-    expect((await OrderModel.findById(order.orderId).lean())?.revision).toBe(0);
+    expect((await findOrder(order.orderId))?.revision).toBe(0);
     expect(idsOf(await listOrders({ channel }, { limit: 10 }))).toEqual([]);
 
     await saveOrderView(order);
@@ -69,7 +69,7 @@ describe('order lists', () => {
     // Intake running late finds the workflow's view and leaves it be.
     await advance(order, 'allocated');
     await storeReceivedOrder({ ...order, status: 'received', revision: 0 });
-    expect(await OrderModel.findById(order.orderId).lean()).toMatchObject({ status: 'allocated', revision: 2 });
+    expect(await findOrder(order.orderId)).toMatchObject({ status: 'allocated', revision: 2 });
     expect(idsOf(await listOrders({ channel, status: 'allocated' }, { limit: 10 }))).toEqual([order.orderId]);
   });
 
@@ -118,7 +118,8 @@ describe('order lists', () => {
     // The view moved on to allocated, but the worker died before the lists did.
     order.status = 'allocated';
     order.revision += 1;
-    await OrderModel.updateOne({ _id: order.orderId }, { $set: { status: order.status, revision: order.revision } });
+    const { orderId: _, ...state } = order;
+    await OrderModel.updateOne({ _id: order.orderId }, { $set: { status: order.status, revision: order.revision, state: JSON.stringify(state) } });
     await saveOrderView(order); // the retry
     expect(idsOf(await listOrders({ channel, status: 'allocated' }, { limit: 10 }))).toEqual([order.orderId]);
     expect(idsOf(await listOrders({ channel, status: 'received' }, { limit: 10 }))).toEqual([]);
@@ -151,16 +152,22 @@ describe('order lists', () => {
     expect(idsOf(await listOrders({ needsAPerson: true }, { limit: 100 }))).not.toContain(order.orderId);
   });
 
-  it('enter the orders stored before lists had entries, once', async () => {
+  it('enter the orders stored before lists had entries, and keep their state as JSON, once', async () => {
     const channel = uniqueId('ch');
     const order = view(1, { channel, status: 'delivered' });
     const { orderId, ...fields } = order;
-    await OrderModel.create({ _id: orderId, ...fields });
-    await MigrationModel.deleteMany({ _id: { $in: ['order-list-entries', 'order-lists-by-email-and-attention'] } });
+    // As orders were stored then: the state as a nested document.
+    await OrderModel.collection.insertOne({ _id: orderId as never, ...fields });
+    await MigrationModel.deleteMany({ _id: { $in: ['order-list-entries', 'order-lists-by-email-and-attention', 'order-state-as-json'] } });
+    expect(await findOrder(orderId)).toEqual(order);
     expect(idsOf(await listOrders({ channel }, { limit: 10 }))).toEqual([]);
 
     await runMigrations();
     expect(idsOf(await listOrders({ channel, status: 'delivered' }, { limit: 10 }))).toEqual([orderId]);
+    // Its state is kept as JSON now, and nothing of it was lost on the way.
+    expect(await OrderModel.collection.findOne({ _id: orderId as never })).toMatchObject({ status: 'delivered', state: expect.any(String) });
+    expect(await OrderModel.collection.findOne({ _id: orderId as never })).not.toHaveProperty('timeline');
+    expect(await findOrder(orderId)).toEqual(order);
     expect(idsOf(await listOrders({ customerEmail: order.customer.email, channel }, { limit: 10 }))).toEqual([orderId]);
     await OrderListEntryModel.deleteMany({ orderId });
     await runMigrations(); // done already: nothing changes

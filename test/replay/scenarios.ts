@@ -22,7 +22,7 @@ import {
   returnReceiptUpdate,
   reviewOrderUpdate,
 } from '../../contracts/messages.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import type { orderWorkflow, OrderOutcome } from '../../workflows/order/workflow.js';
 
 /** Seeded by the recorder before the scenarios run. */
@@ -78,7 +78,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     const input = orderInput([{ sku, quantity: 3 }]);
     const order = await startOrder({ client }, input, taskQueue);
     // The dispatcher finds waiting orders in the read model, so the backorder must be written there first.
-    await expect.poll(async () => (await OrderModel.findById(input.orderId).lean())?.status, { timeout: 30_000 }).toBe('backordered');
+    await expect.poll(async () => (await findOrder(input.orderId))?.status, { timeout: 30_000 }).toBe('backordered');
     await receiveStock({ client, taskQueue }, sku, 'wh-berlin', 3);
     const { shipments } = await waitForStatus(order, 'allocated');
     await expectOutcome(shipAndDeliverAll(order, shipments), 'delivered');

@@ -12,7 +12,7 @@ import { renderNotification, type NotificationEvent } from '../../domain/notific
 import type { OrderInput, OrderState, Shipment } from '../../domain/order.js';
 import type { ShipmentEventType } from '../../domain/shipment-events.js';
 import { NotificationModel } from '../../persistence/notifications.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { reconcileLevels } from '../../persistence/reconciliation.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 import { readBalance } from '../../persistence/stock-ledger.js';
@@ -149,7 +149,7 @@ export async function expectEachEffectOnce(
   for (const { trackingNumber } of shipments) expect(mail.filter((message) => message.Text.includes(trackingNumber))).toHaveLength(2);
 
   // The order as support sees it: each step once.
-  const view = await OrderModel.findById(orderId).lean();
+  const view = await findOrder(orderId);
   expect(view).toMatchObject({ status: 'delivered', payment: { status: 'captured', authorized: input.total.amount, captured: input.total.amount } });
   const steps = view!.timeline.map((entry) => entry.type);
   const count = (type: string) => steps.filter((step) => step === type).length;

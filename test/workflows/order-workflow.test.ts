@@ -17,7 +17,7 @@ import { orderWorkflowId } from '../../contracts/ids.js';
 import { cancelOrderUpdate, reviewOrderUpdate, shipmentEventUpdate } from '../../contracts/messages.js';
 import { CustomerIdKey, OrderStatusKey } from '../../contracts/search-attributes.js';
 import { StockMovementModel } from '../../persistence/stock-models.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { ShipmentModel } from '../../persistence/shipments.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SandboxAttemptModel, SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
@@ -71,7 +71,7 @@ describe('orderWorkflow', () => {
     expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 3, reserved: 0 });
     expect(await sandboxEntries(input.orderId, 'authorize')).toBe(1);
-    const view = await OrderModel.findById(input.orderId).lean();
+    const view = await findOrder(input.orderId);
     expect(view).toMatchObject({ status: 'delivered', payment: { status: 'captured', authorized: 3998, captured: 3998 } });
     expect(await sandboxEntries(input.orderId, 'capture')).toBe(1);
     expect(view!.timeline.map((t) => t.type)).toEqual([
@@ -100,7 +100,7 @@ describe('orderWorkflow', () => {
     expect(outcome.status).toBe('payment_declined');
     expect(await StockMovementModel.countDocuments({ orderId: input.orderId })).toBe(0);
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 0 });
-    const view = await OrderModel.findById(input.orderId).lean();
+    const view = await findOrder(input.orderId);
     expect(view).toMatchObject({ status: 'payment_declined', payment: { status: 'declined', authorized: 0 } });
     expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'payment_declined' })).toBe(1);
   });
@@ -172,7 +172,7 @@ describe('orderWorkflow', () => {
     expect(outcome.status).toBe('cancelled');
     expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
     expect(await StockMovementModel.countDocuments({ orderId: input.orderId })).toBe(0);
-    expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ payment: { status: 'voided' }, review: { decision: 'reject' } });
+    expect(await findOrder(input.orderId)).toMatchObject({ payment: { status: 'voided' }, review: { decision: 'reject' } });
     expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'review_rejected' })).toBe(1);
   });
 
@@ -206,7 +206,7 @@ describe('orderWorkflow', () => {
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 0 });
     expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
     expect(await ShipmentModel.find({ orderId: input.orderId }).lean()).toMatchObject([{ status: 'cancelled' }]);
-    const view = await OrderModel.findById(input.orderId).lean();
+    const view = await findOrder(input.orderId);
     expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' }, shipments: [{ status: 'cancelled' }] });
     expect(view!.timeline.at(-1)!.message).toContain('customer changed their mind');
     expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
@@ -225,7 +225,7 @@ describe('orderWorkflow', () => {
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 5, reserved: 0 });
     expect(await sandboxEntries(input.orderId, 'void')).toBe(1);
-    const view = await OrderModel.findById(input.orderId).lean();
+    const view = await findOrder(input.orderId);
     expect(view).toMatchObject({ status: 'failed', payment: { status: 'voided' } });
     expect(view!.timeline.at(-1)!.message).toContain('the carrier refused the address');
     expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_failed' })).toBe(1);

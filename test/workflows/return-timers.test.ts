@@ -22,7 +22,7 @@ import {
 import { returnWorkflowId } from '../../contracts/ids.js';
 import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate } from '../../contracts/messages.js';
 import { StockMovementModel } from '../../persistence/stock-models.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 import type { orderWorkflow } from '../../workflows/order/workflow.js';
@@ -93,7 +93,7 @@ it('expires a return whose goods never arrive by the receipt deadline, and ends 
   expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 3, reserved: 0 });
   expect(await SandboxPaymentModel.countDocuments({ operation: 'refund', idempotencyKey: new RegExp(`^order:${input.orderId}:`) })).toBe(0);
   expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'return_expired' })).toBe(1);
-  const view = await OrderModel.findById(input.orderId).lean();
+  const view = await findOrder(input.orderId);
   expect(view).toMatchObject({ status: 'delivered', payment: { refunded: 0 }, returns: [{ status: 'expired' }] });
   expect(view!.timeline.map((t) => t.type).slice(-2)).toEqual(['return_expired', 'returns_closed']);
 });
@@ -117,7 +117,7 @@ it('rejects a return once the window has closed, and ends the order when its ope
   expect(rejection).toMatch(/^the return window closed at /);
   expect(outcome).toEqual({ orderId: input.orderId, status: 'partially_returned' });
   expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 4, reserved: 0 });
-  const view = await OrderModel.findById(input.orderId).lean();
+  const view = await findOrder(input.orderId);
   expect(view).toMatchObject({ status: 'partially_returned', payment: { refunded: 1500 }, returns: [{ status: 'refunded', amount: 1500 }] });
   expect(view!.returns).toHaveLength(1);
 });

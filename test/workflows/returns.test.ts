@@ -30,7 +30,7 @@ import { returnWorkflowId } from '../../contracts/ids.js';
 import { getOrderQuery, requestReturnUpdate, returnReceiptUpdate, type ReturnReceiptRequest } from '../../contracts/messages.js';
 import { OrderIdKey } from '../../contracts/search-attributes.js';
 import { StockMovementModel } from '../../persistence/stock-models.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { PaymentModel } from '../../persistence/payments.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
@@ -126,7 +126,7 @@ describe('returns', () => {
     const returnId = `${input.orderId}-1`;
     expect(opened).toMatchObject({ returnId, status: 'requested', orderStatus: 'partially_returned' });
     // The order's view shows the open return before anything arrives.
-    expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({
+    expect(await findOrder(input.orderId)).toMatchObject({
       status: 'partially_returned',
       returns: [{ returnId, status: 'requested', lines: [{ lineId: 'L1', sku, quantity: 2 }] }],
     });
@@ -158,7 +158,7 @@ describe('returns', () => {
       returns: [{ returnId, status: 'refunded', amount: 3998, receipt: { warehouseId: 'wh-munich', lines: [{ sku, quantity: 2 }] } }],
     });
     expect(state.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(['returns_open', 'return_requested', 'return_received', 'return_refunded']));
-    await expect.poll(async () => (await OrderModel.findById(input.orderId).lean())?.revision).toBe(state.revision);
+    await expect.poll(async () => (await findOrder(input.orderId))?.revision).toBe(state.revision);
 
     // Confirmed, shipped, delivered, refunded: one email each.
     const mail = await expectMessagesTo(input.customer.email, 4);

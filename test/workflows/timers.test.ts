@@ -13,7 +13,7 @@ import { bundleOrderWorkflows, createTestWorker, startOrder, startTimeSkippingEn
 import { restockWorkflowId } from '../../contracts/ids.js';
 import { getOrderQuery, shipmentEventUpdate } from '../../contracts/messages.js';
 import { LateKey } from '../../contracts/search-attributes.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
@@ -65,7 +65,7 @@ it('cancels a backorder at its deadline: stock released, authorization voided, c
   expect(outcome.status).toBe('cancelled');
   expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 1, reserved: 0 });
   expect(await SandboxPaymentModel.countDocuments({ idempotencyKey: `order:${input.orderId}:void` })).toBe(1);
-  const view = await OrderModel.findById(input.orderId).lean();
+  const view = await findOrder(input.orderId);
   expect(view).toMatchObject({ status: 'cancelled', payment: { status: 'voided' } });
   expect(view!.timeline.at(-1)!.message).toMatch(/backorder deadline/);
   expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'order_cancelled' })).toBe(1);
@@ -105,7 +105,7 @@ it('rejects an order nobody reviewed by the review deadline, voiding its authori
 
   expect(outcome.status).toBe('cancelled');
   expect(await SandboxPaymentModel.countDocuments({ idempotencyKey: `order:${input.orderId}:void` })).toBe(1);
-  expect(await OrderModel.findById(input.orderId).lean()).toMatchObject({ review: { decision: 'reject', reviewer: 'the review deadline' } });
+  expect(await findOrder(input.orderId)).toMatchObject({ review: { decision: 'reject', reviewer: 'the review deadline' } });
   expect(await NotificationModel.countDocuments({ orderId: input.orderId, event: 'review_rejected' })).toBe(1);
 });
 

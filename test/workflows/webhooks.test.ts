@@ -21,7 +21,7 @@ import type { OrderEvent } from '../../domain/webhooks.js';
 import { orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { bundleOrderWorkflows, createTestWorker, startLocalEnvironment, startOrder, uniqueTaskQueue, waitForStatus } from '../support/workflow-env.js';
 import { cancelOrderUpdate, shipmentEventUpdate } from '../../contracts/messages.js';
-import { OrderModel } from '../../persistence/orders.js';
+import { findOrder } from '../../persistence/orders.js';
 import { ChannelSettingModel, reencryptWebhookSecrets, saveWebhook, WebhookDeliveryModel, webhookDeliveryId } from '../../persistence/channels.js';
 import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
 import { parseAllowedNetworks } from '../../domain/webhook-addresses.js';
@@ -129,7 +129,7 @@ const validlySigned = (request: ReceivedRequest) =>
   verifyWebhookSignature({ secret: SECRET, body: request.body, header: request.headers[SIGNATURE_HEADER.toLowerCase()] as string });
 
 async function storedOrder(orderId: string): Promise<OrderState> {
-  const stored = await OrderModel.findById(orderId).lean();
+  const stored = await findOrder(orderId);
   return { ...(stored as unknown as OrderState), orderId };
 }
 
