@@ -9,6 +9,7 @@ import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, PAYMENT_STATUSES, R
 import type { GeoPoint } from '../domain/customer.js';
 import type { OrderQuantity } from '../domain/quantities.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
+import { orderChange, recordOrderChange } from './order-changes.js';
 import { listedOrders, moveOrderInLists, normalizedEmail, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
 
 type OrderDocument = Omit<OrderState, 'orderId'> & { _id: string };
@@ -129,25 +130,28 @@ function toOrderState({ _id, ...fields }: OrderDocument): OrderState {
 }
 
 /**
- * Saves the state unless the stored one is already as new (higher or equal revision), and moves the order
- * between lists when its status changed (persistence/order-lists.ts). An older write matches nothing, its
+ * Saves the state unless the stored one is already as new (higher or equal revision), moves the order
+ * between lists when its status changed (persistence/order-lists.ts), and records the change for the
+ * order's followers (persistence/order-changes.ts) in the same call. An older write matches nothing, its
  * upsert collides on `_id`, and it is dropped; an earlier attempt of it may have stopped between the view
- * and the lists, so the lists are then made to agree with the stored view.
+ * and the lists, so the lists are then made to agree with the stored view, and a retry of this very
+ * revision records its change again (what was new in it is not known any more: the whole timeline).
  */
 export async function saveOrderView(state: OrderState): Promise<void> {
   const { orderId, ...fields } = state;
-  let before: { status: OrderStatus; revision: number; lateSince?: string } | null;
+  let before: { status: OrderStatus; revision: number; lateSince?: string; timeline: TimelineEntry[] } | null;
   try {
     // The whole document before: FerretDB v1 takes no projection on findAndModify.
     before = await OrderModel.findOneAndUpdate({ _id: orderId, revision: { $lt: state.revision } }, { $set: fields }, { upsert: true, new: false }).lean();
   } catch (error) {
     ignoreDuplicateKey(error);
-    const stored = await OrderModel.findById(orderId, { status: 1, channel: 1, customer: 1, createdAt: 1, lateSince: 1 }).lean();
-    if (stored) await repairOrderInLists({ ...stored, orderId });
+    const stored = await OrderModel.findById(orderId, { status: 1, channel: 1, customer: 1, createdAt: 1, lateSince: 1, revision: 1 }).lean();
+    if (stored?.revision === state.revision) await recordOrderChange(orderChange(state), (entry) => repairOrderInLists({ ...stored, orderId }, entry));
+    else if (stored) await repairOrderInLists({ ...stored, orderId });
     return;
   }
   // What intake stored (revision 0) is on no list yet.
-  await moveOrderInLists(state, before && before.revision > 0 ? before : undefined);
+  await recordOrderChange(orderChange(state, before ?? undefined), (entry) => moveOrderInLists(state, before && before.revision > 0 ? before : undefined, entry));
 }
 
 /**
