@@ -48,7 +48,7 @@ export function openEventStream(res: Response, { stopping, open }: EventStreamOp
   open.gauge.inc({ stream: open.stream });
   const endListeners: Array<() => void> = [];
   let closed = false;
-  const ended = () => closed || res.writableEnded;
+  const ended = () => closed || res.writableEnded || res.destroyed;
 
   const end = () => {
     if (!ended()) res.end();
