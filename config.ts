@@ -83,6 +83,8 @@ export interface Config {
   processes: { workers: number; apis: number };
   /** On SIGTERM/SIGINT, how long the API lets requests in flight finish and the worker its running activities. */
   shutdownGraceMs: number;
+  /** How long the outbox of order changes keeps them (ORDER_EVENTS_RETENTION): event streams resume from within it. */
+  orderEventsRetentionMs: number;
 }
 
 export interface MailSettings {
@@ -189,6 +191,7 @@ export function loadConfig(): Config {
     workerMetricsAddress: process.env.WORKER_METRICS_ADDRESS || undefined,
     processes: { workers: Math.max(1, intFromEnv('WORKER_PROCESSES', 1)), apis: Math.max(1, intFromEnv('API_PROCESSES', 1)) },
     shutdownGraceMs: durationFromEnv('SHUTDOWN_GRACE', '10s'),
+    orderEventsRetentionMs: durationFromEnv('ORDER_EVENTS_RETENTION', '24h'),
   };
 }
 

@@ -19,11 +19,13 @@ import { methodNotAllowed, requireJsonBody, securityHeaders, trustProxy } from '
 import { createRateLimits, rateLimitSettings } from './rate-limits.js';
 import { createOpenApiDocument } from './openapi/document.js';
 import { createMetrics } from './metrics.js';
+import { createOrderFeed } from './order-feed.js';
 import { Draining } from './shutdown.js';
 import { problems, problemHandler, unreachableDependency } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { channelsRouter } from './routes/channels.js';
 import { inventoryRouter } from './routes/inventory.js';
+import { orderEventsRouter } from './routes/order-events.js';
 import { ordersRouter } from './routes/orders.js';
 import { returnsRouter } from './routes/returns.js';
 import { shipmentsRouter } from './routes/shipments.js';
@@ -58,15 +60,19 @@ export interface AppOptions {
   webhookResolver?: HostResolver;
   /** Begun when the process is told to stop (api/main.ts): readiness turns 503 and event streams end. */
   draining?: Draining;
+  /** How long order changes are kept (ORDER_EVENTS_RETENTION; api/main.ts prunes them): event streams resume from within it. */
+  orderEventsRetentionMs: number;
 }
 
-export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env, webhookResolver, draining = new Draining() }: AppOptions): express.Express {
+export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env, webhookResolver, draining = new Draining(), orderEventsRetentionMs }: AppOptions): express.Express {
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
   const limits = createRateLimits(rateLimitSettings(env));
   const logger = createLogger(env);
   const metrics = createMetrics();
+  // One reader of the order changes per API process, for every stream it serves.
+  const orderFeed = createOrderFeed({ retentionMs: orderEventsRetentionMs, log: logger });
   const app = express();
   app.disable('x-powered-by');
   trustProxy(app, env);
@@ -102,6 +108,8 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
       effects,
       lowStockThreshold: inventory.lowStockThreshold,
       stopping: draining.signal,
+      orderFeed,
+      openStreams: metrics.openStreams,
     }),
   );
 
@@ -111,6 +119,7 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   app.use(methodNotAllowed(openApiDocument));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   app.use(ordersRouter(temporal, { taskQueue, orderPolicy }, metrics));
+  app.use(orderEventsRouter(temporal, { feed: orderFeed, metrics, stopping: draining.signal }));
   app.use(returnsRouter(temporal));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());

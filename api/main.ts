@@ -6,6 +6,7 @@ import { connectMongo, disconnectMongo } from '../persistence/connection.js';
 import { SmtpMailer } from '../services/mailer.js';
 import { checkOrderNamespace, connectTemporalClient } from '../services/temporal-connection.js';
 import { createApp, DATABASE_WAIT_MS, temporalConnectionOptions } from './app.js';
+import { pruneOrderChangesEvery } from './order-feed.js';
 import { createLogger } from './request-log.js';
 import { drain, Draining } from './shutdown.js';
 
@@ -29,12 +30,15 @@ const app = await exitOnSettingsError('api', () => createApp({
   orderPolicy: config.orderPolicy,
   temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
   draining,
+  orderEventsRetentionMs: config.orderEventsRetentionMs,
 }));
+const stopPruning = pruneOrderChangesEvery({ retentionMs: config.orderEventsRetentionMs, log: logger });
 const server = app.listen(config.port, () => logger.info(`API listening on http://localhost:${config.port}`));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
     logger.info({ graceMs: config.shutdownGraceMs }, `${signal}: no new requests; letting those in flight finish`);
+    stopPruning();
     const outcome = await drain(server, draining, config.shutdownGraceMs);
     if (outcome.drained) logger.info('every request in flight finished; stopping');
     else logger.warn({ connections: outcome.cut }, 'the grace period ended with requests still running; they were cut');

@@ -4,12 +4,18 @@
  * finish. Keep-alive connections are closed as soon as they fall idle, and answers given meanwhile carry
  * `Connection: close`; only what is still running when the grace period ends is cut.
  */
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestHandler } from 'express';
 
 export class Draining {
   private readonly controller = new AbortController();
+
+  constructor() {
+    // Every open event stream listens for the drain: no limit to warn at.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted when the drain begins: long-lived answers (event streams) end on it. */
   get signal(): AbortSignal {

@@ -6,7 +6,9 @@
  *
  * The lists: all orders, by channel, customer id, customer email, status, channel and status, and those
  * that need a person. Written with the order's view (persistence/orders.ts): an order enters the lists its
- * new state puts it on and leaves those of its state before.
+ * new state puts it on and leaves those of its state before. The same collection holds the outbox of order
+ * changes (persistence/order-changes.ts, under `changes#`), so that a save writes its change with its list
+ * entries in one call; no list may be named `changes`.
  */
 import mongoose, { Schema, type mongo } from 'mongoose';
 import { needsAPerson, ORDER_STATUSES, type OrderStatus } from '../domain/order.js';
@@ -19,7 +21,7 @@ const orderListEntrySchema = new Schema(
 export const OrderListEntryModel = mongoose.model('OrderListEntry', orderListEntrySchema, 'order_list_entries');
 
 /** The same collection without mongoose's casting: every save of an order's view may move its entries. */
-const entries = () => OrderListEntryModel.collection as unknown as mongo.Collection<{ _id: string; orderId: string }>;
+const entries = () => OrderListEntryModel.collection as unknown as mongo.Collection<AlsoWritten & { orderId?: string }>;
 
 /** What an order's list membership depends on. */
 export interface ListedOrder {
@@ -82,15 +84,22 @@ function listsOf(order: Omit<ListedOrder, 'orderId'>): string[] {
   ];
 }
 
-/** Adds the order's entries to these lists; entries it has already stay as they are. None: no database call. */
-async function enter(order: ListedOrder, lists: string[]): Promise<void> {
-  if (lists.length === 0) return;
-  await entries()
-    .insertMany(
-      lists.map((list) => ({ _id: entryId(list, order), orderId: order.orderId })),
-      { ordered: false },
-    )
-    .catch(ignoreDuplicateKeys);
+/**
+ * Another document of this collection that a save writes in the same call as the lists' entries: the
+ * order's change (persistence/order-changes.ts).
+ */
+export interface AlsoWritten {
+  _id: string;
+}
+
+/**
+ * Adds the order's entries to these lists, and `also`; entries it has already stay as they are. Nothing to
+ * write: no database call.
+ */
+async function enter(order: ListedOrder, lists: string[], also?: AlsoWritten): Promise<void> {
+  const written = [...lists.map((list) => ({ _id: entryId(list, order), orderId: order.orderId })), ...(also ? [also] : [])];
+  if (written.length === 0) return;
+  await entries().insertMany(written, { ordered: false }).catch(ignoreDuplicateKeys);
 }
 
 async function leave(order: ListedOrder, lists: string[]): Promise<void> {
@@ -100,24 +109,25 @@ async function leave(order: ListedOrder, lists: string[]): Promise<void> {
 
 /**
  * Puts the order on the lists its state puts it on, and, when it was on lists before (`before`: its state
- * as last saved; none for a new order), takes it off those it no longer belongs on. Idempotent: a retry
- * changes nothing more.
+ * as last saved; none for a new order), takes it off those it no longer belongs on; writes `also` with the
+ * entries. Idempotent for the lists: a retry changes nothing more.
  */
-export async function moveOrderInLists(order: ListedOrder, before: Pick<ListedOrder, 'status' | 'lateSince'> | undefined): Promise<void> {
+export async function moveOrderInLists(order: ListedOrder, before: Pick<ListedOrder, 'status' | 'lateSince'> | undefined, also?: AlsoWritten): Promise<void> {
   const now = listsOf(order);
-  if (before === undefined) return enter(order, now);
+  if (before === undefined) return enter(order, now, also);
   const was = listsOf({ ...order, status: before.status, lateSince: before.lateSince });
-  await enter(order, now.filter((list) => !was.includes(list)));
+  await enter(order, now.filter((list) => !was.includes(list)), also);
   await leave(order, was.filter((list) => !now.includes(list)));
 }
 
 /**
  * Makes the order's entries what its current state says, whatever happened before: on the lists of its
- * state and of no other. For a save whose earlier attempt may have stopped between the view and its lists.
+ * state and of no other; writes `also` with them. For a save whose earlier attempt may have stopped
+ * between the view and its lists.
  */
-export async function repairOrderInLists(order: ListedOrder): Promise<void> {
+export async function repairOrderInLists(order: ListedOrder, also?: AlsoWritten): Promise<void> {
   const now = listsOf(order);
-  await enter(order, now);
+  await enter(order, now, also);
   const others = [...ORDER_STATUSES.flatMap((status) => statusLists(order.channel, status)), needingAPerson];
   await leave(order, others.filter((list) => !now.includes(list)));
 }

@@ -10,6 +10,7 @@
 import mongoose, { Schema, type mongo } from 'mongoose';
 import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, type OrderState, type OrderStatus } from '../domain/order.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
+import { orderChange, recordOrderChange } from './order-changes.js';
 import { listedOrders, moveOrderInLists, normalizedEmail, repairOrderInLists, type OrderListFilter, type OrderPosition } from './order-lists.js';
 
 /** What is stored of an order; `state` is the rest of `OrderState` (all of it but orderId) as JSON. */
@@ -56,7 +57,7 @@ export const OrderModel = mongoose.model<OrderDocument>('Order', orderSchema, 'o
 const orders = () => OrderModel.collection as unknown as mongo.Collection<OrderDocument>;
 
 /** The fields of the stored document, `_id` aside. */
-function storedFields({ orderId: _orderId, ...state }: OrderState): Omit<OrderDocument, '_id'> {
+export function storedFields({ orderId: _orderId, ...state }: OrderState): Omit<OrderDocument, '_id'> {
   return {
     externalId: state.externalId,
     channel: state.channel,
@@ -92,24 +93,28 @@ export async function storeNestedOrdersAsJson(): Promise<void> {
 }
 
 /**
- * Saves the state unless the stored one is already as new (higher or equal revision), and moves the order
- * between lists when its status changed (persistence/order-lists.ts). An older write matches nothing, its
+ * Saves the state unless the stored one is already as new (higher or equal revision), moves the order
+ * between lists when its status changed (persistence/order-lists.ts), and records the change for the
+ * order's followers (persistence/order-changes.ts) in the same call. An older write matches nothing, its
  * upsert collides on `_id`, and it is dropped; an earlier attempt of it may have stopped between the view
- * and the lists, so the lists are then made to agree with the stored view.
+ * and the lists, so the lists are then made to agree with the stored view, and a retry of this very
+ * revision records its change again (what was new in it is not known any more: the whole timeline).
  */
 export async function saveOrderView(state: OrderState): Promise<void> {
-  let before: { status: OrderStatus; revision: number; lateSince?: string } | null;
+  let before: OrderDocument | null;
   try {
     // The whole document before: FerretDB v1 takes no projection on findAndModify.
     before = await orders().findOneAndUpdate({ _id: state.orderId, revision: { $lt: state.revision } }, { $set: storedFields(state) }, { upsert: true, returnDocument: 'before' });
   } catch (error) {
     ignoreDuplicateKey(error);
-    const stored = await orders().findOne({ _id: state.orderId }, { projection: { status: 1, channel: 1, customer: 1, createdAt: 1, lateSince: 1 } });
-    if (stored) await repairOrderInLists({ ...stored, orderId: state.orderId });
+    const { orderId } = state;
+    const stored = await orders().findOne({ _id: orderId }, { projection: { status: 1, channel: 1, customer: 1, createdAt: 1, lateSince: 1, revision: 1 } });
+    if (stored?.revision === state.revision) await recordOrderChange(orderChange(state), (entry) => repairOrderInLists({ ...stored, orderId }, entry));
+    else if (stored) await repairOrderInLists({ ...stored, orderId });
     return;
   }
   // What intake stored (revision 0) is on no list yet.
-  await moveOrderInLists(state, before && before.revision > 0 ? before : undefined);
+  await recordOrderChange(orderChange(state, before ? toOrderState(before) : undefined), (entry) => moveOrderInLists(state, before && before.revision > 0 ? before : undefined, entry));
 }
 
 /**

@@ -7,10 +7,13 @@ import type { Client } from '@temporalio/client';
 import { orderWorkflowId } from '../../contracts/ids.js';
 import { ORDER_STATUSES } from '../../domain/order.js';
 import { customerEmailsOf } from '../../persistence/notifications.js';
-import { findOrder } from '../../persistence/orders.js';
+import { followOrderChanges } from '../actions/order-events.js';
 import { loadOrder, searchOrders } from '../actions/orders.js';
 import { MAY } from '../actions/permissions.js';
 import type { KeyEntry } from '../auth.js';
+import { serveEventStream } from '../event-stream.js';
+import type { ApiMetrics } from '../metrics.js';
+import type { OrderFeed } from '../order-feed.js';
 import { HttpProblem, problems } from '../problem.js';
 import { toOrderView } from '../schemas/order-view.js';
 import { OrderListQuery } from '../schemas/orders.js';
@@ -22,8 +25,6 @@ import { OrderPage } from './views/order.js';
 import { OrdersPage, type OrderSearch } from './views/orders.js';
 
 const PAGE_SIZE = 50;
-/** How often an open order page's event stream looks for a newer revision. */
-const LIVE_POLL_MS = 1_000;
 /** Support and admin: the console's roles among those that may read orders. */
 const READERS = MAY.readOrders.filter((role) => role !== 'channel');
 
@@ -33,9 +34,12 @@ export interface OrderRoutesOptions {
   temporalUi: { url: string; namespace: string };
   /** Aborted when the API stops: open event streams end, and the pages reconnect to another instance. */
   stopping: AbortSignal;
+  /** Where open order pages learn of changes (api/order-feed.ts). */
+  orderFeed: OrderFeed;
+  openStreams: ApiMetrics['openStreams'];
 }
 
-export function orderRoutes({ temporal, apiKeys, temporalUi, stopping }: OrderRoutesOptions, context: PageContextOf): Router {
+export function orderRoutes({ temporal, apiKeys, temporalUi, stopping, orderFeed, openStreams }: OrderRoutesOptions, context: PageContextOf): Router {
   // The search box finds an order by its external id in any of these channels.
   const channels = [...new Set(apiKeys.flatMap(({ principal }) => (principal.channel ? [principal.channel] : [])))];
   const router = Router();
@@ -70,27 +74,25 @@ export function orderRoutes({ temporal, apiKeys, temporalUi, stopping }: OrderRo
     await orderPage(req, res, { notice: done && isOrderAction(done) ? doneNotice(done, req.query.status) : undefined });
   });
 
-  // Tells the open page when the order changed (live.js then fetches the page again and swaps its details).
+  // Tells the open page when the order changed (live.js then fetches the page again and swaps its details),
+  // from the API process's order feed: no database read per open page.
   router.get('/orders/:orderId/events', allow(...READERS), async (req, res) => {
-    const order = await loadOrder(temporal, req.principal!, String(req.params.orderId));
-    let shown = Number(req.query.revision) || order.revision;
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    res.write(': watching\n\n');
-    const timer = setInterval(async () => {
-      try {
-        const revision = (await findOrder(order.orderId))?.revision ?? shown;
-        if (revision > shown) res.write(`event: changed\ndata: ${(shown = revision)}\n\n`);
-      } catch {
-        // The database did not answer this time; the next tick asks again.
-      }
-    }, LIVE_POLL_MS);
-    const stop = () => res.end();
-    req.on('close', () => {
-      clearInterval(timer);
-      stopping.removeEventListener('abort', stop);
-    });
-    if (stopping.aborted) stop();
-    else stopping.addEventListener('abort', stop, { once: true });
+    const changed = (revision: number) => ({ event: 'changed', data: revision });
+    await serveEventStream(req, res, { stopping, open: { gauge: openStreams, stream: 'console' } }, (open) =>
+      followOrderChanges(
+        temporal,
+        orderFeed,
+        req.principal!,
+        String(req.params.orderId),
+        open,
+        async (order, stream) => {
+          const shown = Number(req.query.revision) || order.revision;
+          if (order.revision > shown) stream.send(changed(order.revision));
+          return Math.max(shown, order.revision);
+        },
+        ({ change }, stream) => stream.send(changed(change.revision)),
+      ),
+    );
   });
 
   router.post('/orders/:orderId/:action', async (req, res, next) => {

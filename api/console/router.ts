@@ -13,6 +13,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Client } from '@temporalio/client';
 import type { StockEffects } from '../../services/stock-effects.js';
 import type { FailedAuthentication, KeyEntry } from '../auth.js';
+import type { ApiMetrics } from '../metrics.js';
+import type { OrderFeed } from '../order-feed.js';
 import { HttpProblem, problems } from '../problem.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { orderRoutes } from './order-routes.js';
@@ -38,9 +40,12 @@ export interface ConsoleOptions {
   lowStockThreshold: number;
   /** Aborted when the API stops: open event streams end, and the pages reconnect to another instance. */
   stopping: AbortSignal;
+  /** Where open order pages learn of changes (api/order-feed.ts), and where their streams are counted. */
+  orderFeed: OrderFeed;
+  openStreams: ApiMetrics['openStreams'];
 }
 
-export function consoleRouter({ temporal, apiKeys, keys, failedAuthentication, production, temporalUi, effects, lowStockThreshold, stopping }: ConsoleOptions): Router {
+export function consoleRouter({ temporal, apiKeys, keys, failedAuthentication, production, temporalUi, effects, lowStockThreshold, stopping, orderFeed, openStreams }: ConsoleOptions): Router {
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
     getSecret: () => keys.csrf.toString('base64'),
     // Tokens belong to the session, and to the browser before it signs in.
@@ -74,7 +79,7 @@ export function consoleRouter({ temporal, apiKeys, keys, failedAuthentication, p
     next(problems.unauthorized('Sign in first.'));
   });
 
-  router.use(orderRoutes({ temporal, apiKeys, temporalUi, stopping }, context));
+  router.use(orderRoutes({ temporal, apiKeys, temporalUi, stopping, orderFeed, openStreams }, context));
   router.use('/warehouse', warehouseRoutes(temporal, context));
   router.use('/inventory', inventoryRoutes(effects, lowStockThreshold, context));
 

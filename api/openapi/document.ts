@@ -6,6 +6,7 @@ import { createDocument } from 'zod-openapi';
 import { z } from 'zod';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../../domain/webhook-signature.js';
 import { OrderEvent } from '../schemas/channels.js';
+import { OrderChange, StreamReset } from '../schemas/order-events.js';
 import { body, health, json, METHOD_NOT_ALLOWED } from './operations.js';
 import { orderPaths } from './order-paths.js';
 import { stockPaths } from './stock-paths.js';
@@ -29,6 +30,8 @@ export function createOpenApiDocument() {
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
       responses: { MethodNotAllowed: METHOD_NOT_ALLOWED },
+      // The data of the event streams' events, which no response schema reaches.
+      schemas: { OrderChange, StreamReset },
     },
     paths: {
       '/health': { get: health('Readiness of the API (as /health/ready)') },

@@ -17,6 +17,12 @@ export const problem = (description: string, more: { id?: string; headers?: z.Zo
   content: { 'application/problem+json': { schema: Problem } },
 });
 
+/** A stream of server-sent events (api/event-stream.ts): what its events are is in the description. */
+export const eventStream = (description: string) => ({
+  description,
+  content: { 'text/event-stream': { schema: z.string().meta({ description: 'Server-sent events (the WHATWG HTML standard): blocks of `id:`, `event:` and `data:` lines, and `:` comments, each ended by an empty line' }) } },
+});
+
 /** A JSON body; required unless the operation takes none as `{}` (`required: false`). */
 export const body = (schema: z.ZodType, { required = true } = {}) => ({ required, content: { 'application/json': { schema } } });
 

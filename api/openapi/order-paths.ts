@@ -19,10 +19,18 @@ import {
   ShipmentEventRequest,
   ShipmentEventResponse,
 } from '../schemas/orders.js';
-import { body, errors, json, op } from './operations.js';
+import { AllOrderEventsQuery, LastEventIdHeader, OrderEventsQuery } from '../schemas/order-events.js';
+import { body, errors, eventStream, json, op } from './operations.js';
 
 /** The path parameter of everything under /v1/orders/{orderId}. */
 const ofOrder = z.object({ orderId: OrderId });
+
+/** What both event streams send, in words (OpenAPI 3.1 cannot describe the items of a stream). */
+const STREAM_EVENTS =
+  'Each change is an `order` event: `id:` an event id (opaque, growing in the order of the changes), `data:` an `OrderChange` (components/schemas) on one line. ' +
+  'A `retry:` hint comes first, a `: keep-alive` comment every 15 s. To resume, reconnect with `Last-Event-ID` (as an EventSource does by itself) or `?lastEventId=`: ' +
+  'the changes after that id come first, as long as they are kept (`ORDER_EVENTS_RETENTION`, default 24 hours); when they are not, a `reset` event (data: `StreamReset`) says so: read again. ' +
+  'The stream ends when the API process stops; reconnect (to another one) and resume. A change may come twice (after a retried save): skip a revision you have.';
 
 export const orderPaths: ZodOpenApiPathsObject = {
   '/v1/orders': {
@@ -45,6 +53,17 @@ export const orderPaths: ZodOpenApiPathsObject = {
       description: "A channel sees only its own orders: another channel's is a 404.",
       requestParams: { path: ofOrder },
       responses: { '200': json(OrderView, 'The order with its timeline'), ...errors('404') },
+    }),
+  },
+  '/v1/orders/{orderId}/events': {
+    get: op(MAY.readOrders, {
+      summary: "Follow an order's changes as server-sent events",
+      description:
+        "A channel follows only its own orders: another channel's is a 404, as for the lookup. The first event is the order as it is now (with all its timeline), " +
+        'so subscribing after a lookup misses nothing; then each change, about a quarter of a second after it was saved. After `Last-Event-ID`, the changes after it instead. ' +
+        STREAM_EVENTS,
+      requestParams: { path: ofOrder, query: OrderEventsQuery, header: LastEventIdHeader },
+      responses: { '200': eventStream("The order's changes, until the client or the API ends the stream"), ...errors('404') },
     }),
   },
   '/v1/orders/{orderId}/cancel': {
@@ -101,6 +120,18 @@ export const orderPaths: ZodOpenApiPathsObject = {
       requestParams: { path: ofOrder.extend({ returnId: ReturnId }) },
       requestBody: body(ReturnReceiptRequest),
       responses: { '202': json(ReturnReceiptAccepted, 'Receipt recorded'), ...errors('404', '409', '422') },
+    }),
+  },
+  '/v1/order-events': {
+    get: op(MAY.readOrders, {
+      summary: 'Follow every change of the orders the key may see, as server-sent events',
+      description:
+        "A channel key follows its own channel's orders (naming another `channel` is a 403); support and admin every channel's, or `channel`'s. " +
+        'From the moment of subscribing (and perhaps a moment before), in the order of their ids, about two seconds after they were saved: ' +
+        'by then a change saved earlier by another process cannot still appear, so resuming after an id misses nothing and repeats nothing. ' +
+        STREAM_EVENTS,
+      requestParams: { query: AllOrderEventsQuery, header: LastEventIdHeader },
+      responses: { '200': eventStream('The changes, until the client or the API ends the stream') },
     }),
   },
   '/v1/shipments/{shipmentId}/events': {

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { TEST_INVENTORY, TEST_ORDER_POLICY, uniqueId } from '../support/fixtures.js';
+import { TEST_INVENTORY, TEST_ORDER_EVENTS_RETENTION_MS, TEST_ORDER_POLICY, uniqueId } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
 import { tableResolver } from '../support/webhook-dns.js';
 import { KEYS, apiClient, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
@@ -40,6 +40,7 @@ beforeAll(async () => {
     inventory: TEST_INVENTORY,
     mailer: testMailer(),
     orderPolicy: TEST_ORDER_POLICY,
+    orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS,
     env: { LOG_LEVEL: 'error', WEBHOOK_SECRET_KEY, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128' },
     webhookResolver: resolver,
   });

@@ -12,7 +12,7 @@ import { expect, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
 import type { OrderPolicySettings } from '../../domain/order.js';
-import { BERLIN_ADDRESS, TEST_INVENTORY, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
+import { BERLIN_ADDRESS, TEST_INVENTORY, TEST_ORDER_EVENTS_RETENTION_MS, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
 import { testMailer, testSmtpUrl } from '../support/mail.js';
 import { loadWebhookSettings, type HostResolver } from '../../services/webhook-targets.js';
 
@@ -111,7 +111,7 @@ export async function startApi(options: {
 
   const servers: Server[] = [];
   const serve = async (env: NodeJS.ProcessEnv) => {
-    const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env, webhookResolver: options.webhookResolver });
+    const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS, env, webhookResolver: options.webhookResolver });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });

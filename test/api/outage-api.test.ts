@@ -14,7 +14,7 @@ import { RATE_LIMIT_STORE_WAIT_MS } from '../../api/rate-limits.js';
 import { connectMongo, disconnectMongo } from '../../persistence/connection.js';
 import { findFreePort } from '../../stack/processes.js';
 import type { FerretDBServer } from '../../stack/services.js';
-import { PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_POLICY } from '../support/fixtures.js';
+import { PLACES, seedWarehouse, setStock, TEST_INVENTORY, TEST_ORDER_EVENTS_RETENTION_MS, TEST_ORDER_POLICY } from '../support/fixtures.js';
 import { testMailer } from '../support/mail.js';
 import { ownFerretDB, type OwnServer } from '../support/own-servers.js';
 import { apiClient, expectProblem, KEYS, orderBody, type ApiCall } from './harness.js';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   await connectMongo(ferretdb.current.uri('oms_outage'), { waitMs: DATABASE_WAIT_MS });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: 'default' });
-  const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error' } });
+  const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS, env: { LOG_LEVEL: 'error' } });
   server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -77,7 +77,7 @@ describe('when the database is down', () => {
 describe('when the database holding the rate limits is down', () => {
   it('still serves requests, each API process counting the limits alone, in memory', async () => {
     const temporal = new Client({ connection, namespace: 'default' });
-    const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error', RATE_LIMIT_PER_KEY: '3', RATE_LIMIT_FAILED_AUTH: '2' } });
+    const app = createApp({ temporal, taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS, env: { LOG_LEVEL: 'error', RATE_LIMIT_PER_KEY: '3', RATE_LIMIT_FAILED_AUTH: '2' } });
     const limited: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -111,7 +111,7 @@ describe('when Temporal cannot be reached', () => {
     await seedWarehouse('wh-outage', PLACES.berlin);
     await setStock('SKU-OUTAGE', 'wh-outage', 5);
     const nowhere = Connection.lazy(temporalConnectionOptions({ address: `127.0.0.1:${await findFreePort()}` }));
-    const app = createApp({ temporal: new Client({ connection: nowhere, namespace: 'default' }), taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, env: { LOG_LEVEL: 'error' } });
+    const app = createApp({ temporal: new Client({ connection: nowhere, namespace: 'default' }), taskQueue: 'outage-no-worker', inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: TEST_ORDER_POLICY, orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS, env: { LOG_LEVEL: 'error' } });
     const withoutTemporal: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });

@@ -95,5 +95,8 @@ export const TEST_ORDER_POLICY = {
   authorizationValidityMs: 30 * 86_400_000,
 };
 
+/** How long the tests' APIs keep order changes for their event streams: ORDER_EVENTS_RETENTION's default. */
+export const TEST_ORDER_EVENTS_RETENTION_MS = 86_400_000;
+
 /** Inventory settings for tests: a threshold low enough that ordinary test stock never alerts. */
 export const TEST_INVENTORY = { lowStockThreshold: 0, operationsEmail: 'ops@example.com' };
