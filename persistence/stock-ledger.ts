@@ -4,7 +4,7 @@
  * it, under the `_id` `<sku>/<warehouse>/<seq>`: exactly one of two racing writers can insert that slot,
  * and the loser re-reads the new head and decides again. The unique `key` index makes a retried movement
  * (a retried activity) fail to insert a second time, and it gets the first one back instead.
- * The ledger head is the truth; `inventory_levels` is a projection of it for lists and alerts.
+ * The ledger head is the truth; `inventory_levels` is a projection of it for routing, lists and alerts.
  *
  * Every hot-path read is by `_id` (the level, which carries the balance at its seq, then the slots after
  * it), because FerretDB v1's SQLite handler answers other filters by scanning the collection.
@@ -98,8 +98,9 @@ export async function readBalance(sku: string, warehouseId: string): Promise<Led
  * Throws StockMovementRejected when `decide` refuses or the change would break 0 <= reserved <= onHand.
  *
  * The first attempt decides on the level alone and inserts into the slot after it: the insert succeeds
- * only if that slot is free, that is if the level was the head, so the usual probe for a later slot is
- * left to the insert. A refusal, though, must be of the head itself, so it is checked against the slots after.
+ * only if that slot is free, that is if the level was the head, so the probe for a later slot is left to
+ * the insert; when it fails, the writer decides again on the head after the slot it found taken. A
+ * refusal, though, must be of the head itself, so one decided on the level is checked against the slots after it.
  */
 export async function appendMovement(request: MovementRequest): Promise<StockMovementDoc> {
   const { sku, warehouseId, key } = request;
@@ -232,7 +233,7 @@ export async function levelsOf(skus: string[]) {
   return perSku.flat();
 }
 
-/** Levels with their safety stock, for lists and alerts. */
+/** Levels with their safety stock, for routing, lists and alerts. */
 export async function levelsWithSettings(skus: string[]) {
   const levels = await levelsOf(skus);
   const settings = await LocationSettingModel.find({ _id: { $in: levels.map((l) => l._id) } }).lean();

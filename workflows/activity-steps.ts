@@ -129,13 +129,14 @@ const localAttempt = withSummaries(proxyLocalActivities<OrderActivities>, {
 });
 
 /**
- * A step that calls a service outside the engine (the mail server, the carrier), tried once as a local activity: the worker runs it
- * inside the workflow task, so it costs the order one marker in its history instead of an activity's round
- * trip through the Temporal server (three events and a workflow task). The workflow task, and with it the
- * acceptance of an Update that arrives meanwhile, waits for that attempt, so it is short (5 s at most). If it
- * fails for any reason but a final one (the service is down or slow), the step runs as the activity it always
- * was, retried with backoff: an outage holds up that step, not the order's workflow tasks. The step must be
- * idempotent by its key, as they all are: a local attempt that timed out may still finish while the activity runs.
+ * A step that calls a service outside the engine (the mail server, the carrier), tried once as a local
+ * activity: the worker runs it inside the workflow task, so it costs the order one marker in its history
+ * instead of an activity's round trip through the Temporal server (three events and a workflow task). The
+ * workflow task, and with it the acceptance of an Update that arrives meanwhile, waits for that attempt, so
+ * it is short (5 s at most). If it fails for any reason but a final one (the service is down or slow), the
+ * step runs as the activity it always was, retried with backoff: an outage holds up that step, not the
+ * order's workflow tasks. The step must be idempotent by its key, as they all are: a local attempt that
+ * timed out may still finish while the activity runs.
  */
 function locallyFirst<Name extends keyof OrderActivities>(name: Name, activities: OrderActivities): OrderActivities[Name] {
   const run = (steps: OrderActivities, args: unknown[]) => (steps[name] as (...input: unknown[]) => Promise<unknown>)(...args);
