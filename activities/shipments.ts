@@ -41,8 +41,9 @@ export function shipmentActivities(carrier: Carrier) {
     },
 
     /**
-     * Records a warehouse event on the shipment. On `shipped`, its stock leaves the ledger (onHand and
-     * reserved both drop), once per shipment line.
+     * Records a warehouse event on the shipment, once. On `shipped`, its stock leaves the ledger (onHand and
+     * reserved both drop), once per shipment line: also on a retry that finds the event recorded, in case
+     * the attempt that recorded it stopped before the ledger.
      */
     async recordShipmentEvent(input: {
       orderId: string;
@@ -51,7 +52,8 @@ export function shipmentActivities(carrier: Carrier) {
       trackingNumber?: string;
       occurredAt: string;
     }): Promise<void> {
-      const record = await shipments.findShipment(input.shipmentId);
+      // Only the order's workflow writes its shipments, one event at a time, so this conditional write is safe.
+      const record = (await shipments.applyShipmentEvent(input.shipmentId, input)) ?? (await shipments.findShipment(input.shipmentId));
       if (!record) throw new Error(`shipment ${input.shipmentId} not found`);
       const { shipment } = record;
       if (input.type === 'shipped') {
@@ -67,9 +69,6 @@ export function shipmentActivities(carrier: Carrier) {
           });
         }
       }
-      // Only the order's workflow writes its shipments, one event at a time, so this check-then-write is safe.
-      if (record.eventTypes.includes(input.type)) return;
-      await shipments.appendShipmentEvent(input.shipmentId, input);
     },
 
     /** Reduces a shipment that has not left the warehouse to `lines` (cancelled lines); with none left, cancels it. */

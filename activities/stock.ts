@@ -2,9 +2,8 @@
 import { orderKeys } from '../contracts/keys.js';
 import type { Allocation } from '../domain/quantities.js';
 import type { WarehouseStock } from '../domain/routing.js';
-import { reservation } from '../domain/stock.js';
 import { stockForRouting } from '../persistence/inventory.js';
-import { appendMovement, movementsForOrder, StockMovementRejected } from '../persistence/stock-ledger.js';
+import { appendMovement, appendReservation, movementsForOrder, StockMovementRejected } from '../persistence/stock-ledger.js';
 import type { StockEffects } from '../services/stock-effects.js';
 import { countReservations } from './metrics.js';
 
@@ -25,25 +24,26 @@ export function stockActivities(effects: StockEffects) {
     async reserveStock(input: { orderId: string; round: number; allocations: Allocation[] }): Promise<{ reserved: Allocation[]; short: Allocation[] }> {
       const reserved: Allocation[] = [];
       const short: Allocation[] = [];
+      const availableAtLeast = new Map<string, number>();
       for (const allocation of input.allocations) {
         const { sku, warehouseId, quantity } = allocation;
         try {
-          await appendMovement({
+          const { availableAfter } = await appendReservation({
             sku,
             warehouseId,
-            kind: 'reserve',
+            quantity,
             key: orderKeys(input.orderId).reservation(input.round, sku, warehouseId),
             orderId: input.orderId,
             actor: 'order-workflow',
-            decide: (current) => reservation(current, quantity),
           });
           reserved.push(allocation);
+          availableAtLeast.set(sku, Math.max(availableAfter, availableAtLeast.get(sku) ?? 0));
         } catch (error) {
           if (!(error instanceof StockMovementRejected)) throw error;
           short.push(allocation);
         }
       }
-      await effects.afterStockChange(reserved.map((a) => a.sku), { increased: false });
+      await effects.afterStockChange(reserved.map((a) => a.sku), { increased: false, availableAtLeast });
       countReservations('reserved', reserved.length);
       countReservations('short', short.length);
       return { reserved, short };

@@ -21,7 +21,7 @@ import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { WebhookSecretUnreadable } from '../domain/webhook-secrets.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhookBody } from '../domain/webhook-signature.js';
 import type { OrderEvent, WebhookDeliveryOutcome } from '../domain/webhooks.js';
-import { findDelivery, findWebhookForDelivery, recordDelivery } from '../persistence/channels.js';
+import { findDelivery, findWebhook, findWebhookForDelivery, recordDelivery } from '../persistence/channels.js';
 import { countWebhookDelivery } from './metrics.js';
 import { postToPinnedAddresses, resolveWebhookTarget, systemResolver, type WebhookSettings } from '../services/webhook-targets.js';
 
@@ -48,6 +48,11 @@ function unreachableReason(error: unknown): string {
 
 export function webhookActivities({ policy, keys, resolve = systemResolver }: WebhookSettings) {
   return {
+    /** Whether the channel has a webhook: one read by `_id`, which an order makes as a local activity before its first event. */
+    async channelHasWebhook(input: { channel: string }): Promise<boolean> {
+      return (await findWebhook(input.channel)) !== undefined;
+    },
+
     /** Delivers one order event to its channel's webhook unless it was delivered before; see the file comment. */
     async deliverOrderEvent(event: OrderEvent): Promise<WebhookDeliveryOutcome> {
       let webhook: Awaited<ReturnType<typeof findWebhookForDelivery>>;

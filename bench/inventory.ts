@@ -8,8 +8,8 @@
  *
  * Workloads, each BENCH_OPS operations with BENCH_CONCURRENCY in flight:
  *   baseline  insertOne of a movement-sized document into a scratch collection (only the _id index)
- *   hot-sku   appendMovement reserving 1 unit of ONE sku at one warehouse: every writer on one stream
- *   spread    appendMovement reserving 1 unit at a random (sku, warehouse) of 1000 SKUs x 3 warehouses,
+ *   hot-sku   appendReservation reserving 1 unit of ONE sku at one warehouse: every writer on one stream
+ *   spread    appendReservation reserving 1 unit at a random (sku, warehouse) of 1000 SKUs x 3 warehouses,
  *             drawn up front from a PRNG seeded with BENCH_SEED, so every run makes the same requests.
  *             Only the locations drawn are opened (one `receive` movement each): see README / the
  *             printed notes for why the ledger's size matters so much on FerretDB.
@@ -22,9 +22,8 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
-import { reservation } from '../domain/stock.js';
 import { reconcileLevels } from '../persistence/reconciliation.js';
-import { appendMovement, movementId, readBalance } from '../persistence/stock-ledger.js';
+import { appendReservation, movementId, readBalance } from '../persistence/stock-ledger.js';
 import { InventoryLevelModel, locationId, StockMovementModel } from '../persistence/stock-models.js';
 import {
   fmt,
@@ -115,14 +114,7 @@ async function runLedgerWorkload(server: Server, name: string, requests: Locatio
     const reservedAt = new Map<string, number>();
     const result = await runWorkload(name, requests.length, concurrency, async (index) => {
       const location = requests[index];
-      await appendMovement({
-        ...location,
-        kind: 'reserve',
-        key: `bench:${RUN_ID}:${name}:${index}`,
-        actor: 'bench',
-        orderId: `bench-${name}-${index}`,
-        decide: (current) => reservation(current, 1),
-      });
+      await appendReservation({ ...location, quantity: 1, key: `bench:${RUN_ID}:${name}:${index}`, actor: 'bench', orderId: `bench-${name}-${index}` });
       reservedAt.set(locationKey(location), (reservedAt.get(locationKey(location)) ?? 0) + 1);
     }, StockMovementModel.collection.collectionName);
     console.error(`[bench] ${name}: ${result.ok}/${result.ops} ok in ${fmt(result.seconds, 2)} s; verifying`);

@@ -19,6 +19,11 @@ export function nextShipmentStatus(
   return { ok: false, reason: `a ${current} shipment cannot be marked ${event}` };
 }
 
+/** The status a shipment is in when the event applies to it. */
+export function statusBeforeEvent(event: ShipmentEventType): ShipmentStatus {
+  return NEXT_STATUS[event].from;
+}
+
 /** A shipment that has left the warehouse (its stock and its payment are committed). */
 export function hasLeftWarehouse(shipment: Pick<Shipment, 'status'>): boolean {
   return shipment.status === 'shipped' || shipment.status === 'delivered';

@@ -27,17 +27,17 @@ export function availableToPromise({ onHand, reserved, safetyStock }: StockBalan
 }
 
 /** The balance after a change, or why the change would break 0 <= reserved <= onHand. */
-export function applyStockChange(
-  balance: StockBalance,
+export function applyStockChange<Balance extends Pick<StockBalance, 'onHand' | 'reserved'>>(
+  balance: Balance,
   change: StockChange,
-): { ok: true; balance: StockBalance } | { ok: false; reason: string } {
+): { ok: true; balance: Balance } | { ok: false; reason: string } {
   const onHand = balance.onHand + change.onHandDelta;
   const reserved = balance.reserved + change.reservedDelta;
   if (!Number.isSafeInteger(onHand) || !Number.isSafeInteger(reserved)) return { ok: false, reason: 'quantities must be integers' };
   if (onHand < 0) return { ok: false, reason: `on hand would drop to ${onHand}` };
   if (reserved < 0) return { ok: false, reason: `reserved would drop to ${reserved}` };
   if (reserved > onHand) return { ok: false, reason: `on hand (${onHand}) would fall below reserved (${reserved})` };
-  return { ok: true, balance: { onHand, reserved, safetyStock: balance.safetyStock } };
+  return { ok: true, balance: { ...balance, onHand, reserved } };
 }
 
 /** A reservation of `quantity`, granted only from what is available to promise (safety stock is not). */

@@ -5,23 +5,23 @@
 import type { WarehouseStock } from '../domain/routing.js';
 import { availableToPromise } from '../domain/stock.js';
 import { openAlert } from './stock-alerts.js';
-import { levelsOf, levelsWithSettings, readBalance } from './stock-ledger.js';
+import { levelsOf, levelsWithSettings } from './stock-ledger.js';
 import { InventoryLevelModel, locationId, SkuSettingModel, skuIdRange, StockMovementModel, type StockMovementDoc } from './stock-models.js';
 import { activeWarehouses } from './warehouses.js';
 
-/** Availability (net of reservations and safety stock) of the SKUs in every active warehouse that stocks them. */
+/**
+ * Availability (net of reservations and safety stock) of the SKUs in every active warehouse that stocks
+ * them, from the level projection: it may lag a movement being appended, which routing can afford, since
+ * the reservation decides on the ledger head and reports what it could not get for routing again.
+ */
 export async function stockForRouting(skus: string[]): Promise<WarehouseStock[]> {
-  const locations = await levelsOf(skus);
+  const locations = await levelsWithSettings(skus);
   const warehouses = await activeWarehouses([...new Set(locations.map((l) => l.warehouseId))]);
-  return Promise.all(
-    warehouses.map(async ({ warehouseId, country, location, priority }) => {
-      const available: Record<string, number> = {};
-      for (const stocked of locations.filter((l) => l.warehouseId === warehouseId)) {
-        available[stocked.sku] = (await readBalance(stocked.sku, warehouseId)).available;
-      }
-      return { warehouseId, country, location, priority, available };
-    }),
-  );
+  return warehouses.map(({ warehouseId, country, location, priority }) => {
+    const available: Record<string, number> = {};
+    for (const stocked of locations.filter((l) => l.warehouseId === warehouseId)) available[stocked.sku] = availableToPromise(stocked);
+    return { warehouseId, country, location, priority, available };
+  });
 }
 
 /** Which of these SKUs some warehouse stocks. */

@@ -1,7 +1,7 @@
 /** Shipments as booked with the carrier, with the events the warehouses reported. Written only by their order's workflow. */
 import mongoose, { Schema } from 'mongoose';
 import { SHIPMENT_STATUSES, type Shipment, type ShipmentLine } from '../domain/order.js';
-import type { ShipmentEventType } from '../domain/shipment-events.js';
+import { statusBeforeEvent, type ShipmentEventType } from '../domain/shipment-events.js';
 import { ignoreDuplicateKey } from './duplicate-key.js';
 
 const shipmentSchema = new Schema(
@@ -22,11 +22,10 @@ shipmentSchema.index({ key: 1 }, { unique: true });
 shipmentSchema.index({ orderId: 1 });
 export const ShipmentModel = mongoose.model('Shipment', shipmentSchema, 'shipments');
 
-/** A shipment with its order and the event types recorded on it. */
+/** A shipment with its order. */
 export interface ShipmentRecord {
   shipment: Shipment;
   orderId: string;
-  eventTypes: string[];
 }
 
 type ShipmentDoc = {
@@ -37,7 +36,6 @@ type ShipmentDoc = {
   carrier: string;
   trackingNumber: string;
   lines: ShipmentLine[];
-  events?: Array<{ type?: string | null }>;
 };
 
 function toShipment(doc: ShipmentDoc): Shipment {
@@ -51,9 +49,13 @@ function toShipment(doc: ShipmentDoc): Shipment {
   };
 }
 
+function toRecord(doc: ShipmentDoc): ShipmentRecord {
+  return { shipment: toShipment(doc), orderId: doc.orderId };
+}
+
 export async function findShipment(shipmentId: string): Promise<ShipmentRecord | undefined> {
   const doc = await ShipmentModel.findById(shipmentId).lean();
-  return doc ? { shipment: toShipment(doc), orderId: doc.orderId, eventTypes: (doc.events ?? []).flatMap((e) => (e.type ? [e.type] : [])) } : undefined;
+  return doc ? toRecord(doc) : undefined;
 }
 
 /**
@@ -64,8 +66,10 @@ export async function findShipment(shipmentId: string): Promise<ShipmentRecord |
  */
 export async function insertShipmentOnce(key: string, shipment: Shipment & { orderId: string }): Promise<Shipment> {
   const { shipmentId, ...fields } = shipment;
-  await ShipmentModel.updateOne({ _id: shipmentId }, { $setOnInsert: { key, ...fields, events: [] } }, { upsert: true }).catch(ignoreDuplicateKey);
-  const stored = (await findShipment(shipmentId))?.shipment ?? (await findShipmentByKey(key));
+  const upserted = await ShipmentModel.findOneAndUpdate({ _id: shipmentId }, { $setOnInsert: { key, ...fields, events: [] } }, { upsert: true, new: true })
+    .lean()
+    .catch(ignoreDuplicateKey);
+  const stored = upserted ? toShipment(upserted) : ((await findShipment(shipmentId))?.shipment ?? (await findShipmentByKey(key)));
   if (!stored) throw new Error(`shipment ${shipmentId} was stored but cannot be read back`);
   return stored;
 }
@@ -76,18 +80,23 @@ async function findShipmentByKey(key: string): Promise<Shipment | undefined> {
   return doc ? toShipment(doc) : undefined;
 }
 
-/** Moves the shipment to the event's status and records the event. */
-export async function appendShipmentEvent(
+/**
+ * Moves the shipment to the event's status and records the event, if the shipment is in the status the
+ * event moves it from; returns the shipment as it was before, or undefined when it was not moved (no such
+ * shipment, or the event was recorded already).
+ */
+export async function applyShipmentEvent(
   shipmentId: string,
   event: { type: ShipmentEventType; occurredAt: string; trackingNumber?: string },
-): Promise<void> {
-  await ShipmentModel.updateOne(
-    { _id: shipmentId },
+): Promise<ShipmentRecord | undefined> {
+  const before = await ShipmentModel.findOneAndUpdate(
+    { _id: shipmentId, status: statusBeforeEvent(event.type) },
     {
       $set: { status: event.type, ...(event.trackingNumber ? { trackingNumber: event.trackingNumber } : {}) },
       $push: { events: { type: event.type, at: new Date(event.occurredAt), trackingNumber: event.trackingNumber } },
     },
-  );
+  ).lean();
+  return before ? toRecord(before) : undefined;
 }
 
 /** Reduces a shipment that has not left the warehouse to `lines`; with none left, cancels it. */

@@ -8,6 +8,7 @@ export interface AlertChange {
   change: 'opened' | 'closed' | 'none';
   alertId?: string;
   sku: string;
+  /** The SKU's availability; or, when a lower bound above the threshold settled it, that bound. */
   available: number;
   threshold: number;
 }
@@ -21,13 +22,16 @@ export async function lowStockThreshold(sku: string, defaultThreshold: number): 
   return (await SkuSettingModel.findById(sku).lean())?.lowStockThreshold ?? defaultThreshold;
 }
 
-/** Opens the SKU's alert when it crosses down to its threshold, closes it when stock is back above. */
-export async function evaluateLowStock(sku: string, defaultThreshold: number): Promise<AlertChange> {
-  const [available, threshold, open] = await Promise.all([
-    skuAvailability(sku),
-    lowStockThreshold(sku, defaultThreshold),
-    openAlert(sku),
-  ]);
+/**
+ * Opens the SKU's alert when it crosses down to its threshold, closes it when stock is back above.
+ * `availableAtLeast` is what one of its locations had available right after the change (a reservation
+ * knows it): when that alone is above the threshold and no alert is open, there is nothing to do, and the
+ * SKU's availability across its locations is not read.
+ */
+export async function evaluateLowStock(sku: string, defaultThreshold: number, availableAtLeast?: number): Promise<AlertChange> {
+  const [threshold, open] = await Promise.all([lowStockThreshold(sku, defaultThreshold), openAlert(sku)]);
+  if (availableAtLeast !== undefined && availableAtLeast > threshold && !open) return { sku, available: availableAtLeast, threshold, change: 'none' };
+  const available = await skuAvailability(sku);
   const result = { sku, available, threshold };
   if (available <= threshold && !open) {
     try {

@@ -25,9 +25,16 @@ export type StockEffects = ReturnType<typeof createStockEffects>;
 
 export function createStockEffects(options: StockEffectsOptions) {
   return {
-    async afterStockChange(skus: Iterable<string>, { increased }: { increased: boolean }): Promise<void> {
+    /**
+     * `availableAtLeast`: per SKU, what a location of it had available right after the change, when the
+     * caller knows (a reservation does); it spares reading the SKU's availability while that is above the threshold.
+     */
+    async afterStockChange(
+      skus: Iterable<string>,
+      { increased, availableAtLeast }: { increased: boolean; availableAtLeast?: ReadonlyMap<string, number> },
+    ): Promise<void> {
       for (const sku of new Set(skus)) {
-        const alert = await evaluateLowStock(sku, options.lowStockThreshold);
+        const alert = await evaluateLowStock(sku, options.lowStockThreshold, availableAtLeast?.get(sku));
         if (alert.change === 'opened') await notifyOperations(options.mailer, alert.alertId!, alert, options.operationsEmail);
         if (increased) {
           await options.temporal.workflow.signalWithStart(WorkflowType.restockDispatcher, {

@@ -8,6 +8,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
+  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -43,6 +44,7 @@ const SUMMARIES: Summaries = {
   notifyOperations: ({ event }) => `Email operations: ${event}`,
   saveOrderView: (state) => `Save order view (revision ${state.revision}, ${state.status})`,
   deliverOrderEvent: ({ id, type, channel }) => `Send event ${id} (${type}) to the webhook of channel ${channel}`,
+  channelHasWebhook: ({ channel }) => `Look up the webhook of channel ${channel}`,
 };
 
 /** Activity proxies whose steps carry their summary into the workflow history. */
@@ -84,8 +86,19 @@ const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
  * so each costs one marker in the history rather than a round trip through the Temporal server (three
  * events and a workflow task). Retried and idempotent as `db`'s steps are.
  */
-export function localDb(): Pick<OrderActivities, 'saveOrderView' | 'loadStock' | 'reserveStock'> {
+export function localDb(): Pick<OrderActivities, 'saveOrderView' | 'loadStock' | 'reserveStock' | 'channelHasWebhook'> {
   return patched(LOCAL_DATABASE_STEPS_PATCH) ? localDatabaseSteps : db;
+}
+
+/**
+ * Orders started before their history was made leaner keep the steps they had: customer email and the
+ * carrier's booking as activities only, a delivery to the channel's webhook to learn that there is none,
+ * the return window opened by a view save of its own.
+ */
+const LEANER_ORDER_HISTORY_PATCH = 'leaner-order-history';
+
+export function leanerOrderHistory(): boolean {
+  return patched(LEANER_ORDER_HISTORY_PATCH);
 }
 
 /**
@@ -109,6 +122,40 @@ export const external = withSummaries(proxyActivities<OrderActivities>, {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
+/** One local attempt of an external step, not retried locally: `locallyFirst` falls back to the step's activity. */
+const localAttempt = withSummaries(proxyLocalActivities<OrderActivities>, {
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/**
+ * A step that calls a service outside the engine (the mail server, the carrier), tried once as a local
+ * activity: the worker runs it inside the workflow task, so it costs the order one marker in its history
+ * instead of an activity's round trip through the Temporal server (three events and a workflow task). The
+ * workflow task, and with it the acceptance of an Update that arrives meanwhile, waits for that attempt, so
+ * it is short (5 s at most). If it fails for any reason but a final one (the service is down or slow), the
+ * step runs as the activity it always was, retried with backoff: an outage holds up that step, not the
+ * order's workflow tasks. The step must be idempotent by its key, as they all are: a local attempt that
+ * timed out may still finish while the activity runs.
+ */
+function locallyFirst<Name extends keyof OrderActivities>(name: Name, activities: OrderActivities): OrderActivities[Name] {
+  const run = (steps: OrderActivities, args: unknown[]) => (steps[name] as (...input: unknown[]) => Promise<unknown>)(...args);
+  const step = async (...args: unknown[]) => {
+    if (!leanerOrderHistory()) return run(activities, args);
+    try {
+      return await run(localAttempt, args);
+    } catch (error) {
+      if (isCancellation(error) || isFinalFailure(error)) throw error;
+      return run(activities, args);
+    }
+  };
+  return step as OrderActivities[Name];
+}
+
+/** Customer email and booking with the carrier: once locally, then as `external` activities (`locallyFirst`). */
+export const emailCustomer = locallyFirst('notifyCustomer', external);
+export const bookShipment = locallyFirst('createShipment', external);
+
 /**
  * Channel webhooks: retried without limit until the channel's endpoint accepts, backing off to one attempt
  * every 10 minutes, so an endpoint that is down for a while still receives every event.
@@ -117,6 +164,12 @@ export const webhooks = withSummaries(proxyActivities<OrderActivities>, {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
+
+/** A failed step that would fail the same way again (a non-retryable failure). */
+function isFinalFailure(error: unknown): boolean {
+  const failure = error instanceof ActivityFailure ? error.cause : error;
+  return failure instanceof ApplicationFailure && failure.nonRetryable === true;
+}
 
 /** The typed business failure (`FailureType`) behind a failed step, if it was one. */
 export function failureTypeOf(error: unknown): string | undefined {

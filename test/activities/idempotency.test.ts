@@ -265,6 +265,45 @@ describe('notification, shipment and order view activities', () => {
     expect(await ShipmentModel.countDocuments({ orderId })).toBe(1);
   });
 
+  it('records a shipment event once, and ships its stock once, when recordShipmentEvent runs twice', async () => {
+    const sku = await stockedSku(10);
+    const orderId = uniqueId('ord');
+    await activities.reserveStock({ orderId, round: 1, allocations: [at(sku, 2)] });
+    const { shipmentId } = await activities.createShipment({
+      orderId,
+      shipmentId: uniqueId('shp'),
+      shipmentKey: `order:${orderId}:shipment:1:wh-berlin`,
+      warehouseId: 'wh-berlin',
+      lines: [{ sku, quantity: 2 }],
+      shippingAddress: BERLIN_ADDRESS,
+    });
+    const shipped = { orderId, shipmentId, type: 'shipped' as const, occurredAt: new Date().toISOString() };
+    await activities.recordShipmentEvent(shipped);
+    await activities.recordShipmentEvent(shipped);
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 8, reserved: 0 });
+    expect(await StockMovementModel.countDocuments({ orderId, kind: 'ship' })).toBe(1);
+    expect(await ShipmentModel.findById(shipmentId).lean()).toMatchObject({ status: 'shipped', events: [{ type: 'shipped' }] });
+
+    // Stopped after recording the event, before the ledger: the retry still ships the stock.
+    const { shipmentId: second } = await activities.createShipment({
+      orderId,
+      shipmentId: uniqueId('shp'),
+      shipmentKey: `order:${orderId}:shipment:2:wh-berlin`,
+      warehouseId: 'wh-berlin',
+      lines: [{ sku, quantity: 1 }],
+      shippingAddress: BERLIN_ADDRESS,
+    });
+    await activities.reserveStock({ orderId, round: 2, allocations: [at(sku, 1)] });
+    await ShipmentModel.updateOne({ _id: second }, { $set: { status: 'shipped' }, $push: { events: { type: 'shipped', at: new Date() } } });
+    await activities.recordShipmentEvent({ ...shipped, shipmentId: second });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 7, reserved: 0 });
+    expect(await ShipmentModel.findById(second).lean()).toMatchObject({ status: 'shipped', events: [{ type: 'shipped' }] });
+
+    await activities.recordShipmentEvent({ ...shipped, type: 'delivered' });
+    await activities.recordShipmentEvent({ ...shipped, type: 'delivered' });
+    expect(await ShipmentModel.findById(shipmentId).lean()).toMatchObject({ status: 'delivered', events: [{ type: 'shipped' }, { type: 'delivered' }] });
+  });
+
   it('creates a separate shipment for the same warehouse in another round', async () => {
     const orderId = uniqueId('ord');
     const input = (round: number) => ({

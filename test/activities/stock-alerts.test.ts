@@ -4,11 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { restockWorkflowId } from '../../contracts/ids.js';
-import { reservation } from '../../domain/stock.js';
 import { MigrationModel, runMigrations } from '../../persistence/migrations.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { evaluateLowStock, skuAvailability } from '../../persistence/stock-alerts.js';
-import { appendMovement, ensureLocation } from '../../persistence/stock-ledger.js';
+import { appendReservation, ensureLocation } from '../../persistence/stock-ledger.js';
 import { SkuSettingModel, StockAlertModel } from '../../persistence/stock-models.js';
 import { createStockEffects, type StockEffects } from '../../services/stock-effects.js';
 import { setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
@@ -87,7 +86,7 @@ describe('evaluateLowStock', () => {
     expect(await evaluateLowStock(sku, THRESHOLD)).toMatchObject({ change: 'none' });
 
     // Reservations eat the availability again: a new episode, a new alert.
-    await appendMovement({ sku, warehouseId: 'wh-1', kind: 'reserve', key: `test:${randomUUID()}`, actor: 'test', decide: (c) => reservation(c, 8) });
+    await appendReservation({ sku, warehouseId: 'wh-1', quantity: 8, key: `test:${randomUUID()}`, actor: 'test' });
     const results = await evaluateConcurrently(sku, 20);
     const reopened = results.filter((r) => r.change === 'opened');
     expect(reopened).toHaveLength(1);
@@ -114,12 +113,26 @@ describe('evaluateLowStock', () => {
     await ensureLocation(sku, 'wh-1', { safetyStock: 2 });
     await setStock(sku, 'wh-1', 4); // 2 available
     await setStock(sku, 'wh-2', 6);
-    await appendMovement({ sku, warehouseId: 'wh-2', kind: 'reserve', key: `test:${randomUUID()}`, actor: 'test', decide: (c) => reservation(c, 2) }); // 4 available
+    await appendReservation({ sku, warehouseId: 'wh-2', quantity: 2, key: `test:${randomUUID()}`, actor: 'test' }); // 4 available
     await ensureLocation(sku, 'wh-3', { safetyStock: 5 });
     await setStock(sku, 'wh-3', 3); // safety stock above on hand: 0 available, never negative
     expect(await skuAvailability(sku)).toBe(6);
     expect(await evaluateLowStock(sku, THRESHOLD)).toMatchObject({ change: 'none', available: 6 });
     expect(await evaluateLowStock(sku, 6)).toMatchObject({ change: 'opened', available: 6, threshold: 6 });
+  });
+
+  it('takes a location\'s availability after a change as a lower bound, reading the SKU\'s only when the bound does not settle it', async () => {
+    const sku = await skuWithStock(12);
+    // Above the threshold with no alert open: settled by the bound alone.
+    expect(await evaluateLowStock(sku, THRESHOLD, 9)).toEqual({ sku, change: 'none', available: 9, threshold: THRESHOLD });
+    // At the threshold: the SKU's availability decides (12, so nothing opens).
+    expect(await evaluateLowStock(sku, THRESHOLD, THRESHOLD)).toEqual({ sku, change: 'none', available: 12, threshold: THRESHOLD });
+    await setStock(sku, 'wh-1', 2);
+    const opened = await evaluateLowStock(sku, THRESHOLD, 2);
+    expect(opened).toMatchObject({ change: 'opened', available: 2 });
+    // An open alert is closed by the SKU's availability, whatever the bound.
+    await setStock(sku, 'wh-1', 9);
+    expect(await evaluateLowStock(sku, THRESHOLD, 9)).toEqual({ sku, change: 'closed', alertId: opened.alertId, available: 9, threshold: THRESHOLD });
   });
 
   it('uses the SKU\'s own threshold over the default, either way', async () => {

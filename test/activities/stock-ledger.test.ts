@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservation, type StockChange, type StockDecision, type StockMovementKind } from '../../domain/stock.js';
+import { type StockChange, type StockDecision, type StockMovementKind } from '../../domain/stock.js';
 import {
   appendMovement,
+  appendReservation,
   ensureLocation,
   levelsOf,
   movementId,
   readBalance,
   StockMovementRejected,
-  type LedgerBalance,
+  type LedgerHead,
 } from '../../persistence/stock-ledger.js';
 import { setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { reconcileLevels } from '../../persistence/reconciliation.js';
@@ -18,7 +19,7 @@ let close: () => Promise<void>;
 beforeAll(async () => ({ close } = await useTestDatabase('activities_stock_ledger')));
 afterAll(() => close?.());
 
-function append(sku: string, warehouseId: string, kind: StockMovementKind, decide: (current: LedgerBalance) => StockDecision, key = `test:${randomUUID()}`) {
+function append(sku: string, warehouseId: string, kind: StockMovementKind, decide: (current: LedgerHead) => StockDecision, key = `test:${randomUUID()}`) {
   return appendMovement({ sku, warehouseId, kind, key, actor: 'test', decide });
 }
 
@@ -28,8 +29,8 @@ function move(sku: string, warehouseId: string, change: StockChange, key?: strin
 }
 
 /** A reservation as the reserveStock activity makes it: only from what is available to promise. */
-const reserve = (sku: string, warehouseId: string, quantity: number, key?: string) =>
-  append(sku, warehouseId, 'reserve', (current) => reservation(current, quantity), key);
+const reserve = async (sku: string, warehouseId: string, quantity: number, key = `test:${randomUUID()}`) =>
+  (await appendReservation({ sku, warehouseId, quantity, key, actor: 'test' })).movement;
 
 const release = (sku: string, warehouseId: string, quantity: number) =>
   append(sku, warehouseId, 'release', (current) =>
@@ -117,6 +118,42 @@ describe('stock ledger', () => {
     expect(error).toBeInstanceOf(StockMovementRejected);
     expect(error).toMatchObject({ sku, warehouseId: 'wh-1', reason: 'not today' });
     expect(await sequenceNumbers(sku, 'wh-1')).toEqual([1]);
+  });
+});
+
+describe('a level that lags its ledger', () => {
+  /** A movement appended by a writer that died before projecting it: in the ledger, not on the level. */
+  async function appendUnprojected(sku: string, warehouseId: string, seq: number, balance: { onHand: number; reserved: number }, change: StockChange) {
+    await StockMovementModel.create({
+      _id: movementId(sku, warehouseId, seq),
+      sku,
+      warehouseId,
+      seq,
+      kind: 'receive',
+      ...change,
+      ...balance,
+      key: `test:${randomUUID()}`,
+      actor: 'test',
+      at: new Date(),
+    });
+  }
+
+  it('does not refuse what the head allows and the level does not show, and brings the level up to the head', async () => {
+    const sku = uniqueId('SKU');
+    await setStock(sku, 'wh-1', 5);
+    await appendUnprojected(sku, 'wh-1', 2, { onHand: 10, reserved: 0 }, { onHandDelta: 5, reservedDelta: 0 });
+    const reserved = await reserve(sku, 'wh-1', 8);
+    expect(reserved).toMatchObject({ seq: 3, onHand: 10, reserved: 8 });
+    await expectLevelMatchesLedger(sku, 'wh-1');
+  });
+
+  it('decides again on the head when the slot after the level is taken', async () => {
+    const sku = uniqueId('SKU');
+    await setStock(sku, 'wh-1', 5);
+    await appendUnprojected(sku, 'wh-1', 2, { onHand: 3, reserved: 0 }, { onHandDelta: -2, reservedDelta: 0 });
+    await expect(reserve(sku, 'wh-1', 4)).rejects.toMatchObject({ reason: 'only 3 available, 4 requested' });
+    expect(await reserve(sku, 'wh-1', 3)).toMatchObject({ seq: 3, onHand: 3, reserved: 3 });
+    await expectLevelMatchesLedger(sku, 'wh-1');
   });
 });
 

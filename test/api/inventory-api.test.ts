@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reservation } from '../../domain/stock.js';
-import { appendMovement } from '../../persistence/stock-ledger.js';
+import { appendReservation } from '../../persistence/stock-ledger.js';
 import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
 import { PLACES, uniqueId } from '../support/fixtures.js';
 import { restockWorkflowId } from '../../contracts/ids.js';
@@ -53,14 +52,7 @@ const adjust = (sku: string, warehouseId: string, body: unknown, key: string = K
 
 /** Reserves stock straight through the ledger, as an order's reservation would (no order flow here). */
 async function reserve(sku: string, warehouseId: string, quantity: number): Promise<void> {
-  await appendMovement({
-    sku,
-    warehouseId,
-    kind: 'reserve',
-    key: `test-reserve:${randomUUID()}`,
-    actor: 'test',
-    decide: (current) => reservation(current, quantity),
-  });
+  await appendReservation({ sku, warehouseId, quantity, key: `test-reserve:${randomUUID()}`, actor: 'test' });
 }
 
 const ledgerOf = (sku: string) => StockMovementModel.find({ sku }).sort({ warehouseId: 1, seq: 1 }).lean();

@@ -55,6 +55,28 @@ export async function activityRuns(handle: WorkflowHandle, activityType: string)
   );
 }
 
+export interface LocalActivityRun {
+  /** The number of the attempt that ended it. */
+  attempt: number;
+  /** The worker (`<pid>@<host>`) whose workflow task recorded it. */
+  identity: string;
+  outcome: 'completed' | 'failed';
+}
+
+/** The runs of the order's local activities of `activityType`, from their markers, in the order they were recorded. */
+export async function localActivityRuns(handle: WorkflowHandle, activityType: string): Promise<LocalActivityRun[]> {
+  const { events } = await handle.fetchHistory();
+  const taskWorkers = new Map((events ?? []).flatMap((event) => (event.workflowTaskCompletedEventAttributes ? [[String(event.eventId), event.workflowTaskCompletedEventAttributes.identity ?? '']] : [])));
+  return (events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const [data] = marker?.markerName === 'core_local_activity' ? (marker.details?.data?.payloads ?? []) : [];
+    const run = data && (defaultPayloadConverter.fromPayload(data) as { activity_type: string; attempt: number });
+    if (!run || run.activity_type !== activityType) return [];
+    const identity = taskWorkers.get(String(marker!.workflowTaskCompletedEventId)) ?? '';
+    return [{ attempt: run.attempt, identity, outcome: marker!.failure ? 'failed' : 'completed' } as const];
+  });
+}
+
 /** The attempt each of the order's running (or retrying) activities of `activityType` is at. */
 export async function pendingAttempts(handle: WorkflowHandle, activityType: string): Promise<number[]> {
   const { raw } = await handle.describe();

@@ -13,7 +13,7 @@ import type { Address } from '../../domain/customer.js';
 import type { Allocation, OrderQuantity } from '../../domain/quantities.js';
 import { routeOrder, sumQuantities } from '../../domain/routing.js';
 import { hasLeftWarehouse } from '../../domain/shipment-events.js';
-import { db, external, localDb } from '../activity-steps.js';
+import { bookShipment, db, external, localDb } from '../activity-steps.js';
 import { describeShipments, stepState, type OrderRun } from './run.js';
 
 /** How often one reservation attempt re-routes what it lost to a concurrent order before backordering it. */
@@ -106,7 +106,7 @@ export async function shipReserved(order: OrderRun): Promise<void> {
   }
   for (const [warehouseId, allocations] of byWarehouse) {
     state.shipments.push(
-      await external.createShipment({
+      await bookShipment({
         orderId: state.orderId,
         shipmentId: `shp_${uuid4().replace(/-/g, '').slice(0, 20)}`,
         shipmentKey: orderKeys(state.orderId).shipment(own.rounds, warehouseId),

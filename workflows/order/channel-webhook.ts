@@ -6,11 +6,12 @@
 import { CancellationScope, log } from '@temporalio/workflow';
 import type { OrderState, TimelineEntry } from '../../domain/order.js';
 import { orderEvent } from '../../domain/webhooks.js';
-import { webhooks } from '../activity-steps.js';
+import { leanerOrderHistory, localDb, webhooks } from '../activity-steps.js';
 
 export function deliverToChannelWebhook(state: OrderState, saveView: () => Promise<void>) {
   let deliveries: Promise<void> = Promise.resolve();
   let configured = true;
+  let lookedUp = false;
 
   return {
     send(entry: TimelineEntry): void {
@@ -19,9 +20,11 @@ export function deliverToChannelWebhook(state: OrderState, saveView: () => Promi
         .then(() =>
           // Not cancelled with the workflow, so the order's `cancelled` event still goes out.
           CancellationScope.nonCancellable(async () => {
-            // Once a delivery finds no webhook for the channel (normally the first event's), the order sends
-            // no more: a channel without a webhook costs one activity per order, and a webhook configured
-            // later serves the orders received after it.
+            // Before the first event, a local activity looks the webhook up: a channel without one costs the
+            // order that lookup (orders from before it: one delivery that finds none), and then it sends no
+            // more; a webhook configured later serves the orders received after it.
+            if (!lookedUp && leanerOrderHistory()) configured = await localDb().channelHasWebhook({ channel: state.channel });
+            lookedUp = true;
             if (!configured) return;
             const outcome = await webhooks.deliverOrderEvent(event);
             if (outcome.status === 'not_configured') {

@@ -72,12 +72,26 @@ export async function receiveReturn(order: OrderRun, { returnId, receipt }: { re
   );
 }
 
-/** Takes returns for the policy's window after delivery, then waits until every return is settled. */
-export async function acceptReturns(order: OrderRun): Promise<void> {
+/**
+ * Opens the policy's return window, if it has one, with its timeline entry: saved with the view save that
+ * the caller makes next (the delivery's own, or acceptReturns').
+ */
+export function openReturnWindow(order: OrderRun): void {
   const { state } = order;
   if (state.policy.returnWindowMs <= 0) return; // no returns: the order ends at delivery
   state.returnsAcceptedUntil = new Date(Date.now() + state.policy.returnWindowMs).toISOString();
-  await order.record('returns_open', `Returns accepted until ${state.returnsAcceptedUntil}`);
+  order.note('returns_open', `Returns accepted until ${state.returnsAcceptedUntil}`);
+}
+
+/** Takes returns for the policy's window after delivery, then waits until every return is settled. */
+export async function acceptReturns(order: OrderRun): Promise<void> {
+  const { state } = order;
+  if (state.policy.returnWindowMs <= 0) return;
+  // Opened already by the shipment event that delivered the order, unless that ran on code from before.
+  if (!state.returnsAcceptedUntil) {
+    openReturnWindow(order);
+    await order.saveView();
+  }
   await sleep(state.policy.returnWindowMs);
   await condition(() => state.returns.every(isSettled));
   await order.record('returns_closed', `The return window closed at ${state.returnsAcceptedUntil}; every return is settled`);

@@ -12,7 +12,7 @@ import { OrderStatusKey } from '../../contracts/search-attributes.js';
 import { orderTotal } from '../../domain/money.js';
 import type { NotificationEvent } from '../../domain/notifications.js';
 import { activeQuantity, FINAL_ORDER_STATUSES, receivedOrder, type OrderInput, type OrderLine, type OrderState, type OrderStatus, type Shipment, type TimelineEntry } from '../../domain/order.js';
-import { external, localDb } from '../activity-steps.js';
+import { emailCustomer, localDb } from '../activity-steps.js';
 import { deliverToChannelWebhook } from './channel-webhook.js';
 
 /** Thrown inside the workflow when a cancel request is seen between steps; the failure path unwinds the order. */
@@ -77,6 +77,12 @@ export class OrderRun {
 
   /** Adds an entry to the timeline (and so to the channel's webhook), moves the status, and saves the view. */
   record(type: string, message: string, status?: OrderStatus): Promise<void> {
+    this.note(type, message, status);
+    return this.saveView();
+  }
+
+  /** `record` without the save: for an entry the caller saves together with another, right after. */
+  note(type: string, message: string, status?: OrderStatus): void {
     const now = new Date().toISOString();
     if (status && status !== this.state.status) {
       this.state.status = status;
@@ -86,13 +92,12 @@ export class OrderRun {
     this.state.timeline.push(entry);
     this.state.updatedAt = now;
     this.channelWebhook.send(entry);
-    return this.saveView();
   }
 
   /** Emails the customer about this order, once per event and `subjectId`. */
   notify(event: NotificationEvent, extra: { subjectId?: string; detail?: string; shipment?: Shipment } = {}): Promise<void> {
     const { state } = this;
-    return external.notifyCustomer({
+    return emailCustomer({
       orderId: state.orderId,
       event,
       subjectId: extra.subjectId,

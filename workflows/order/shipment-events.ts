@@ -6,8 +6,9 @@
 import type { ShipmentEventRequest, ShipmentEventResult } from '../../contracts/messages.js';
 import type { Shipment } from '../../domain/order.js';
 import { fulfillmentStatus, nextShipmentStatus } from '../../domain/shipment-events.js';
-import { db } from '../activity-steps.js';
+import { db, leanerOrderHistory } from '../activity-steps.js';
 import { captureShipment } from './payment.js';
+import { openReturnWindow } from './returns.js';
 import type { OrderRun } from './run.js';
 
 export async function applyShipmentEvent(order: OrderRun, event: ShipmentEventRequest): Promise<ShipmentEventResult> {
@@ -22,11 +23,14 @@ export async function applyShipmentEvent(order: OrderRun, event: ShipmentEventRe
   // workflow task that runs a local activity reports the acceptance only when that is done.
   await order.exclusively(async () => {
     await db.recordShipmentEvent({ orderId: state.orderId, ...event });
-    await order.record(
+    order.note(
       `shipment_${event.type}`,
       `Shipment ${shipment.shipmentId} from ${shipment.warehouseId} ${event.type} (${shipment.carrier} ${shipment.trackingNumber})`,
       orderStatus,
     );
+    // The return window opens with the delivery, in the same save (unless a cancel got in first).
+    if (orderStatus === 'delivered' && !order.cancelRequest && leanerOrderHistory()) openReturnWindow(order);
+    await order.saveView();
     if (event.type === 'shipped') await captureShipment(order, shipment);
   });
   await order.notify(event.type === 'shipped' ? 'shipment_shipped' : 'shipment_delivered', { subjectId: shipment.shipmentId, shipment });
