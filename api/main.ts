@@ -29,6 +29,7 @@ const app = await exitOnSettingsError('api', () => createApp({
   orderPolicy: config.orderPolicy,
   temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
   draining,
+  admission: config.admission,
 }));
 const server = app.listen(config.port, () => logger.info(`API listening on http://localhost:${config.port}`));
 

@@ -2,11 +2,13 @@
  * Structured logs (pino, JSON lines): one line per request with its id, method, route, status and time,
  * and the errors it met. The id is the client's `X-Request-Id` when it sends a usable one, else a new
  * one; it is sent back in `X-Request-Id` and recorded on an order's workflow (its memo), so a log line
- * leads to the workflow and back. Authorization headers and cookies are never logged.
+ * leads to the workflow and back. A request refused because the engine is behind says so (`refused`: the
+ * reason and the Retry-After it got). Authorization headers and cookies are never logged.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
+import type { Refusal } from './admission.js';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 
@@ -25,8 +27,13 @@ export function requestLog(logger: Logger): RequestHandler {
       res.setHeader('X-Request-Id', id);
       return id;
     },
-    // A 503 says a dependency is down (logged where it was met); other 5xx are our failures.
+    // A 503 says a dependency is down (logged where it was met) or the engine is behind (the line says `refused`); other 5xx are our failures.
     customLogLevel: (_req, res, error) => (res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : 'info'),
+    // A request refused because the engine is behind (api/admission.ts): why, and when it was told to come back.
+    customProps: (_req, res) => {
+      const refusal = (res as Response).locals?.refusal as Refusal | undefined;
+      return refusal ? { refused: refusal } : {};
+    },
     serializers: {
       // A tracking link's token is a credential: the path keeps only that it was one.
       req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: req.url?.replace(/^\/track\/[^?]*/, '/track/…') }),
