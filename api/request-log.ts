@@ -6,7 +6,7 @@
  * reason and the Retry-After it got). Authorization headers and cookies are never logged.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import type { Refusal } from './admission.js';
 import { pino, type Logger } from 'pino';
@@ -29,10 +29,17 @@ export function requestLog(logger: Logger): RequestHandler {
     },
     // A 503 says a dependency is down (logged where it was met) or the engine is behind (the line says `refused`); other 5xx are our failures.
     customLogLevel: (_req, res, error) => (res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : 'info'),
-    // A request refused because the engine is behind (api/admission.ts): why, and when it was told to come back.
+    // A request refused because the engine is behind (api/admission.ts): why, and when it was told to come back;
+    // no error and stack as for a failure, since a refusal is the API working as meant.
     customProps: (_req, res) => {
-      const refusal = (res as Response).locals?.refusal as Refusal | undefined;
+      const refusal = refusalOf(res);
       return refusal ? { refused: refusal } : {};
+    },
+    customErrorMessage: (_req, res) => (refusalOf(res) ? 'request refused: the engine is behind' : 'request errored'),
+    customErrorObject: (_req, res, _error, logged: Record<string, unknown>) => {
+      if (!refusalOf(res)) return logged;
+      const { err: _err, ...rest } = logged;
+      return rest;
     },
     serializers: {
       // A tracking link's token is a credential: the path keeps only that it was one.
@@ -40,4 +47,8 @@ export function requestLog(logger: Logger): RequestHandler {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   }) as unknown as RequestHandler;
+}
+
+function refusalOf(res: IncomingMessage | ServerResponse): Refusal | undefined {
+  return (res as Response).locals?.refusal as Refusal | undefined;
 }
