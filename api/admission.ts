@@ -95,14 +95,14 @@ export function admissionControl({ temporal, taskQueue, settings, metrics, logge
 function record(metrics: AdmissionMetrics, lag: LagSample, admission: Admission): void {
   metrics.refusing.set(admission.admitting ? 0 : 1);
   metrics.eventLoopDelay.set(lag.eventLoopDelayMs / 1_000);
-  for (const [index, type] of BACKLOG_TYPES.entries()) {
+  for (const [index, { label }] of BACKLOG_TYPES.entries()) {
     const backlog = lag.backlogs?.[index];
     if (backlog) {
-      metrics.backlogAge.set({ type: type.label }, backlog.ageMs / 1_000);
-      metrics.backlogTasks.set({ type: type.label }, backlog.count);
+      metrics.backlogAge.set({ type: label }, backlog.ageMs / 1_000);
+      metrics.backlogTasks.set({ type: label }, backlog.count);
     } else {
-      metrics.backlogAge.remove({ type: type.label });
-      metrics.backlogTasks.remove({ type: type.label });
+      metrics.backlogAge.remove({ type: label });
+      metrics.backlogTasks.remove({ type: label });
     }
   }
 }
