@@ -98,8 +98,8 @@ describe('admission: Retry-After', () => {
 
 describe('admission: settings', () => {
   it('has bounds by default', () => {
-    expect(admissionSettings({})).toEqual({ maxBacklogAgeMs: 10_000, maxEventLoopDelayMs: 50 });
-    expect(admissionSettings({ ADMISSION_MAX_BACKLOG_AGE_MS: '2000', ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '' })).toEqual({ maxBacklogAgeMs: 2_000, maxEventLoopDelayMs: 50 });
+    expect(admissionSettings({})).toEqual({ maxBacklogAgeMs: 10_000, maxEventLoopDelayMs: 100 });
+    expect(admissionSettings({ ADMISSION_MAX_BACKLOG_AGE_MS: '2000', ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '' })).toEqual({ maxBacklogAgeMs: 2_000, maxEventLoopDelayMs: 100 });
   });
 
   it('turns each bound off with `off`, and admission control with both', () => {
