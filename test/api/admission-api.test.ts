@@ -1,7 +1,7 @@
 /**
  * Refusal before collapse (api/admission.ts) on the real stack: the API in-process on the suite's Temporal
  * dev server and FerretDB with a small bound on the order task queue's backlog, and an order worker that is
- * held back (four activities at a time, each two seconds late) while orders arrive faster than it takes them.
+ * held back (eight activities at a time, each four seconds late) while orders arrive faster than it takes them.
  * Intake starts refusing, every refusal fast and well formed; changes are refused too, while lookups, lists
  * and shipment events go on; once the load stops and the worker is let go, every accepted order is delivered
  * and intake takes orders again.
@@ -19,10 +19,10 @@ import { expectProblem, KEYS, orderBody, startApi, type ApiHarness, type ApiResp
 const WAREHOUSE_ID = 'wh-admission';
 /** Refuse once a task has waited a second for a worker (Temporal refreshes the figure every 5 s). */
 const MAX_BACKLOG_AGE_MS = 1_000;
-/** While held back, the worker runs four activities at a time, each this much late: two a second. */
-const HELD_ACTIVITY_DELAY_MS = 2_000;
-const ACTIVITY_SLOTS = 4;
-const ARRIVALS_PER_SECOND = 3;
+/** While held back, the worker runs eight activities at a time, each this much late: two a second. Let go, eight at a time drain the backlog fast. */
+const HELD_ACTIVITY_DELAY_MS = 4_000;
+const ACTIVITY_SLOTS = 8;
+const ARRIVALS_PER_SECOND = 2;
 /** Orders keep arriving until intake has refused for this long (or at most LOAD_LIMIT_MS). */
 const REFUSING_FOR_MS = 3_000;
 const LOAD_LIMIT_MS = 25_000;
@@ -161,6 +161,7 @@ describe('refusal before collapse', () => {
 
     // The load is over and the worker let go: every order accepted is delivered, none lost or stuck.
     heldBack = false;
+    const letGo = Date.now();
     await Promise.all(accepted.map(async (orderId) => {
       const shippedBefore = earlyShipments.get(orderId);
       const shipmentIds = shippedBefore ?? (await waitForStatus(orderId, 'allocated', 40_000)).shipments.map(({ shipmentId }) => shipmentId);
@@ -173,6 +174,8 @@ describe('refusal before collapse', () => {
       await waitForStatus(orderId, 'delivered', 30_000);
     }));
 
+    const deliveredAt = Date.now();
+
     // And intake takes orders again (once Temporal's figure, refreshed every 5 s, shows the backlog gone).
     const deadline = Date.now() + 20_000;
     let again = await submit();
@@ -181,6 +184,7 @@ describe('refusal before collapse', () => {
       again = await submit();
     }
     expect(again.status, JSON.stringify(again.body)).toBe(202);
+    console.log(`[admission] once let go: every order delivered after ${((deliveredAt - letGo) / 1000).toFixed(1)} s, intake accepting again after ${((Date.now() - letGo) / 1000).toFixed(1)} s`);
   }, 120_000);
 
   it("refuses changes while the API's own event loop is late, and takes them again once it has caught up", async () => {
