@@ -6,6 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import type { AdmissionSettings } from './domain/admission.js';
 import type { OrderPolicySettings } from './domain/order.js';
 import { SettingsError } from './domain/settings-error.js';
 
@@ -85,6 +86,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long the outbox of order changes keeps them (ORDER_EVENTS_RETENTION): event streams resume from within it. */
   orderEventsRetentionMs: number;
+  /** When the API refuses intake and changes because the engine is behind (api/admission.ts); undefined: never. */
+  admission: AdmissionSettings | undefined;
 }
 
 export interface MailSettings {
@@ -192,7 +195,34 @@ export function loadConfig(): Config {
     processes: { workers: Math.max(1, intFromEnv('WORKER_PROCESSES', 1)), apis: Math.max(1, intFromEnv('API_PROCESSES', 1)) },
     shutdownGraceMs: durationFromEnv('SHUTDOWN_GRACE', '10s'),
     orderEventsRetentionMs: durationFromEnv('ORDER_EVENTS_RETENTION', '24h'),
+    admission: admissionSettings(process.env),
   };
+}
+
+/**
+ * The defaults, from runs of orders arriving at a fixed rate on the 2-core machine (docs/operations.md#refusal-before-collapse):
+ * within capacity the order task queue has no backlog at all (every task is taken at once) and the API's
+ * event loop is late by 0-8 ms; past it the backlog's age grows without end (4 s, 10 s, 30 s, 100 s) and
+ * the loop is late by 200-1,500 ms. The backlog bound leaves room for a worker's restart (killing one of two
+ * workers in the e2e test never passed it); the loop's is the 100 ms a refusal must be answered within: a
+ * loop later than that on average cannot keep that promise.
+ */
+const DEFAULT_MAX_BACKLOG_AGE_MS = 10_000;
+const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 100;
+
+/** `ADMISSION_MAX_*`: each bound in ms, or `off`; both off turns admission control off. */
+export function admissionSettings(env: NodeJS.ProcessEnv): AdmissionSettings | undefined {
+  const maxBacklogAgeMs = boundFromEnv(env, 'ADMISSION_MAX_BACKLOG_AGE_MS', DEFAULT_MAX_BACKLOG_AGE_MS);
+  const maxEventLoopDelayMs = boundFromEnv(env, 'ADMISSION_MAX_EVENT_LOOP_DELAY_MS', DEFAULT_MAX_EVENT_LOOP_DELAY_MS);
+  return maxBacklogAgeMs === undefined && maxEventLoopDelayMs === undefined ? undefined : { maxBacklogAgeMs, maxEventLoopDelayMs };
+}
+
+function boundFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number | undefined {
+  const raw = (env[name] || String(fallback)).trim();
+  if (raw === 'off') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1) throw new SettingsError(`${name} must be a whole number of milliseconds of at least 1, or off, got "${raw}"`);
+  return value;
 }
 
 export type TemporalConnectionOptions = ClientConnectConfig['connectionOptions'] & { address: string };

@@ -2,6 +2,7 @@
 import express from 'express';
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type Client, type ConnectionOptions } from '@temporalio/client';
 import type { InventorySettings, TemporalConnectionOptions } from '../config.js';
+import type { AdmissionSettings } from '../domain/admission.js';
 import type { OrderPolicySettings } from '../domain/order.js';
 import { pingMongo } from '../persistence/connection.js';
 import type { Mailer } from '../services/mailer.js';
@@ -12,6 +13,7 @@ import { trackingRoutes } from './console/tracking-routes.js';
 import { trackingLinks } from '../services/tracking-links.js';
 import { loadWebhookSettings, type HostResolver } from '../services/webhook-targets.js';
 import { allowedNetworksWarning } from '../domain/webhook-addresses.js';
+import { admissionControl } from './admission.js';
 import { authenticate, loadApiKeys } from './auth.js';
 import { docsRouter } from './docs.js';
 import { createLogger, requestLog } from './request-log.js';
@@ -62,9 +64,11 @@ export interface AppOptions {
   draining?: Draining;
   /** How long order changes are kept (ORDER_EVENTS_RETENTION; api/main.ts prunes them): event streams resume from within it. */
   orderEventsRetentionMs: number;
+  /** When intake and changes are refused because the engine is behind (api/admission.ts); unset: never. */
+  admission?: AdmissionSettings;
 }
 
-export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env, webhookResolver, draining = new Draining(), orderEventsRetentionMs }: AppOptions): express.Express {
+export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy, temporalUi, env = process.env, webhookResolver, draining = new Draining(), orderEventsRetentionMs, admission }: AppOptions): express.Express {
   const effects = createStockEffects({ temporal, taskQueue, ...inventory, mailer });
   const keys = loadApiKeys(env);
   const openApiDocument = createOpenApiDocument();
@@ -118,9 +122,11 @@ export function createApp({ temporal, taskQueue, inventory, mailer, orderPolicy,
   // Before the body and the routes: 405 and OPTIONS answer from the OpenAPI document's paths (api/guards.ts).
   app.use(methodNotAllowed(openApiDocument));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
-  app.use(ordersRouter(temporal, { taskQueue, orderPolicy }, metrics));
+  // Intake and changes are refused while the engine is behind; reads and shipment events never are.
+  const admit = admissionControl({ temporal, taskQueue, settings: admission, metrics: metrics.admission, logger, stopping: draining.signal });
+  app.use(ordersRouter(temporal, { taskQueue, orderPolicy }, metrics, admit));
   app.use(orderEventsRouter(temporal, { feed: orderFeed, metrics, stopping: draining.signal }));
-  app.use(returnsRouter(temporal));
+  app.use(returnsRouter(temporal, admit));
   app.use(shipmentsRouter(temporal));
   app.use(warehousesRouter());
   const webhooks = loadWebhookSettings(env, webhookResolver);

@@ -31,6 +31,7 @@ const app = await exitOnSettingsError('api', () => createApp({
   temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
   draining,
   orderEventsRetentionMs: config.orderEventsRetentionMs,
+  admission: config.admission,
 }));
 const stopPruning = pruneOrderChangesEvery({ retentionMs: config.orderEventsRetentionMs, log: logger });
 const server = app.listen(config.port, () => logger.info(`API listening on http://localhost:${config.port}`));

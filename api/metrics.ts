@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics of the API at `/metrics` (prom-client): request latency and count by route and status,
- * orders accepted by channel, dependency outages answered with 503, the event streams open, and Node's
+ * orders accepted by channel, dependency outages answered with 503, the event streams open, admission
+ * control (how far behind the engine is, and the requests refused for it: api/admission.ts), and Node's
  * process metrics. Each app
  * has a registry of its own. The worker's own metrics (the Temporal SDK's) are served by the worker
  * (WORKER_METRICS_PORT).
@@ -14,9 +15,21 @@ export interface ApiMetrics {
   outages: Counter<'dependency'>;
   /** Event streams open now, by kind: `order` (one order's), `orders` (every order a key may see), `console` (live order pages). */
   openStreams: Gauge<'stream'>;
+  admission: AdmissionMetrics;
   /** Times each request; its route is the path template that served it (`/v1/orders/:orderId`), not the URL. */
   timeRequests: RequestHandler;
   serve: RequestHandler;
+}
+
+export interface AdmissionMetrics {
+  /** Requests refused because the engine is behind, by route template and reason(s). */
+  refusals: Counter<'route' | 'reason'>;
+  /** 1 while intake and changes are refused. */
+  refusing: Gauge;
+  /** The order task queue's backlog by task type, as Temporal last reported it; absent while it cannot be asked. */
+  backlogAge: Gauge<'type'>;
+  backlogTasks: Gauge<'type'>;
+  eventLoopDelay: Gauge;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -32,19 +45,29 @@ export function createMetrics(): ApiMetrics {
   const ordersAccepted = new Counter({ name: 'oms_orders_accepted_total', help: 'Orders accepted at intake (a workflow started)', labelNames: ['channel'], registers: [registry] });
   const outages = new Counter({ name: 'oms_dependency_unavailable_total', help: 'Requests answered 503 because a dependency could not be reached', labelNames: ['dependency'], registers: [registry] });
   const openStreams = new Gauge({ name: 'oms_event_streams_open', help: 'Event streams open now, by kind', labelNames: ['stream'], registers: [registry] });
+  const admission: AdmissionMetrics = {
+    refusals: new Counter({ name: 'oms_admission_refusals_total', help: 'Requests answered 503 because the engine is behind, by route and reason (backlog, event-loop)', labelNames: ['route', 'reason'], registers: [registry] }),
+    refusing: new Gauge({ name: 'oms_admission_refusing', help: '1 while this API process refuses intake and changes because the engine is behind', registers: [registry] }),
+    backlogAge: new Gauge({ name: 'oms_order_task_queue_backlog_age_seconds', help: "Age of the oldest task waiting in the order task queue, by task type (workflow, activity), as Temporal reports it (refreshed by the server every 5 s)", labelNames: ['type'], registers: [registry] }),
+    backlogTasks: new Gauge({ name: 'oms_order_task_queue_backlog_tasks', help: 'Tasks waiting in the order task queue, by task type, as Temporal reports it', labelNames: ['type'], registers: [registry] }),
+    eventLoopDelay: new Gauge({ name: 'oms_api_event_loop_delay_seconds', help: "This API process's event-loop delay, mean over the last second", registers: [registry] }),
+  };
 
   const timeRequests = (req: Request, res: Response, next: NextFunction) => {
     const end = duration.startTimer();
     res.on('finish', () => {
-      // The matched route's template keeps ids out of the labels; unmatched paths are one label.
-      const template = req.route?.path;
-      const route = typeof template === 'string' ? `${req.baseUrl}${template}` : 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
+      end({ method: req.method, route: routeTemplate(req), status: String(res.statusCode) });
     });
     next();
   };
   const serve = async (_req: Request, res: Response) => {
     res.type(registry.contentType).send(await registry.metrics());
   };
-  return { registry, ordersAccepted, outages, openStreams, timeRequests, serve };
+  return { registry, ordersAccepted, outages, openStreams, admission, timeRequests, serve };
+}
+
+/** The matched route's template (`/v1/orders/:orderId`), which keeps ids out of the labels; unmatched paths are one label. */
+export function routeTemplate(req: Request): string {
+  const template = req.route?.path;
+  return typeof template === 'string' ? `${req.baseUrl}${template}` : 'unmatched';
 }

@@ -24,7 +24,8 @@ export function createOpenApiDocument() {
         "key bound to warehouses only theirs (another's shipments and stock are not found). " +
         'Errors are `application/problem+json` (RFC 9457). Besides its own answers, every /v1 operation may answer 401, 403, ' +
         '429 (rate limits, with `Retry-After` and the `RateLimit` headers) and 503 (the database or Temporal cannot be reached, ' +
-        'with `Retry-After`); one with parameters or a body also 400, one with a body also 413 and 415. A method a path does not ' +
+        'with `Retry-After`; intake and changes to running orders also while the engine is too far behind, at once, so that ' +
+        'lookups and shipment events keep being served); one with parameters or a body also 400, one with a body also 413 and 415. A method a path does not ' +
         'take is a 405 with `Allow` (components/responses/MethodNotAllowed).',
     },
     components: {

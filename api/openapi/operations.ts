@@ -66,6 +66,17 @@ const SHARED = {
   }),
 };
 
+/**
+ * The 503 of intake and changes to running orders, which are also refused while the engine is too far behind
+ * (api/admission.ts); it takes the place of the shared 503 in those operations' answers.
+ */
+export const REFUSED_WHILE_BEHIND = {
+  '503': problem(
+    'The database or Temporal cannot be reached, or the engine is too far behind to take this on now (answered at once; nothing was changed): send it again after `Retry-After` seconds',
+    { id: 'ServiceUnavailableOrBehind', headers: z.object({ 'Retry-After': RetryAfter }) },
+  ),
+};
+
 export const METHOD_NOT_ALLOWED = problem('The path does not take this method; `Allow` names those it takes', {
   id: 'MethodNotAllowed',
   headers: z.object({ Allow: z.string().meta({ example: 'GET, POST, HEAD' }) }),

@@ -20,7 +20,7 @@ import {
   ShipmentEventResponse,
 } from '../schemas/orders.js';
 import { AllOrderEventsQuery, LastEventIdHeader, OrderEventsQuery } from '../schemas/order-events.js';
-import { body, errors, eventStream, json, op } from './operations.js';
+import { body, errors, eventStream, json, op, REFUSED_WHILE_BEHIND } from './operations.js';
 
 /** The path parameter of everything under /v1/orders/{orderId}. */
 const ofOrder = z.object({ orderId: OrderId });
@@ -38,7 +38,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
       summary: 'Submit an order',
       description: '`(channel, externalId)` is the idempotency key: repeating the request returns the same order with 200.',
       requestBody: body(CreateOrderRequest),
-      responses: { '202': json(OrderAccepted, 'Order accepted; its workflow started'), '200': json(OrderAccepted, 'The same request again'), ...errors('409', '422') },
+      responses: { '202': json(OrderAccepted, 'Order accepted; its workflow started'), '200': json(OrderAccepted, 'The same request again'), ...errors('409', '422'), ...REFUSED_WHILE_BEHIND },
     }),
     get: op(MAY.readOrders, {
       summary: 'List orders, newest first',
@@ -73,7 +73,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
         'Without `lines`, the whole order (409 once anything has shipped). With `lines`, only those units, if they have not shipped: their stock is released and exactly their value voided; the rest of the order goes ahead.',
       requestParams: { path: ofOrder },
       requestBody: body(CancelOrderRequest),
-      responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('404', '409') },
+      responses: { '202': json(CancelOrderResponse, 'Cancelled: stock released, authorization voided'), ...errors('404', '409'), ...REFUSED_WHILE_BEHIND },
     }),
   },
   '/v1/orders/{orderId}/shipping-address': {
@@ -83,7 +83,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
         'Allowed until the first shipment leaves the warehouse. Once stock is reserved, the order is routed again for the new address and moves when other warehouses serve it better (the new stock is reserved before the old is released); pending shipments are booked anew.',
       requestParams: { path: ofOrder },
       requestBody: body(Address),
-      responses: { '202': json(ChangeShippingAddressResponse, 'Address changed'), ...errors('404', '409') },
+      responses: { '202': json(ChangeShippingAddressResponse, 'Address changed'), ...errors('404', '409'), ...REFUSED_WHILE_BEHIND },
     }),
   },
   '/v1/orders/{orderId}/review': {
@@ -92,7 +92,7 @@ export const orderPaths: ZodOpenApiPathsObject = {
       description: 'Approve: the order goes on to reserve stock. Reject: authorization voided, customer told.',
       requestParams: { path: ofOrder },
       requestBody: body(ReviewOrderRequest),
-      responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('404', '409') },
+      responses: { '202': json(CancelOrderResponse, 'Decision applied'), ...errors('404', '409'), ...REFUSED_WHILE_BEHIND },
     }),
   },
   '/v1/orders/{orderId}/returns': {
@@ -100,13 +100,13 @@ export const orderPaths: ZodOpenApiPathsObject = {
       summary: 'Open a return of delivered units of order lines',
       description:
         'Names order lines as cancelling lines does (`lines: [{ lineId, quantity }]`). Within the return window after delivery ' +
-        '(`ofOrder.extend({ returnId: ReturnId })_WINDOW`), for units of a line that were delivered and are not on a return already. The return runs as its own ' +
+        '(`RETURN_WINDOW`), for units of a line that were delivered and are not on a return already. The return runs as its own ' +
         "workflow: once the warehouse records what arrived, those units go back into stock, are refunded at their lines' unit prices " +
-        'and the customer is emailed. If nothing arrives by `receiptDeadline` (`ofOrder.extend({ returnId: ReturnId })_RECEIPT_TIMEOUT`) the return expires. ' +
+        'and the customer is emailed. If nothing arrives by `receiptDeadline` (`RETURN_RECEIPT_TIMEOUT`) the return expires. ' +
         '409 with the reason before delivery, after the window, for an unknown line, or for units that cannot be returned.',
       requestParams: { path: ofOrder },
       requestBody: body(ReturnRequest),
-      responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('404', '409') },
+      responses: { '202': json(ReturnAccepted, 'Return opened'), ...errors('404', '409'), ...REFUSED_WHILE_BEHIND },
     }),
   },
   '/v1/orders/{orderId}/returns/{returnId}/receipt': {

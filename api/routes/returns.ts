@@ -1,5 +1,5 @@
 /** Returns of delivered orders (api/actions/returns.ts): opened by the owning channel or support, received by a warehouse. */
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import { MAY } from '../actions/permissions.js';
 import { recordReturnReceipt, requestReturn } from '../actions/returns.js';
@@ -8,10 +8,14 @@ import { OrderId, ReturnId } from '../schemas/common.js';
 import { ReturnReceiptRequest, ReturnRequest } from '../schemas/orders.js';
 import { parseWith } from '../validation.js';
 
-export function returnsRouter(temporal: Client): Router {
+/**
+ * `admit` refuses opening a return while the engine is behind (api/admission.ts); a receipt is not refused:
+ * like a shipment event, it reports goods a warehouse already holds, for a return already accepted.
+ */
+export function returnsRouter(temporal: Client, admit: RequestHandler): Router {
   const router = Router();
 
-  router.post('/v1/orders/:orderId/returns', requireRole(...MAY.requestReturn), async (req, res) => {
+  router.post('/v1/orders/:orderId/returns', requireRole(...MAY.requestReturn), admit, async (req, res) => {
     const orderId = parseWith(OrderId, req.params.orderId, 'path');
     const body = parseWith(ReturnRequest, req.body, 'body');
     res.status(202).json(await requestReturn(temporal, principalOf(req), orderId, body));

@@ -10,6 +10,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
+import { Draining } from '../../api/shutdown.js';
+import type { AdmissionSettings } from '../../domain/admission.js';
 import { createOrderWorker, sandboxDependencies, workflowsPath } from '../../worker/create-worker.js';
 import type { OrderPolicySettings } from '../../domain/order.js';
 import { BERLIN_ADDRESS, TEST_INVENTORY, TEST_ORDER_EVENTS_RETENTION_MS, TEST_ORDER_POLICY, useTestDatabase } from '../support/fixtures.js';
@@ -61,8 +63,11 @@ export interface ApiHarness {
   api: ApiCall;
   temporal: Client;
   taskQueue: string;
-  /** One more API app on the same database and Temporal, as a second API process would be, with `env` over this one's; closed with it. */
-  anotherApi(env?: NodeJS.ProcessEnv): Promise<{ baseUrl: string; api: ApiCall }>;
+  /**
+   * One more API app on the same database and Temporal, as a second API process would be, with `env` over this
+   * one's and its own admission settings (default this one's); closed with it.
+   */
+  anotherApi(env?: NodeJS.ProcessEnv, admission?: AdmissionSettings): Promise<{ baseUrl: string; api: ApiCall }>;
   close(): Promise<void>;
 }
 
@@ -76,6 +81,8 @@ export async function startApi(options: {
   orderPolicy?: Partial<OrderPolicySettings>;
   env?: NodeJS.ProcessEnv;
   webhookResolver?: HostResolver;
+  /** Refusal of intake and changes while the engine is behind (api/admission.ts); unset: never, as most tests want. */
+  admission?: AdmissionSettings;
 }): Promise<ApiHarness> {
   const appEnv: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...options.env };
   const address = inject('temporalAddress');
@@ -110,8 +117,13 @@ export async function startApi(options: {
   }
 
   const servers: Server[] = [];
-  const serve = async (env: NodeJS.ProcessEnv) => {
-    const app = createApp({ temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS, env, webhookResolver: options.webhookResolver });
+  // Begun at close: the apps' admission samplers stop before the Temporal connection closes.
+  const draining = new Draining();
+  const serve = async (env: NodeJS.ProcessEnv, admission = options.admission) => {
+    const app = createApp({
+      temporal, taskQueue, inventory: TEST_INVENTORY, mailer: testMailer(), orderPolicy: { ...TEST_ORDER_POLICY, ...options.orderPolicy }, env, orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS,
+      webhookResolver: options.webhookResolver, draining, admission,
+    });
     const server: Server = await new Promise((resolve) => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
     });
@@ -127,8 +139,9 @@ export async function startApi(options: {
     api,
     temporal,
     taskQueue,
-    anotherApi: (env) => serve({ ...appEnv, ...env }),
+    anotherApi: (env, admission) => serve({ ...appEnv, ...env }, admission),
     async close() {
+      draining.begin();
       for (const server of servers) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
