@@ -1,6 +1,7 @@
 /**
  * One record per notification business key (an order event, a low-stock alert): the email as recorded
- * before it is sent, then marked `sent`, so a retry never sends it twice (services/notifications.ts).
+ * before it is sent, claimed by the attempt sending it, then marked `sent`, so a retry never sends it
+ * twice (services/notifications.ts).
  * `rejected`: the mail server refused it for good.
  */
 import mongoose, { Schema } from 'mongoose';
@@ -30,6 +31,8 @@ const notificationSchema = new Schema(
     rejectedAt: { type: Date },
     /** Why the last attempt failed (cleared once sent). */
     lastError: { type: String },
+    /** An attempt is sending it until then (claimNotification): another attempt meanwhile waits its turn. */
+    sendingUntil: { type: Date },
   },
   { versionKey: false },
 );
@@ -47,14 +50,27 @@ export interface NotificationContent {
   messageId: string;
 }
 
-/** Records the notification unless one with its key exists, and returns the record that stands. */
-export async function recordNotificationOnce(notification: NotificationContent) {
+/**
+ * Records the notification unless one with its key exists, and claims its sending for `leaseMs` unless it
+ * went out already or another attempt's claim still runs: `sending` says whether this attempt may send it.
+ * Two attempts at once happen when a local attempt the workflow gave up on (its workflow task lost with the
+ * Temporal server) is still sending while the next one starts.
+ */
+export async function claimNotification(notification: NotificationContent, leaseMs: number) {
   const { key } = notification;
-  const created = await insertOnce(() => NotificationModel.create({ _id: key, ...notification, status: 'recorded', at: new Date() }));
-  if (created) return created.toObject();
+  const now = new Date();
+  const sendingUntil = new Date(now.getTime() + leaseMs);
+  const created = await insertOnce(() => NotificationModel.create({ _id: key, ...notification, status: 'recorded', at: now, sendingUntil }));
+  if (created) return { record: created.toObject(), sending: true };
   const record = (await NotificationModel.findById(key).lean()) ?? (await NotificationModel.findOne({ key }).lean());
   if (!record) throw new Error(`notification ${key} was recorded but cannot be read back`);
-  return record;
+  if (record.status !== 'recorded') return { record, sending: false };
+  const claimed = await NotificationModel.findOneAndUpdate(
+    { ...byRef(record), status: 'recorded', $or: [{ sendingUntil: null }, { sendingUntil: { $lte: now } }] },
+    { $set: { sendingUntil } },
+    { new: true },
+  ).lean();
+  return { record: claimed ?? record, sending: claimed !== null };
 }
 
 /** How to address a record: by `_id`, or by `key` for one recorded before records were keyed by `_id`. */
@@ -62,16 +78,16 @@ type RecordRef = { _id: unknown; key: string };
 const byRef = ({ _id, key }: RecordRef) => (typeof _id === 'string' ? { _id } : { key });
 
 export async function markNotificationSent(record: RecordRef, smtpResponse: string): Promise<void> {
-  await NotificationModel.updateOne(byRef(record), { $set: { status: 'sent', sentAt: new Date(), smtpResponse }, $unset: { lastError: 1 } });
+  await NotificationModel.updateOne(byRef(record), { $set: { status: 'sent', sentAt: new Date(), smtpResponse }, $unset: { lastError: 1, sendingUntil: 1 } });
 }
 
 export async function markNotificationRejected(record: RecordRef, reason: string): Promise<void> {
-  await NotificationModel.updateOne(byRef(record), { $set: { status: 'rejected', rejectedAt: new Date(), lastError: reason } });
+  await NotificationModel.updateOne(byRef(record), { $set: { status: 'rejected', rejectedAt: new Date(), lastError: reason }, $unset: { sendingUntil: 1 } });
 }
 
-/** Keeps why the last attempt failed on the record, for whoever looks; best effort. */
+/** Keeps why the last attempt failed on the record, for whoever looks, and gives up its claim; best effort. */
 export async function noteNotificationError(record: RecordRef, reason: string): Promise<void> {
-  await NotificationModel.updateOne(byRef(record), { $set: { lastError: reason } }).catch(() => undefined);
+  await NotificationModel.updateOne(byRef(record), { $set: { lastError: reason }, $unset: { sendingUntil: 1 } }).catch(() => undefined);
 }
 
 /**

@@ -6,10 +6,12 @@
  * 2. unless its record says it went out already, it is emailed from that record, then marked `sent`
  *    with the server's reply and the time.
  *
- * A retried activity therefore finds `sent` and sends nothing. The gap is a crash (or a lost reply)
- * between the server accepting the message and the record being marked, or two attempts running at
- * once (a timed-out attempt still sending while its retry starts): then it goes out again, with the
- * same Message-ID, so it is recognisable downstream as a duplicate of the first.
+ * A retried activity therefore finds `sent` and sends nothing. An attempt claims the sending for as long
+ * as a send can take (SEND_LEASE_MS), so a second attempt meanwhile (a timed-out or abandoned attempt
+ * still sending while its retry starts) fails, to be retried, instead of sending too. The gap is a crash
+ * (or a lost reply) between the server accepting the message and the record being marked: the retry
+ * sends it again once the claim has lapsed, with the same Message-ID, so it is recognisable downstream
+ * as a duplicate of the first.
  */
 import { createHash } from 'node:crypto';
 import * as records from '../persistence/notifications.js';
@@ -19,6 +21,12 @@ export type Notification = Omit<records.NotificationContent, 'messageId'>;
 
 /** `sent` now; `rejected` when the mail server refused the recipient or message for good; `done before` by an earlier attempt. */
 export type NotificationOutcome = 'sent' | 'rejected' | 'done before';
+
+/** How long an attempt may be sending: the mail transport's connection (10 s) and socket (20 s) timeouts. */
+export const SEND_LEASE_MS = 30_000;
+
+/** Another attempt is sending this notification now; retried, it finds it sent (or the claim lapsed). */
+export class NotificationBeingSent extends Error {}
 
 /** The Message-ID of the notification with this key: the same for every attempt to send it. */
 export function notificationMessageId(key: string): string {
@@ -34,8 +42,9 @@ export function notificationMessageId(key: string): string {
  */
 export async function deliverNotification(mailer: Mailer, notification: Notification): Promise<NotificationOutcome> {
   const { key } = notification;
-  const record = await records.recordNotificationOnce({ ...notification, messageId: notificationMessageId(key) });
+  const { record, sending } = await records.claimNotification({ ...notification, messageId: notificationMessageId(key) }, SEND_LEASE_MS);
   if (record.status === 'sent' || record.status === 'rejected') return 'done before';
+  if (!sending) throw new NotificationBeingSent(`notification ${key} is being sent by another attempt`);
 
   try {
     // From the record, not the request: whatever was recorded first is what goes out.

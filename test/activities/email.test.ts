@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities, type OrderActivities } from '../../activities/index.js';
@@ -19,7 +20,7 @@ import { orderKeys } from '../../contracts/keys.js';
 import { type NotificationRequest } from '../../domain/notifications.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SmtpMailer } from '../../services/mailer.js';
-import { notificationMessageId } from '../../services/notifications.js';
+import { NotificationBeingSent, notificationMessageId } from '../../services/notifications.js';
 import { createStockEffects } from '../../services/stock-effects.js';
 import { findFreePort } from '../../stack/processes.js';
 import { startMailpit, type MailpitServer } from '../../stack/services.js';
@@ -111,14 +112,32 @@ describe('notifyCustomer', () => {
     const to = uniqueAddress();
     const request = confirmation(to);
     await activities.notifyCustomer(request);
-    // What a crash right after the server's 250 leaves behind: the record still says recorded.
-    await NotificationModel.updateOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }, { $set: { status: 'recorded' }, $unset: { sentAt: 1 } });
+    // What a crash right after the server's 250 leaves behind, once its claim has lapsed: the record still says recorded.
+    await NotificationModel.updateOne(
+      { key: orderKeys(request.orderId).notification(request.event, request.subjectId) },
+      { $set: { status: 'recorded', sendingUntil: new Date(Date.now() - 1) }, $unset: { sentAt: 1 } },
+    );
     await activities.notifyCustomer(request);
 
     const [second, first] = await expectMessagesTo(to, 2);
     expect(second!.MessageID).toBe(first!.MessageID);
     expect(first!.MessageID).toBe(bare(notificationMessageId(orderKeys(request.orderId).notification(request.event, request.subjectId))));
     expect(await NotificationModel.findOne({ key: orderKeys(request.orderId).notification(request.event, request.subjectId) }).lean()).toMatchObject({ status: 'sent' });
+  });
+
+  it('refuses a second attempt while the first is still sending, and sends once', async () => {
+    const to = uniqueAddress();
+    const request = confirmation(to);
+    const mailer = testMailer();
+    // A slow mail server: the first attempt is still sending when the second starts (a local attempt the
+    // workflow gave up on, and its retry).
+    const slow = notificationActivities({ ...mailer, send: async (message) => (await sleep(1_000), mailer.send(message)) }, 'ops@example.com', trackingLinks());
+    const first = slow.notifyCustomer(request);
+    await sleep(200);
+    await expect(slow.notifyCustomer(request)).rejects.toBeInstanceOf(NotificationBeingSent);
+    await first;
+    await slow.notifyCustomer(request); // the retry: sent already
+    await expectMessagesTo(to, 1);
   });
 });
 
