@@ -4,14 +4,10 @@
  * No worker: nothing here starts an order. Host names resolve from a table (the machines have no DNS).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
-import { TEST_INVENTORY, TEST_ORDER_EVENTS_RETENTION_MS, TEST_ORDER_POLICY, uniqueId } from '../support/fixtures.js';
-import { testMailer } from '../support/mail.js';
+import { uniqueId } from '../support/fixtures.js';
 import { tableResolver } from '../support/webhook-dns.js';
-import { KEYS, apiClient, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
+import { KEYS, expectProblem, startApi, type ApiCall, type ApiHarness } from './harness.js';
 import { ChannelSettingModel } from '../../persistence/channels.js';
 import { decryptWebhookSecret, loadWebhookSecretKeys, WebhookSecretUnreadable } from '../../domain/webhook-secrets.js';
 
@@ -28,30 +24,16 @@ const resolver = tableResolver({
 let harness: ApiHarness;
 let api: ApiCall;
 /** A second API on the same database and Temporal, with the explicit opt-in a test receiver on loopback needs. */
-let optedIn: { api: ApiCall; server: Server };
+let optedIn: ApiCall;
 
 beforeAll(async () => {
   // As in production: no WEBHOOK_ALLOWED_PRIVATE_NETWORKS.
   harness = await startApi({ database: 'api_channel_webhooks', worker: false, env: { WEBHOOK_SECRET_KEY }, webhookResolver: resolver });
   api = harness.api;
-  const app = createApp({
-    temporal: harness.temporal,
-    taskQueue: harness.taskQueue,
-    inventory: TEST_INVENTORY,
-    mailer: testMailer(),
-    orderPolicy: TEST_ORDER_POLICY,
-    orderEventsRetentionMs: TEST_ORDER_EVENTS_RETENTION_MS,
-    env: { LOG_LEVEL: 'error', WEBHOOK_SECRET_KEY, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128' },
-    webhookResolver: resolver,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  optedIn = { api: apiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), server };
+  ({ api: optedIn } = await harness.anotherApi({ LOG_LEVEL: 'error', WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '127.0.0.0/8,::1/128' }));
 });
 
 afterAll(async () => {
-  if (optedIn) await new Promise<void>((resolve) => optedIn.server.close(() => resolve()));
   await harness?.close();
 });
 
@@ -149,12 +131,12 @@ describe('channel webhook settings', () => {
   it('accepts a test receiver on loopback only with the explicit opt-in, and never a metadata address', async () => {
     const channel = uniqueId('shop');
     for (const url of ['http://127.0.0.1:9999/hook', 'http://localhost:9999/hook', 'http://[::1]:9999/hook']) {
-      const response = await optedIn.api('PUT', webhookPath(channel), KEYS.admin, { url, secret: newSecret() });
+      const response = await optedIn('PUT', webhookPath(channel), KEYS.admin, { url, secret: newSecret() });
       expect(response.status, url).toBeLessThan(300);
     }
-    expectProblem(await optedIn.api('PUT', webhookPath(channel), KEYS.admin, { url: 'http://169.254.169.254/latest/meta-data/', secret: newSecret() }), 400);
-    expectProblem(await optedIn.api('PUT', webhookPath(channel), KEYS.admin, { url: 'https://metadata.example.com/', secret: newSecret() }), 422);
-    expectProblem(await optedIn.api('PUT', webhookPath(channel), KEYS.admin, { url: 'http://10.0.0.1/hook', secret: newSecret() }), 400);
+    expectProblem(await optedIn('PUT', webhookPath(channel), KEYS.admin, { url: 'http://169.254.169.254/latest/meta-data/', secret: newSecret() }), 400);
+    expectProblem(await optedIn('PUT', webhookPath(channel), KEYS.admin, { url: 'https://metadata.example.com/', secret: newSecret() }), 422);
+    expectProblem(await optedIn('PUT', webhookPath(channel), KEYS.admin, { url: 'http://10.0.0.1/hook', secret: newSecret() }), 400);
   });
 
   it('accepts a URL of exactly 2,048 characters as sent, though normalizing it adds a /, and refuses 2,049', async () => {
