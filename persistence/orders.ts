@@ -5,7 +5,7 @@
  *
  * A document holds the order's whole state (the workflow's `OrderState`) as one JSON string, beside the few
  * fields that queries, indexes and list moves use. FerretDB decodes a string far faster than the nested
- * document it replaced: a page of 50 orders costs it a fifth, a lookup half (`npm run bench:order-view`).
+ * document it replaced: a page of 50 orders takes a quarter of the time, a lookup half (`npm run bench:order-view`).
  */
 import mongoose, { Schema, type mongo } from 'mongoose';
 import { FINAL_ORDER_STATUSES, needsAPerson, ORDER_STATUSES, type OrderState, type OrderStatus } from '../domain/order.js';

@@ -20,8 +20,7 @@ import type { OrderState } from '../../domain/order.js';
 import type { Principal } from '../auth.js';
 import type { EventStream } from '../event-stream.js';
 import type { Deliver, OrderFeed } from '../order-feed.js';
-import { problems } from '../problem.js';
-import { loadOrder } from './orders.js';
+import { channelOf, loadOrder } from './orders.js';
 
 const orderEvent = (id: string, change: OrderChange) => ({ id, event: 'order', data: change });
 const resetEvent = (reason: string, id?: string) => ({ id, event: 'reset', data: { reason } });
@@ -106,10 +105,7 @@ export async function followOrderChanges(
  * after `lastEventId`; when the changes after it are no longer kept, a `reset` first.
  */
 export async function followOrders(feed: OrderFeed, caller: Principal, query: { channel?: string; lastEventId?: string }, open: () => EventStream): Promise<void> {
-  if (caller.role === 'channel' && query.channel && query.channel !== caller.channel) {
-    throw problems.forbidden('A channel can follow only its own orders.');
-  }
-  const channel = caller.role === 'channel' ? caller.channel : query.channel;
+  const channel = channelOf(caller, query.channel, 'follow');
   const visible = (change: OrderChange) => channel === undefined || change.channel === channel;
   const early: RecordedOrderChange[] = [];
   let deliver: Deliver = (change) => early.push(change);

@@ -17,6 +17,17 @@ export function canSee(principal: Principal, order: { channel: string }): boolea
 }
 
 /**
+ * Whose orders a request about many of them concerns: a channel's own (naming another channel is a 403,
+ * `A channel can <doing> only its own orders.`), or for support and admin the channel asked for, if any.
+ */
+export function channelOf(caller: Principal, requested: string | undefined, doing: string): string | undefined {
+  if (caller.role === 'channel' && requested && requested !== caller.channel) {
+    throw problems.forbidden(`A channel can ${doing} only its own orders.`);
+  }
+  return caller.role === 'channel' ? caller.channel : requested;
+}
+
+/**
  * The order as the read model has it. In the moment between intake and the workflow's first write, the
  * running workflow answers instead.
  */
@@ -53,10 +64,7 @@ export async function listOrdersFor(
   caller: Principal,
   query: { status?: OrderStatus; channel?: string; customerId?: string; cursor?: string; limit: number },
 ): Promise<OrderPage> {
-  if (caller.role === 'channel' && query.channel && query.channel !== caller.channel) {
-    throw problems.forbidden('A channel can list only its own orders.');
-  }
-  const channel = caller.role === 'channel' ? caller.channel : query.channel;
+  const channel = channelOf(caller, query.channel, 'list');
   return pageOf({ channel, status: query.status, customerId: query.customerId }, query);
 }
 
