@@ -207,14 +207,17 @@ export function loadConfig(): Config {
  * workers in the e2e test never passed it); the loop's is the 100 ms a refusal must be answered within: a
  * loop later than that on average cannot keep that promise.
  */
+const DEFAULT_MAX_INTAKE_LAG_MS = 2_000;
 const DEFAULT_MAX_BACKLOG_AGE_MS = 10_000;
 const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 100;
 
-/** `ADMISSION_MAX_*`: each bound in ms, or `off`; both off turns admission control off. */
+/** `ADMISSION_MAX_*`: each bound in ms, or `off`; all off turns admission control off. */
 export function admissionSettings(env: NodeJS.ProcessEnv): AdmissionSettings | undefined {
+  const maxIntakeLagMs = boundFromEnv(env, 'ADMISSION_MAX_INTAKE_LAG_MS', DEFAULT_MAX_INTAKE_LAG_MS);
   const maxBacklogAgeMs = boundFromEnv(env, 'ADMISSION_MAX_BACKLOG_AGE_MS', DEFAULT_MAX_BACKLOG_AGE_MS);
   const maxEventLoopDelayMs = boundFromEnv(env, 'ADMISSION_MAX_EVENT_LOOP_DELAY_MS', DEFAULT_MAX_EVENT_LOOP_DELAY_MS);
-  return maxBacklogAgeMs === undefined && maxEventLoopDelayMs === undefined ? undefined : { maxBacklogAgeMs, maxEventLoopDelayMs };
+  const settings = { maxIntakeLagMs, maxBacklogAgeMs, maxEventLoopDelayMs };
+  return Object.values(settings).every((bound) => bound === undefined) ? undefined : settings;
 }
 
 function boundFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number | undefined {

@@ -26,6 +26,8 @@ export interface AdmissionMetrics {
   refusals: Counter<'route' | 'reason'>;
   /** 1 while intake and changes are refused. */
   refusing: Gauge;
+  /** How long the oldest order accepted has waited for the engine; absent while it cannot be read. */
+  intakeLag: Gauge;
   /** The order task queue's backlog by task type, as Temporal last reported it; absent while it cannot be asked. */
   backlogAge: Gauge<'type'>;
   backlogTasks: Gauge<'type'>;
@@ -46,8 +48,9 @@ export function createMetrics(): ApiMetrics {
   const outages = new Counter({ name: 'oms_dependency_unavailable_total', help: 'Requests answered 503 because a dependency could not be reached', labelNames: ['dependency'], registers: [registry] });
   const openStreams = new Gauge({ name: 'oms_event_streams_open', help: 'Event streams open now, by kind', labelNames: ['stream'], registers: [registry] });
   const admission: AdmissionMetrics = {
-    refusals: new Counter({ name: 'oms_admission_refusals_total', help: 'Requests answered 503 because the engine is behind, by route and reason (backlog, event-loop)', labelNames: ['route', 'reason'], registers: [registry] }),
+    refusals: new Counter({ name: 'oms_admission_refusals_total', help: 'Requests answered 503 because the engine is behind, by route and reason (intake, backlog, event-loop)', labelNames: ['route', 'reason'], registers: [registry] }),
     refusing: new Gauge({ name: 'oms_admission_refusing', help: '1 while this API process refuses intake and changes because the engine is behind', registers: [registry] }),
+    intakeLag: new Gauge({ name: 'oms_intake_lag_seconds', help: 'How long the oldest order accepted has waited for the engine to take it up (its workflow\'s first save)', registers: [registry] }),
     backlogAge: new Gauge({ name: 'oms_order_task_queue_backlog_age_seconds', help: "Age of the oldest task waiting in the order task queue, by task type (workflow, activity), as Temporal reports it (refreshed by the server every 5 s)", labelNames: ['type'], registers: [registry] }),
     backlogTasks: new Gauge({ name: 'oms_order_task_queue_backlog_tasks', help: 'Tasks waiting in the order task queue, by task type, as Temporal reports it', labelNames: ['type'], registers: [registry] }),
     eventLoopDelay: new Gauge({ name: 'oms_api_event_loop_delay_seconds', help: "This API process's event-loop delay, mean over the last second", registers: [registry] }),

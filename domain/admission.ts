@@ -6,6 +6,8 @@
 
 /** The bounds past which intake and changes are refused; an undefined bound is not checked (`off`). */
 export interface AdmissionSettings {
+  /** The oldest order accepted that the engine has not taken up yet (its workflow's first save), in ms. */
+  maxIntakeLagMs: number | undefined;
   /** The oldest task waiting in the order task queue (workflow or activity tasks), in ms. */
   maxBacklogAgeMs: number | undefined;
   /** The API process's event-loop delay, its mean over the last sampling interval, in ms. */
@@ -23,12 +25,14 @@ export interface Backlog {
 
 /** One reading of how far behind the engine is. */
 export interface LagSample {
+  /** How long the oldest order accepted has waited for the engine; undefined when it could not be read. */
+  intakeLagMs: number | undefined;
   /** The workflow and activity tasks' backlogs; undefined when Temporal could not be asked. */
   backlogs: Backlog[] | undefined;
   eventLoopDelayMs: number;
 }
 
-export type RefusalReason = 'backlog' | 'event-loop';
+export type RefusalReason = 'intake' | 'backlog' | 'event-loop';
 
 export type Admission = { admitting: true } | { admitting: false; reasons: RefusalReason[]; retryAfterSeconds: number };
 
@@ -57,6 +61,7 @@ export const MAX_RETRY_AFTER_S = 60;
 export function nextAdmission(previous: Admission, sample: LagSample, settings: AdmissionSettings): Admission {
   const share = previous.admitting ? 1 : RESUME_BELOW_SHARE;
   const reasons: RefusalReason[] = [];
+  if (settings.maxIntakeLagMs !== undefined && (sample.intakeLagMs ?? 0) > settings.maxIntakeLagMs * share) reasons.push('intake');
   if (settings.maxBacklogAgeMs !== undefined && oldestBacklogMs(sample) > settings.maxBacklogAgeMs * share) reasons.push('backlog');
   if (settings.maxEventLoopDelayMs !== undefined && sample.eventLoopDelayMs > settings.maxEventLoopDelayMs * share) reasons.push('event-loop');
   return reasons.length === 0 ? ADMITTING : { admitting: false, reasons, retryAfterSeconds: retryAfterSeconds(sample, reasons) };
@@ -69,6 +74,8 @@ export function oldestBacklogMs(sample: LagSample): number {
 
 /**
  * When to come back, in whole seconds:
+ * - for the intake, the age of the oldest order waiting for the engine: orders sent now would wait behind
+ *   those about as long;
  * - for the backlog, the time the workers need to take the tasks already waiting at the pace they take them
  *   now (tasks ahead / dispatch rate): work sent sooner would only wait behind them; with no task taken at
  *   all (no worker polls), the longest;
@@ -77,6 +84,7 @@ export function oldestBacklogMs(sample: LagSample): number {
 export function retryAfterSeconds(sample: LagSample, reasons: RefusalReason[]): number {
   const estimates = reasons.map((reason) => {
     if (reason === 'event-loop') return ADMISSION_SAMPLE_INTERVAL_MS / 1_000;
+    if (reason === 'intake') return (sample.intakeLagMs ?? 0) / 1_000;
     return Math.max(...(sample.backlogs ?? []).map(({ count, dispatchPerSecond }) => (count === 0 ? 0 : dispatchPerSecond > 0 ? count / dispatchPerSecond : Infinity)));
   });
   return Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_RETRY_AFTER_S, Math.ceil(Math.max(...estimates))));

@@ -8,7 +8,8 @@
  * that need a person. Written with the order's view (persistence/orders.ts): an order enters the lists its
  * new state puts it on and leaves those of its state before. The same collection holds the outbox of order
  * changes (persistence/order-changes.ts, under `changes#`), so that a save writes its change with its list
- * entries in one call; no list may be named `changes`.
+ * entries in one call, and the orders the engine has not taken up yet (persistence/engine-intake.ts, under
+ * `intake#`); no list may be named `changes` or `intake`.
  */
 import mongoose, { Schema, type mongo } from 'mongoose';
 import { needsAPerson, ORDER_STATUSES, type OrderStatus } from '../domain/order.js';

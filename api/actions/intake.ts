@@ -14,6 +14,7 @@ import { formatMoney, orderTotal } from '../../domain/money.js';
 import { receivedOrder, type OrderInput, type OrderPolicySettings, type OrderStatus } from '../../domain/order.js';
 import { describeQuantities } from '../../domain/quantities.js';
 import { stockedSkus } from '../../persistence/inventory.js';
+import { markAwaitingEngine } from '../../persistence/engine-intake.js';
 import { findOrderRequest, storeReceivedOrder } from '../../persistence/orders.js';
 import type { orderWorkflow } from '../../workflows/order/workflow.js';
 import type { Principal } from '../auth.js';
@@ -86,7 +87,7 @@ export async function submitOrder(
     const status = (description.typedSearchAttributes.get(OrderStatusKey) ?? 'received') as OrderStatus;
     return sameRequestOrConflict(description.memo?.requestHash === requestHash, orderId, status);
   }
-  await storeAsReceived(input, context);
+  await Promise.all([storeAsReceived(input, context), markAsAwaitingEngine(input, context)]);
   return { created: true, orderId, status: 'received' };
 }
 
@@ -101,6 +102,19 @@ async function storeAsReceived(input: OrderInput, { log }: IntakeContext): Promi
     await storeReceivedOrder(receivedOrder(input));
   } catch (error) {
     log.warn({ err: error, orderId: input.orderId }, 'order accepted, but its view was not stored at intake (the workflow will)');
+  }
+}
+
+/**
+ * Admission control's measure of how far behind the engine is (persistence/engine-intake.ts). After the
+ * start, so that every mark has a workflow whose first save removes it (one that came first is removed
+ * when read). The order is accepted either way: a failed mark only leaves it unmeasured.
+ */
+async function markAsAwaitingEngine(input: OrderInput, { log }: IntakeContext): Promise<void> {
+  try {
+    await markAwaitingEngine(input.orderId, input.receivedAt);
+  } catch (error) {
+    log.warn({ err: error, orderId: input.orderId }, 'order accepted, but not marked as awaiting the engine (admission control does not see it wait)');
   }
 }
 

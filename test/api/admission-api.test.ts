@@ -31,16 +31,19 @@ const ARRIVALS_PER_SECOND = 2;
 const REFUSING_FOR_MS = 3_000;
 const LOAD_LIMIT_MS = 25_000;
 const REFUSAL_WITHIN_MS = 100;
+/** Refuse once an order accepted has waited this long for a worker to take it up. */
+const MAX_INTAKE_LAG_MS = 1_500;
 
 let harness: ApiHarness;
 let worker: Worker;
 let workerRun: Promise<void>;
 let workerConnection: NativeConnection;
 let heldBack = false;
+let startWorker: () => Promise<void>;
 let sku: string;
 
 beforeAll(async () => {
-  harness = await startApi({ database: 'api_admission', worker: false, admission: { maxBacklogAgeMs: MAX_BACKLOG_AGE_MS, maxEventLoopDelayMs: undefined } });
+  harness = await startApi({ database: 'api_admission', worker: false, admission: { maxIntakeLagMs: undefined, maxBacklogAgeMs: MAX_BACKLOG_AGE_MS, maxEventLoopDelayMs: undefined } });
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
@@ -58,15 +61,19 @@ beforeAll(async () => {
     ]),
   );
   workerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  worker = await Worker.create({
-    connection: workerConnection,
-    namespace: 'default',
-    taskQueue: harness.taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }),
-    activities: holdable,
-    maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
-  });
-  workerRun = worker.run();
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  startWorker = async () => {
+    worker = await Worker.create({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue: harness.taskQueue,
+      workflowBundle,
+      activities: holdable,
+      maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
+    });
+    workerRun = worker.run();
+  };
+  await startWorker();
 
   expect((await harness.api('PUT', `/v1/warehouses/${WAREHOUSE_ID}`, KEYS.admin, { name: 'Admission', ...PLACES.berlin })).status).toBe(201);
   sku = uniqueId('SKU');
@@ -193,7 +200,7 @@ describe('refusal before collapse', () => {
 
   it("refuses changes while the API's own event loop is late, and takes them again once it has caught up", async () => {
     // Another API process on the same stack, whose only bound is its event loop's delay.
-    const loopBound = await harness.anotherApi({}, { maxBacklogAgeMs: undefined, maxEventLoopDelayMs: 30 });
+    const loopBound = await harness.anotherApi({}, { maxIntakeLagMs: undefined, maxBacklogAgeMs: undefined, maxEventLoopDelayMs: 30 });
     // Admitted: the change goes on to find no such order.
     const change = () => loopBound.api('POST', '/v1/orders/ord_000000000000000000000000/cancel', KEYS.support, { reason: 'customer asked' });
     expect((await change()).status).toBe(404);
@@ -219,5 +226,42 @@ describe('refusal before collapse', () => {
       again = await change();
     }
     expect(again.status).toBe(404);
+  });
+
+  it('refuses intake while the orders it accepted wait for the engine to take them up, and takes orders again once it has', async () => {
+    // Another API process whose only bound is the intake lag; no worker polls the queue for now.
+    const intakeBound = await harness.anotherApi({}, { maxIntakeLagMs: MAX_INTAKE_LAG_MS, maxBacklogAgeMs: undefined, maxEventLoopDelayMs: undefined });
+    worker.shutdown();
+    await workerRun;
+    const submitThere = () => timed(intakeBound.api('POST', '/v1/orders', KEYS.web, orderBody(uniqueId('intake'), sku)));
+
+    const accepted: string[] = [];
+    let refused: (ApiResponse & { ms: number }) | undefined;
+    const deadline = Date.now() + 15_000;
+    while (!refused && Date.now() < deadline) {
+      const response = await submitThere();
+      if (response.status === 202) accepted.push(response.body.orderId);
+      else refused = response;
+      await sleep(250);
+    }
+    expect(refused, 'intake never refused while no worker took its orders up').toBeDefined();
+    expectFastRefusal(refused!);
+    const metrics = await (await fetch(`${intakeBound.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/oms_admission_refusals_total\{route="\/v1\/orders",reason="intake"\} [1-9]/);
+    expect(Number(/^oms_intake_lag_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(MAX_INTAKE_LAG_MS / 1_000);
+    // Refused while the first accepted order had waited past the bound, and not long after.
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(accepted.length).toBeLessThan(((MAX_INTAKE_LAG_MS + 3_000) / 250) + 1);
+
+    // A worker again: it takes every accepted order up, and intake accepts again.
+    await startWorker();
+    for (const orderId of accepted) await waitForStatus(orderId, 'allocated', 30_000);
+    const admitBy = Date.now() + 15_000;
+    let again = await submitThere();
+    while (again.status === 503 && Date.now() < admitBy) {
+      await sleep(500);
+      again = await submitThere();
+    }
+    expect(again.status, JSON.stringify(again.body)).toBe(202);
   });
 });
