@@ -4,7 +4,7 @@
  * workflow finishes the work durably either way).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { orderWorkflowId } from '../../contracts/ids.js';
 import type { OrderState } from '../../domain/order.js';
@@ -14,7 +14,14 @@ import { loadOrder } from './orders.js';
 
 export type UpdateOutcome<Result> =
   | { accepted: true; result: Result | undefined }
-  | { accepted: false; reason: string; /** The workflow is no longer running. */ ended: boolean };
+  | {
+      accepted: false;
+      reason: string;
+      /** The workflow is no longer running. */
+      ended: boolean;
+      /** The refusal's business type (domain/failures.ts), when the workflow gave one. */
+      failureType?: string;
+    };
 
 /**
  * Sends the Update and answers once the workflow has accepted it (its validator passed, and the acceptance
@@ -35,7 +42,8 @@ export async function sendUpdate<Result, Arg>(
     return { accepted: true, result };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
-      return { accepted: false, reason: error.cause?.message ?? error.message, ended: false };
+      const failureType = error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
+      return { accepted: false, reason: error.cause?.message ?? error.message, ended: false, failureType };
     }
     if (error instanceof WorkflowNotFoundError) return { accepted: false, reason: `${target.subject} has ended`, ended: true };
     throw error;

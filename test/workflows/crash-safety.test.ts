@@ -16,6 +16,8 @@ import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from
 import { startWorkerProcess, killNodeProcesses, type WorkerProcess } from '../support/node-processes.js';
 import { bundleOrderWorkflows, reportShipmentEvent, startOrder, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
 import { orderKeys } from '../../contracts/keys.js';
+import { reportShipmentEvent as reportShipmentEventToApi } from '../../api/actions/shipments.js';
+import { findOrder } from '../../persistence/orders.js';
 
 /** Each test waits out at least one 30 s activity timeout or a 10 s sticky-queue timeout; the machine may be busy. */
 const CRASH_TEST_TIMEOUT_MS = 300_000;
@@ -114,6 +116,39 @@ describe('crash safety', () => {
 
       expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
       expect(await retriedBy(handle)).toEqual([thisProcess]);
+      await expectEachEffectOnce(order, shipments);
+    },
+    CRASH_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a shipment the order showed, its workflow task lost with the killed worker: the warehouse\'s event is accepted once the fresh worker has booked it again',
+    async () => {
+      const order = await splitOrder();
+      const { input } = order;
+      const taskQueue = uniqueTaskQueue();
+      // The confirmation email is the last step of the workflow task that booked the shipments and saved the
+      // order as allocated: killed there, the task is lost, while what its local activities wrote stays.
+      const crashed = await startWorkerProcessOn(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'confirmation-email' });
+      const handle = await startOrder(temporal, input, taskQueue);
+      await crashed.waitForLine(/^acted: /, 120_000);
+      const shown = await findOrder(input.orderId);
+      expect(shown).toMatchObject({ status: 'allocated' });
+      const shipments = shown!.shipments;
+      expect(await crashed.crash()).toBe('SIGKILL');
+
+      // Sent as a warehouse would, with the id the order's lookup showed, before any worker has the order
+      // again: the fresh worker's first workflow task of it gets the event together with the re-run of the lost one.
+      const [first] = shipments;
+      const warehouse = { role: 'warehouse', label: 'warehouse:test' } as const;
+      const shipped = reportShipmentEventToApi(temporal.client, warehouse, first.shipmentId, { type: 'shipped' });
+      shipped.catch(() => {}); // awaited below; until then a failure must not count as unhandled
+      const outcome = await withFreshWorker(taskQueue, async () => {
+        expect(await shipped).toEqual({ shipmentId: first.shipmentId, orderId: input.orderId, shipmentStatus: 'shipped' });
+        return shipAndDeliver(handle, shipments, [first]);
+      });
+
+      expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
       await expectEachEffectOnce(order, shipments);
     },
     CRASH_TEST_TIMEOUT_MS,

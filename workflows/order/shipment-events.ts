@@ -3,7 +3,9 @@
  * its stock leaves the ledger when it ships and its value is captured; the order's status follows its
  * shipments, and the customer is told.
  */
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { ShipmentEventRequest, ShipmentEventResult } from '../../contracts/messages.js';
+import { FailureType } from '../../domain/failures.js';
 import type { Shipment } from '../../domain/order.js';
 import { fulfillmentStatus, nextShipmentStatus } from '../../domain/shipment-events.js';
 import { db, leanerOrderHistory } from '../activity-steps.js';
@@ -39,7 +41,15 @@ export async function applyShipmentEvent(order: OrderRun, event: ShipmentEventRe
 
 export function validateShipmentEvent(order: OrderRun, event: ShipmentEventRequest): void {
   const shipment = order.state.shipments.find((s) => s.shipmentId === event.shipmentId);
-  if (!shipment) throw new Error(`shipment ${event.shipmentId} does not belong to order ${order.state.orderId}`);
+  if (!shipment) {
+    // Typed, so the API can tell it from a final refusal: a shipment its order booked in a workflow task
+    // that was then lost is unknown here until the task's re-run has booked it again (api/actions/shipments.ts).
+    throw ApplicationFailure.create({
+      type: FailureType.UnknownShipment,
+      message: `shipment ${event.shipmentId} does not belong to order ${order.state.orderId}`,
+      nonRetryable: true,
+    });
+  }
   const next = nextShipmentStatus(shipment.status, event.type);
   if (!next.ok) throw new Error(next.reason);
   order.refuseUnlessActive();
