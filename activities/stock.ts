@@ -1,8 +1,9 @@
 /** Stock activities: reading availability for routing, and reserving / releasing through the ledger. */
 import { orderKeys } from '../contracts/keys.js';
-import type { Allocation } from '../domain/quantities.js';
-import type { WarehouseStock } from '../domain/routing.js';
+import type { Allocation, OrderQuantity } from '../domain/quantities.js';
+import { routeOrder, type Destination, type WarehouseStock } from '../domain/routing.js';
 import { stockForRouting } from '../persistence/inventory.js';
+import { findReservationRound, recordRefusal, recordReservationRoundOnce } from '../persistence/reservation-rounds.js';
 import { appendMovement, appendReservation, movementsForOrder, StockMovementRejected } from '../persistence/stock-ledger.js';
 import type { StockEffects } from '../services/stock-effects.js';
 import { countReservations } from './metrics.js';
@@ -22,31 +23,36 @@ export function stockActivities(effects: StockEffects) {
      * went to another order meanwhile comes back in `short`, for the workflow to route again.
      */
     async reserveStock(input: { orderId: string; round: number; allocations: Allocation[] }): Promise<{ reserved: Allocation[]; short: Allocation[] }> {
-      const reserved: Allocation[] = [];
-      const short: Allocation[] = [];
-      const availableAtLeast = new Map<string, number>();
-      for (const allocation of input.allocations) {
-        const { sku, warehouseId, quantity } = allocation;
-        try {
-          const { availableAfter } = await appendReservation({
-            sku,
-            warehouseId,
-            quantity,
-            key: orderKeys(input.orderId).reservation(input.round, sku, warehouseId),
-            orderId: input.orderId,
-            actor: 'order-workflow',
-          });
-          reserved.push(allocation);
-          availableAtLeast.set(sku, Math.max(availableAfter, availableAtLeast.get(sku) ?? 0));
-        } catch (error) {
-          if (!(error instanceof StockMovementRejected)) throw error;
-          short.push(allocation);
-        }
-      }
-      await effects.afterStockChange(reserved.map((a) => a.sku), { increased: false, availableAtLeast });
-      countReservations('reserved', reserved.length);
-      countReservations('short', short.length);
-      return { reserved, short };
+      return reserveAllocations(effects, input);
+    },
+
+    /**
+     * Routes what the order wants over the current stock and reserves it, as round `round` of the order:
+     * the round's routing is recorded before any stock moves, so when this runs again (a retry, or the
+     * re-run of a lost workflow task) it reserves and reports what the first run routed, reserved and was
+     * refused, however the stock has changed since (the first run's own reservations included).
+     * `short`: allocations whose stock went to another order, for the workflow to route again.
+     */
+    async reserveRound(input: {
+      orderId: string;
+      round: number;
+      wanted: OrderQuantity[];
+      destination: Destination;
+    }): Promise<{ reserved: Allocation[]; short: Allocation[]; unallocated: OrderQuantity[] }> {
+      const key = orderKeys(input.orderId).reservationRound(input.round);
+      const routed = routeOrder(input.wanted, await stockForRouting(input.wanted.map((q) => q.sku)), input.destination);
+      // Nothing routable now: a round recorded by an earlier run still holds what it reserved then.
+      const round =
+        routed.allocations.length > 0
+          ? await recordReservationRoundOnce(key, input.orderId, routed)
+          : ((await findReservationRound(key)) ?? { ...routed, refused: [] });
+      const refusedBefore = (a: Allocation) => round.refused.some((r) => r.sku === a.sku && r.warehouseId === a.warehouseId);
+      const { reserved, short } = await reserveAllocations(
+        effects,
+        { orderId: input.orderId, round: input.round, allocations: round.allocations },
+        { refusedBefore, recordRefusal: (a) => recordRefusal(key, a) },
+      );
+      return { reserved, short, unallocated: round.unallocated };
     },
 
     /**
@@ -95,4 +101,46 @@ export function stockActivities(effects: StockEffects) {
       return released;
     },
   };
+}
+
+/**
+ * Reserves each allocation once per (order, round), in the given order. One the ledger refuses (its stock
+ * went to another order) comes back in `short`; with `refusals`, so does one refused by an earlier run,
+ * without asking the ledger again, and each refusal is recorded before this returns.
+ */
+async function reserveAllocations(
+  effects: StockEffects,
+  input: { orderId: string; round: number; allocations: Allocation[] },
+  refusals?: { refusedBefore: (allocation: Allocation) => boolean; recordRefusal: (allocation: Allocation) => Promise<void> },
+): Promise<{ reserved: Allocation[]; short: Allocation[] }> {
+  const reserved: Allocation[] = [];
+  const short: Allocation[] = [];
+  const availableAtLeast = new Map<string, number>();
+  for (const allocation of input.allocations) {
+    if (refusals?.refusedBefore(allocation)) {
+      short.push(allocation);
+      continue;
+    }
+    const { sku, warehouseId, quantity } = allocation;
+    try {
+      const { availableAfter } = await appendReservation({
+        sku,
+        warehouseId,
+        quantity,
+        key: orderKeys(input.orderId).reservation(input.round, sku, warehouseId),
+        orderId: input.orderId,
+        actor: 'order-workflow',
+      });
+      reserved.push(allocation);
+      availableAtLeast.set(sku, Math.max(availableAfter, availableAtLeast.get(sku) ?? 0));
+    } catch (error) {
+      if (!(error instanceof StockMovementRejected)) throw error;
+      await refusals?.recordRefusal(allocation);
+      short.push(allocation);
+    }
+  }
+  await effects.afterStockChange(reserved.map((a) => a.sku), { increased: false, availableAtLeast });
+  countReservations('reserved', reserved.length);
+  countReservations('short', short.length);
+  return { reserved, short };
 }

@@ -14,6 +14,8 @@ export function orderKeys(orderId: string) {
     /** A void for `purpose` (`cancel:2`, `reauthorization:1`); without one, the order's final void. */
     void: (purpose?: string) => (purpose ? key(purpose, 'void') : key('void')),
     refund: (returnId: string) => key('refund', returnId),
+    /** What reservation round `round` routed (persistence/reservation-rounds.ts). */
+    reservationRound: (round: number) => key('round', round),
     reservation: (round: number, sku: string, warehouseId: string) => key('reserve', round, sku, warehouseId),
     /** A release of named allocations, once per `releaseKey` (`cancel-2`, `reroute-3`). */
     release: (releaseKey: string, sku: string, warehouseId: string) => key('release', releaseKey, sku, warehouseId),

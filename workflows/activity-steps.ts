@@ -31,6 +31,7 @@ const SUMMARIES: Summaries = {
   loadStock: ({ skus }) => `Read availability of ${skus.join(', ')}`,
   reserveStock: ({ allocations, round }) =>
     `Reserve ${allocations.map((a) => `${a.quantity} x ${a.sku} at ${a.warehouseId}`).join(', ')} (round ${round})`,
+  reserveRound: ({ wanted, round }) => `Route and reserve ${describeQuantities(wanted)} (round ${round})`,
   releaseStock: ({ allocations, reason }) =>
     `Release ${allocations ? describeQuantities(allocations) : 'all reserved stock'}: ${reason}`,
   createShipment: ({ warehouseId, lines }) => `Book shipment from ${warehouseId}: ${describeQuantities(lines)}`,
@@ -86,7 +87,7 @@ const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
  * so each costs one marker in the history rather than a round trip through the Temporal server (three
  * events and a workflow task). Retried and idempotent as `db`'s steps are.
  */
-export function localDb(): Pick<OrderActivities, 'saveOrderView' | 'loadStock' | 'reserveStock' | 'channelHasWebhook'> {
+export function localDb(): Pick<OrderActivities, 'saveOrderView' | 'loadStock' | 'reserveStock' | 'reserveRound' | 'channelHasWebhook'> {
   return patched(LOCAL_DATABASE_STEPS_PATCH) ? localDatabaseSteps : db;
 }
 

@@ -12,6 +12,8 @@ import { findOrder } from '../../persistence/orders.js';
 import { PaymentModel } from '../../persistence/payments.js';
 import { SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 import { ShipmentModel } from '../../persistence/shipments.js';
+import { recordReservationRoundOnce } from '../../persistence/reservation-rounds.js';
+import { orderKeys } from '../../contracts/keys.js';
 import { ensureLocation, readBalance } from '../../persistence/stock-ledger.js';
 import { StockMovementModel } from '../../persistence/stock-models.js';
 import { PaymentProviderUnavailable } from '../../services/payment-provider.js';
@@ -96,6 +98,32 @@ describe('stock activities', () => {
     expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([at(sku, 6)]);
     expect(await activities.releaseStock({ orderId, reason: 'test' })).toEqual([]);
     expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 10, reserved: 0 });
+  });
+
+  it('reserveRound run again after its own reservation took the last unit: the same round, nothing held elsewhere', async () => {
+    const sku = await stockedSku(1, 'wh-berlin');
+    await setStock(sku, 'wh-paris', 1);
+    const input = { orderId: uniqueId('ord'), round: 1, wanted: [{ sku, quantity: 1 }], destination: BERLIN_ADDRESS };
+    const first = await activities.reserveRound(input);
+    expect(first).toEqual({ reserved: [at(sku, 1)], short: [], unallocated: [] });
+    // Routed again now, Berlin has nothing left and Paris would be chosen.
+    expect(await activities.reserveRound(input)).toEqual(first);
+    await setStock(sku, 'wh-paris', 0);
+    expect(await activities.reserveRound(input)).toEqual(first); // with nothing routable at all
+    expect(await StockMovementModel.countDocuments({ orderId: input.orderId, kind: 'reserve' })).toBe(1);
+    expect(await readBalance(sku, 'wh-paris')).toMatchObject({ reserved: 0 });
+  });
+
+  it('reserveRound run again reports an allocation the ledger refused as short, even once the stock is back', async () => {
+    const sku = await stockedSku(1);
+    const orderId = uniqueId('ord');
+    // Routed on a stale read: Berlin seemed to hold 2.
+    await recordReservationRoundOnce(orderKeys(orderId).reservationRound(1), orderId, { allocations: [at(sku, 2)], unallocated: [] });
+    const input = { orderId, round: 1, wanted: [{ sku, quantity: 2 }], destination: BERLIN_ADDRESS };
+    expect(await activities.reserveRound(input)).toEqual({ reserved: [], short: [at(sku, 2)], unallocated: [] });
+    await setStock(sku, 'wh-berlin', 5);
+    expect(await activities.reserveRound(input)).toEqual({ reserved: [], short: [at(sku, 2)], unallocated: [] });
+    expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ reserved: 0 });
   });
 
   it('releases once when releaseStock runs twice, and reports nothing released the second time', async () => {

@@ -9,7 +9,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PLACES, seedWarehouse, useTestDatabase } from '../support/fixtures.js';
+import { BERLIN_ADDRESS, orderInput, PLACES, seedWarehouse, setStock, uniqueId, useTestDatabase } from '../support/fixtures.js';
 import { expectEachEffectOnce, shipAndDeliver, splitOrder, waitUntilConfirmed } from '../support/order-effects.js';
 import { activityRuns, localActivityRuns, workerOf, workflowTaskWorkers } from '../support/order-history.js';
 import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from '../support/suite-temporal.js';
@@ -18,6 +18,9 @@ import { bundleOrderWorkflows, reportShipmentEvent, startOrder, uniqueTaskQueue,
 import { orderKeys } from '../../contracts/keys.js';
 import { reportShipmentEvent as reportShipmentEventToApi } from '../../api/actions/shipments.js';
 import { findOrder } from '../../persistence/orders.js';
+import { ShipmentModel } from '../../persistence/shipments.js';
+import { readBalance } from '../../persistence/stock-ledger.js';
+import { StockMovementModel } from '../../persistence/stock-models.js';
 
 /** Each test waits out at least one 30 s activity timeout or a 10 s sticky-queue timeout; the machine may be busy. */
 const CRASH_TEST_TIMEOUT_MS = 300_000;
@@ -150,6 +153,38 @@ describe('crash safety', () => {
 
       expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
       await expectEachEffectOnce(order, shipments);
+    },
+    CRASH_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'the workflow task that reserved the last unit in Berlin lost with the killed worker: the fresh worker keeps that reservation and shipment, and holds nothing in Paris',
+    async () => {
+      // One unit in each warehouse: once the lost task holds Berlin's, routing over the stock again would pick Paris.
+      const sku = uniqueId('SKU-LAST');
+      await setStock(sku, 'wh-berlin', 1);
+      await setStock(sku, 'wh-paris', 1);
+      const input = orderInput([{ sku, quantity: 1 }], { shippingAddress: BERLIN_ADDRESS });
+      const taskQueue = uniqueTaskQueue();
+      const crashed = await startWorkerProcessOn(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'confirmation-email' });
+      const handle = await startOrder(temporal, input, taskQueue);
+      await crashed.waitForLine(/^acted: /, 120_000);
+      expect((await findOrder(input.orderId))?.shipments.map((s) => s.warehouseId)).toEqual(['wh-berlin']);
+      expect(await crashed.crash()).toBe('SIGKILL');
+
+      const outcome = await withFreshWorker(taskQueue, async () => {
+        const { shipments } = await waitUntilConfirmed(handle, input);
+        expect(shipments.map((s) => s.warehouseId)).toEqual(['wh-berlin']);
+        return shipAndDeliver(handle, shipments);
+      });
+
+      expect(outcome).toEqual({ orderId: input.orderId, status: 'delivered' });
+      const reservations = await StockMovementModel.find({ orderId: input.orderId, kind: 'reserve' }).lean();
+      expect(reservations.map((m) => `${m.warehouseId} ${m.reservedDelta}`)).toEqual(['wh-berlin 1']);
+      expect(await readBalance(sku, 'wh-berlin')).toMatchObject({ onHand: 0, reserved: 0 });
+      expect(await readBalance(sku, 'wh-paris')).toMatchObject({ onHand: 1, reserved: 0 });
+      const booked = await ShipmentModel.find({ orderId: input.orderId }).lean();
+      expect(booked.map((s) => `${s.warehouseId} ${s.status}`)).toEqual(['wh-berlin delivered']);
     },
     CRASH_TEST_TIMEOUT_MS,
   );

@@ -19,6 +19,8 @@ import { CustomerIdKey, OrderStatusKey } from '../../contracts/search-attributes
 import { StockMovementModel } from '../../persistence/stock-models.js';
 import { findOrder } from '../../persistence/orders.js';
 import { ShipmentModel } from '../../persistence/shipments.js';
+import { recordReservationRoundOnce } from '../../persistence/reservation-rounds.js';
+import { orderKeys } from '../../contracts/keys.js';
 import { NotificationModel } from '../../persistence/notifications.js';
 import { SandboxAttemptModel, SandboxPaymentModel } from '../../persistence/sandbox-payments.js';
 
@@ -112,15 +114,17 @@ describe('orderWorkflow', () => {
     await setStock(second, 'wh-paris', 5);
     const input = orderInput([{ sku: first, quantity: 2 }, { sku: second, quantity: 2 }]);
     const real = createActivities(sandboxDependencies({ temporal: suite.env.client, taskQueue: suite.taskQueue, inventory: TEST_INVENTORY, smtpUrl: testSmtpUrl() }));
-    let loads = 0;
 
-    // The first read is stale (as when another order reserved meanwhile): Berlin seems to hold 2 of `second`.
+    // Round 1 was routed on a stale read (as when another order reserved meanwhile): Berlin seemed to hold 2 of `second`.
     const state = await withWorker(
       async (queue) => waitForStatus(await start(input, queue), 'allocated'),
       {
-        loadStock: async (request) => {
-          const stock = await real.loadStock(request);
-          return loads++ > 0 ? stock : stock.map((w) => (w.warehouseId === 'wh-berlin' ? { ...w, available: { ...w.available, [second]: 2 } } : w));
+        reserveRound: async (request) => {
+          if (request.round === 1) {
+            const stale = [{ sku: first, warehouseId: 'wh-berlin', quantity: 2 }, { sku: second, warehouseId: 'wh-berlin', quantity: 2 }];
+            await recordReservationRoundOnce(orderKeys(request.orderId).reservationRound(1), request.orderId, { allocations: stale, unallocated: [] });
+          }
+          return real.reserveRound(request);
         },
       },
     );

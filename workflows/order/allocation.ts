@@ -5,7 +5,7 @@
  * new address, and giving back units of cancelled lines. The bookkeeping behind them (rounds, held units,
  * reservation attempts, the SLA watch) is kept here; backorder.ts asks for what it needs through functions.
  */
-import { condition, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { condition, patched, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import { orderKeys } from '../../contracts/keys.js';
 import { LateKey } from '../../contracts/search-attributes.js';
 import { allocationDifference, mergeAllocations, subtractAllocations, takeBackCancelledUnits } from '../../domain/line-changes.js';
@@ -78,10 +78,9 @@ export async function reserveWhatIsAvailable(order: OrderRun, wanted: OrderQuant
   const own = allocationOf(order);
   let remaining = wanted;
   for (let attempt = 0; attempt < MAX_ROUTING_ROUNDS && remaining.length > 0; attempt++) {
-    const stock = await localDb().loadStock({ skus: remaining.map((q) => q.sku) });
-    const { allocations, unallocated } = routeOrder(remaining, stock, state.shippingAddress);
-    if (allocations.length === 0) break;
-    const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round: nextRound(order), allocations });
+    const round = await routeAndReserve(order, remaining);
+    if (!round) break;
+    const { reserved, short, unallocated } = round;
     state.allocations = mergeAllocations(state.allocations, reserved);
     own.unshipped = mergeAllocations(own.unshipped, reserved);
     remaining = sumQuantities([...unallocated, ...short]);
@@ -89,6 +88,29 @@ export async function reserveWhatIsAvailable(order: OrderRun, wanted: OrderQuant
   }
   setUnallocated(order, remaining);
   own.reservationAttempts += 1;
+}
+
+/**
+ * Orders started before reservation rounds were recorded route in the workflow, over a stock read that the
+ * re-run of a lost workflow task makes again after the lost run's reservations (see reserveRound).
+ */
+const RECORDED_RESERVATION_ROUNDS_PATCH = 'recorded-reservation-rounds';
+
+/** One reservation round over the current stock; undefined when no warehouse has any of what is wanted. */
+async function routeAndReserve(
+  order: OrderRun,
+  wanted: OrderQuantity[],
+): Promise<{ reserved: Allocation[]; short: Allocation[]; unallocated: OrderQuantity[] } | undefined> {
+  const { state } = order;
+  if (patched(RECORDED_RESERVATION_ROUNDS_PATCH)) {
+    const round = await localDb().reserveRound({ orderId: state.orderId, round: nextRound(order), wanted, destination: state.shippingAddress });
+    return round.reserved.length + round.short.length > 0 ? round : undefined;
+  }
+  const stock = await localDb().loadStock({ skus: wanted.map((q) => q.sku) });
+  const { allocations, unallocated } = routeOrder(wanted, stock, state.shippingAddress);
+  if (allocations.length === 0) return undefined;
+  const { reserved, short } = await localDb().reserveStock({ orderId: state.orderId, round: nextRound(order), allocations });
+  return { reserved, short, unallocated };
 }
 
 function setUnallocated(order: OrderRun, unallocated: OrderQuantity[]): void {
