@@ -234,8 +234,7 @@ describe('the Temporal UI', () => {
     expect(summaries).toEqual(
       expect.arrayContaining([
         'Authorize 39.98 EUR',
-        `Read availability of ${sku}`,
-        `Reserve 2 x ${sku} at wh-berlin (round 1)`,
+        `Route and reserve 2 x ${sku} (round 1)`,
         `Book shipment from wh-berlin: 2 x ${sku}`,
         `Email ${input.customer.email}: order_confirmed`,
       ]),
