@@ -5,7 +5,6 @@
 export const FailureType = {
   PaymentDeclined: 'PaymentDeclined',
   NotCancellable: 'NotCancellable',
-  InvalidShipmentEvent: 'InvalidShipmentEvent',
   UnknownShipment: 'UnknownShipment',
   /** The provider refused a refund, or nothing captured is left to refund. */
   RefundRefused: 'RefundRefused',
