@@ -9,14 +9,14 @@
  */
 import type { mongo } from 'mongoose';
 import { ignoreDuplicateKey } from './duplicate-key.js';
-import { OrderListEntryModel } from './order-lists.js';
+import { entryId, OrderListEntryModel, positionOf } from './order-lists.js';
 import { OrderModel } from './orders.js';
 
 const INTAKE = 'intake';
 
 const marks = () => OrderListEntryModel.collection as unknown as mongo.Collection<{ _id: string; orderId: string }>;
 
-const markId = (orderId: string, receivedAt: string) => `${INTAKE}#${encodeURIComponent(receivedAt)}|${encodeURIComponent(orderId)}`;
+const markId = (orderId: string, receivedAt: string) => entryId(INTAKE, { createdAt: receivedAt, orderId });
 
 export async function markAwaitingEngine(orderId: string, receivedAt: string): Promise<void> {
   await marks().insertOne({ _id: markId(orderId, receivedAt), orderId }).catch(ignoreDuplicateKey);
@@ -44,7 +44,7 @@ export async function engineIntakeLagMs(now: number): Promise<number> {
     .limit(MARKS_CHECKED)
     .toArray();
   for (const { _id } of oldest) {
-    const [receivedAt, orderId] = _id.slice(INTAKE.length + 1).split('|').map(decodeURIComponent);
+    const { createdAt: receivedAt, orderId } = positionOf(_id);
     const waited = Math.max(0, now - Date.parse(receivedAt));
     if (waited <= CHECK_OLDER_THAN_MS) return waited;
     const stored = await OrderModel.collection.findOne({ _id: orderId as never }, { projection: { revision: 1 } });

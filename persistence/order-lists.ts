@@ -64,7 +64,8 @@ const needingAPerson = 'attention';
 /** An email as lists file it: the same address in any case is one customer. */
 export const normalizedEmail = (email: string) => email.trim().toLowerCase();
 
-function entryId(list: string, { createdAt, orderId }: OrderPosition): string {
+/** The `_id` of an order's entry on `list`; another document of this collection keyed the same way may use it too. */
+export function entryId(list: string, { createdAt, orderId }: OrderPosition): string {
   return `${list}#${part(createdAt)}|${part(orderId)}`;
 }
 
@@ -149,7 +150,8 @@ export async function listedOrders(filter: OrderListFilter, page: { after?: Orde
   return found.map((entry) => positionOf(entry._id));
 }
 
-function positionOf(id: string): OrderPosition {
+/** The order an entry's `_id` (entryId) is for. */
+export function positionOf(id: string): OrderPosition {
   const [createdAt, orderId] = id.slice(id.lastIndexOf('#') + 1).split('|').map(decodeURIComponent);
   return { createdAt, orderId };
 }
