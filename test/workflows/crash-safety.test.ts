@@ -16,6 +16,7 @@ import { connectSuiteTemporal, createSuiteOrderWorker, type SuiteTemporal } from
 import { startWorkerProcess, killNodeProcesses, type WorkerProcess } from '../support/node-processes.js';
 import { bundleOrderWorkflows, reportShipmentEvent, startOrder, uniqueTaskQueue, type WorkflowBundle } from '../support/workflow-env.js';
 import { orderKeys } from '../../contracts/keys.js';
+import type { OrderInput } from '../../domain/order.js';
 import { reportShipmentEvent as reportShipmentEventToApi } from '../../api/actions/shipments.js';
 import { findOrder } from '../../persistence/orders.js';
 import { ShipmentModel } from '../../persistence/shipments.js';
@@ -50,6 +51,21 @@ function startWorkerProcessOn(taskQueue: string, script: string, env?: Record<st
 async function withFreshWorker<T>(taskQueue: string, drive: () => Promise<T>): Promise<T> {
   const worker = await createSuiteOrderWorker(temporal, taskQueue, workflowBundle);
   return worker.runUntil(drive);
+}
+
+/**
+ * Starts the order on a worker process that stops after the confirmation email, the last step of the
+ * workflow task that booked the shipments and saved the order as allocated, and kills it there: the task is
+ * lost, while what its local activities wrote stays. Returns the order as its lookup shows it then.
+ */
+async function allocatedThenWorkerKilled(input: OrderInput, taskQueue: string) {
+  const crashed = await startWorkerProcessOn(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'confirmation-email' });
+  const handle = await startOrder(temporal, input, taskQueue);
+  await crashed.waitForLine(/^acted: /, 120_000);
+  const shown = await findOrder(input.orderId);
+  expect(shown).toMatchObject({ status: 'allocated' });
+  expect(await crashed.crash()).toBe('SIGKILL');
+  return { handle, shown: shown! };
 }
 
 /**
@@ -130,15 +146,8 @@ describe('crash safety', () => {
       const order = await splitOrder();
       const { input } = order;
       const taskQueue = uniqueTaskQueue();
-      // The confirmation email is the last step of the workflow task that booked the shipments and saved the
-      // order as allocated: killed there, the task is lost, while what its local activities wrote stays.
-      const crashed = await startWorkerProcessOn(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'confirmation-email' });
-      const handle = await startOrder(temporal, input, taskQueue);
-      await crashed.waitForLine(/^acted: /, 120_000);
-      const shown = await findOrder(input.orderId);
-      expect(shown).toMatchObject({ status: 'allocated' });
-      const shipments = shown!.shipments;
-      expect(await crashed.crash()).toBe('SIGKILL');
+      const { handle, shown } = await allocatedThenWorkerKilled(input, taskQueue);
+      const { shipments } = shown;
 
       // Sent as a warehouse would, with the id the order's lookup showed, before any worker has the order
       // again: the fresh worker's first workflow task of it gets the event together with the re-run of the lost one.
@@ -166,11 +175,8 @@ describe('crash safety', () => {
       await setStock(sku, 'wh-paris', 1);
       const input = orderInput([{ sku, quantity: 1 }], { shippingAddress: BERLIN_ADDRESS });
       const taskQueue = uniqueTaskQueue();
-      const crashed = await startWorkerProcessOn(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'confirmation-email' });
-      const handle = await startOrder(temporal, input, taskQueue);
-      await crashed.waitForLine(/^acted: /, 120_000);
-      expect((await findOrder(input.orderId))?.shipments.map((s) => s.warehouseId)).toEqual(['wh-berlin']);
-      expect(await crashed.crash()).toBe('SIGKILL');
+      const { handle, shown } = await allocatedThenWorkerKilled(input, taskQueue);
+      expect(shown.shipments.map((s) => s.warehouseId)).toEqual(['wh-berlin']);
 
       const outcome = await withFreshWorker(taskQueue, async () => {
         const { shipments } = await waitUntilConfirmed(handle, input);
