@@ -89,6 +89,17 @@ afterAll(async () => {
   await harness?.close();
 });
 
+/** Sends the request again every half second while it is refused (503), for at most `withinMs`; the last answer. */
+async function sendWhileRefused<T extends ApiResponse>(send: () => Promise<T>, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  let answer = await send();
+  while (answer.status === 503 && Date.now() < deadline) {
+    await sleep(500);
+    answer = await send();
+  }
+  return answer;
+}
+
 async function timed(request: Promise<ApiResponse>): Promise<ApiResponse & { ms: number }> {
   const start = performance.now();
   const response = await request;
@@ -188,12 +199,7 @@ describe('refusal before collapse', () => {
     const deliveredAt = Date.now();
 
     // And intake takes orders again (once Temporal's figure, refreshed every 5 s, shows the backlog gone).
-    const deadline = Date.now() + 20_000;
-    let again = await submit();
-    while (again.status === 503 && Date.now() < deadline) {
-      await sleep(500);
-      again = await submit();
-    }
+    const again = await sendWhileRefused(submit, 20_000);
     expect(again.status, JSON.stringify(again.body)).toBe(202);
     console.log(`[admission] once let go: every order delivered after ${((deliveredAt - letGo) / 1000).toFixed(1)} s, intake accepting again after ${((Date.now() - letGo) / 1000).toFixed(1)} s`);
   }, 120_000);
@@ -219,13 +225,7 @@ describe('refusal before collapse', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await (await fetch(`${loopBound.baseUrl}/metrics`)).text()).toMatch(/oms_admission_refusals_total\{route="\/v1\/orders\/:orderId\/cancel",reason="event-loop"\} 1/);
 
-    const deadline = Date.now() + 10_000;
-    let again = await change();
-    while (again.status === 503 && Date.now() < deadline) {
-      await sleep(500);
-      again = await change();
-    }
-    expect(again.status).toBe(404);
+    expect((await sendWhileRefused(change, 10_000)).status).toBe(404);
   });
 
   it('refuses intake while the orders it accepted wait for the engine to take them up, and takes orders again once it has', async () => {
@@ -256,12 +256,7 @@ describe('refusal before collapse', () => {
     // A worker again: it takes every accepted order up, and intake accepts again.
     await startWorker();
     for (const orderId of accepted) await waitForStatus(orderId, 'allocated', 30_000);
-    const admitBy = Date.now() + 15_000;
-    let again = await submitThere();
-    while (again.status === 503 && Date.now() < admitBy) {
-      await sleep(500);
-      again = await submitThere();
-    }
+    const again = await sendWhileRefused(submitThere, 15_000);
     expect(again.status, JSON.stringify(again.body)).toBe(202);
   });
 });
