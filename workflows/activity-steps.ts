@@ -130,7 +130,7 @@ const localAttempt = withSummaries(proxyLocalActivities<OrderActivities>, {
 });
 
 /**
- * A step that calls a service outside the engine (the mail server, the carrier), tried once as a local
+ * A step that calls a service outside the engine (the mail server, the carrier, the payment provider), tried once as a local
  * activity: the worker runs it inside the workflow task, so it costs the order one marker in its history
  * instead of an activity's round trip through the Temporal server (three events and a workflow task). The
  * workflow task, and with it the acceptance of an Update that arrives meanwhile, waits for that attempt, so
@@ -139,10 +139,10 @@ const localAttempt = withSummaries(proxyLocalActivities<OrderActivities>, {
  * order's workflow tasks. The step must be idempotent by its key, as they all are: a local attempt that
  * timed out may still finish while the activity runs.
  */
-function locallyFirst<Name extends keyof OrderActivities>(name: Name, activities: OrderActivities): OrderActivities[Name] {
+function locallyFirst<Name extends keyof OrderActivities>(name: Name, activities: OrderActivities, since: () => boolean = leanerOrderHistory): OrderActivities[Name] {
   const run = (steps: OrderActivities, args: unknown[]) => (steps[name] as (...input: unknown[]) => Promise<unknown>)(...args);
   const step = async (...args: unknown[]) => {
-    if (!leanerOrderHistory()) return run(activities, args);
+    if (!since()) return run(activities, args);
     try {
       return await run(localAttempt, args);
     } catch (error) {
@@ -156,6 +156,17 @@ function locallyFirst<Name extends keyof OrderActivities>(name: Name, activities
 /** Customer email and booking with the carrier: once locally, then as `external` activities (`locallyFirst`). */
 export const emailCustomer = locallyFirst('notifyCustomer', external);
 export const bookShipment = locallyFirst('createShipment', external);
+
+/** Orders started before their first authorization and captures were tried locally run them as activities only. */
+const LOCAL_FIRST_PAYMENTS_PATCH = 'local-first-payments';
+
+/**
+ * The order's authorization and its captures: once locally, then as `payments` activities (`locallyFirst`).
+ * Each saves the order an activity's round trip (three events and a workflow task). A decline stays final:
+ * it is not tried again as an activity.
+ */
+export const authorizeOrderPayment = locallyFirst('authorizePayment', payments, () => patched(LOCAL_FIRST_PAYMENTS_PATCH));
+export const captureShipmentValue = locallyFirst('capturePayment', payments, () => patched(LOCAL_FIRST_PAYMENTS_PATCH));
 
 /**
  * Channel webhooks: retried without limit until the channel's endpoint accepts, backing off to one attempt

@@ -5,9 +5,12 @@
  * test can kill or stop the process with that activity in flight and the effect already out in the world:
  *
  * - `authorize`, `capture`: the sandbox payment provider has authorized or captured, and our own payment
- *   record is not written yet;
+ *   record is not written yet (in the step's first, local attempt: workflows/activity-steps.ts `locallyFirst`);
+ * - `authorize-activity`: as `authorize`, in the authorization's activity: its local attempt fails as if
+ *   the provider had timed out, so the step runs as the activity it falls back to;
  * - `confirmation-email`: the order's confirmation was emailed and its notification marked sent.
  */
+import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
@@ -18,7 +21,7 @@ import { runUntilStopped, sandboxDependencies, workflowsPath } from '../../worke
 import { setTimeout as sleep } from 'node:timers/promises';
 import { orderKeys } from '../../contracts/keys.js';
 
-const STALL_POINTS = ['authorize', 'capture', 'confirmation-email'] as const;
+const STALL_POINTS = ['authorize', 'authorize-activity', 'capture', 'confirmation-email'] as const;
 const stallAfter = process.env.OMS_STALL_AFTER as (typeof STALL_POINTS)[number];
 if (!STALL_POINTS.includes(stallAfter)) throw new Error(`OMS_STALL_AFTER must be one of ${STALL_POINTS.join(', ')}, got "${stallAfter}"`);
 
@@ -35,8 +38,9 @@ async function stall<T>(sideEffect: string, key: string, result: T): Promise<T> 
 
 class StallingPaymentProvider extends SandboxPaymentProvider {
   override async authorize(request: Parameters<SandboxPaymentProvider['authorize']>[0]) {
+    if (stallAfter === 'authorize-activity' && Context.current().info.isLocal) throw new Error('provider timed out (stalling worker)');
     const result = await super.authorize(request);
-    return stallAfter === 'authorize' ? stall('authorize', request.idempotencyKey, result) : result;
+    return stallAfter.startsWith('authorize') ? stall(stallAfter, request.idempotencyKey, result) : result;
   }
 
   override async capture(request: Parameters<SandboxPaymentProvider['capture']>[0]) {

@@ -84,7 +84,7 @@ describe('the worker process', () => {
 
   it('on SIGTERM lets a running activity finish, then exits 0', async () => {
     const taskQueue = uniqueTaskQueue();
-    const worker = await startWorker(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'authorize', OMS_STALL_MS: '4000', SHUTDOWN_GRACE: '60s' });
+    const worker = await startWorker(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'authorize-activity', OMS_STALL_MS: '4000', SHUTDOWN_GRACE: '60s' });
     const handle = await orderOf('tok_ok', taskQueue);
     await worker.waitForLine(/^acted: authorize/, 120_000);
 
@@ -98,7 +98,7 @@ describe('the worker process', () => {
 
   it('on SIGTERM abandons an activity that outlasts the grace period, and still exits', async () => {
     const taskQueue = uniqueTaskQueue();
-    const worker = await startWorker(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'authorize', SHUTDOWN_GRACE: '1s' });
+    const worker = await startWorker(taskQueue, 'test/support/stalling-worker.ts', { OMS_STALL_AFTER: 'authorize-activity', SHUTDOWN_GRACE: '1s' });
     await orderOf('tok_ok', taskQueue);
     await worker.waitForLine(/^acted: authorize/, 120_000);
 

@@ -9,7 +9,7 @@ import { formatMoney } from '../../domain/money.js';
 import type { Shipment } from '../../domain/order.js';
 import { captureForShipment, paymentStatusAfterCapture } from '../../domain/payments.js';
 import { hasLeftWarehouse } from '../../domain/shipment-events.js';
-import { db, failureMessage, payments } from '../activity-steps.js';
+import { authorizeOrderPayment, captureShipmentValue, db, failureMessage, payments } from '../activity-steps.js';
 import type { OrderRun } from './run.js';
 
 /** Authorizes the order's total. The void is registered first: a timed-out attempt may still have authorized. */
@@ -17,7 +17,7 @@ export async function authorizePayment(order: OrderRun): Promise<AuthorizedPayme
   const { state } = order;
   order.onFailureUndo('voidAuthorization', () => voidWhatIsLeft(order));
   const authorization = await order.exclusively(() =>
-    payments.authorizePayment({ orderId: state.orderId, amount: state.total, token: order.paymentToken }),
+    authorizeOrderPayment({ orderId: state.orderId, amount: state.total, token: order.paymentToken }),
   );
   state.payment = {
     ...state.payment,
@@ -66,7 +66,7 @@ export async function captureShipment(order: OrderRun, shipment: Shipment): Prom
   const amount = captureForShipment(order.activeLines(), shippedBefore, shipment.lines);
   if (authorizationExpired(order)) await renewAuthorization(order);
   try {
-    await payments.capturePayment({
+    await captureShipmentValue({
       orderId: state.orderId,
       shipmentId: shipment.shipmentId,
       authorizationId: state.payment.authorizationId!,
