@@ -21,8 +21,9 @@ const WAREHOUSE_ID = 'wh-admission';
 const MAX_BACKLOG_AGE_MS = 1_000;
 /**
  * While held back, the worker runs eight activities at a time, each this much late: one a second, while each
- * order brings one (its payment's authorization; the rest of its steps run locally until its shipment
- * events). Let go, eight at a time drain the backlog fast.
+ * order brings one (its payment's authorization, whose local attempt then fails as if the provider had
+ * timed out; the rest of its steps run locally until its shipment events). Let go, eight at a time drain
+ * the backlog fast.
  */
 const HELD_ACTIVITY_DELAY_MS = 8_000;
 const ACTIVITY_SLOTS = 8;
@@ -55,7 +56,9 @@ beforeAll(async () => {
       name,
       async (...args: unknown[]) => {
         // Local activities run inside workflow tasks, not from the task queue: they are not held.
-        if (heldBack && !Context.current().info.isLocal) await sleep(HELD_ACTIVITY_DELAY_MS);
+        const { isLocal } = Context.current().info;
+        if (heldBack && isLocal && name === 'authorizePayment') throw new Error('provider timed out (held back)');
+        if (heldBack && !isLocal) await sleep(HELD_ACTIVITY_DELAY_MS);
         return (activity as (...input: unknown[]) => Promise<unknown>)(...args);
       },
     ]),
