@@ -82,6 +82,11 @@ export interface Config {
   workerMetricsAddress: string | undefined;
   /** How many worker and API processes `npm start` runs (WORKER_PROCESSES, API_PROCESSES); the APIs on PORT, PORT+1, ... */
   processes: { workers: number; apis: number };
+  /**
+   * How many workflow tasks a worker process runs at once (WORKER_MAX_WORKFLOW_TASKS); the rest wait in
+   * Temporal's task queue, where admission control sees them (its backlog bound).
+   */
+  workerMaxWorkflowTasks: number;
   /** On SIGTERM/SIGINT, how long the API lets requests in flight finish and the worker its running activities. */
   shutdownGraceMs: number;
   /** How long the outbox of order changes keeps them (ORDER_EVENTS_RETENTION): event streams resume from within it. */
@@ -193,6 +198,7 @@ export function loadConfig(): Config {
     dbProfileDir: process.env.OMS_DB_PROFILE_DIR || undefined,
     workerMetricsAddress: process.env.WORKER_METRICS_ADDRESS || undefined,
     processes: { workers: Math.max(1, intFromEnv('WORKER_PROCESSES', 1)), apis: Math.max(1, intFromEnv('API_PROCESSES', 1)) },
+    workerMaxWorkflowTasks: workerMaxWorkflowTasks(),
     shutdownGraceMs: durationFromEnv('SHUTDOWN_GRACE', '10s'),
     orderEventsRetentionMs: durationFromEnv('ORDER_EVENTS_RETENTION', '24h'),
     admission: admissionSettings(process.env),
@@ -200,17 +206,33 @@ export function loadConfig(): Config {
 }
 
 /**
+ * The SDK's default is 40. A worker whose CPU is saturated still takes every task it has a slot for, so
+ * with 40 the task queue's backlog stayed empty while orders waited tens of seconds inside the worker;
+ * with 4 the tasks it cannot get to wait in Temporal, and at twice the sustainable rate the orders it
+ * accepted were delivered in 8.9 s at the median instead of 22-26 s (docs/performance.md).
+ */
+const DEFAULT_WORKER_MAX_WORKFLOW_TASKS = 4;
+
+/** At least 2: the SDK's sticky and normal task queues need a slot each. */
+function workerMaxWorkflowTasks(): number {
+  const value = intFromEnv('WORKER_MAX_WORKFLOW_TASKS', DEFAULT_WORKER_MAX_WORKFLOW_TASKS);
+  if (value < 2) throw new SettingsError(`WORKER_MAX_WORKFLOW_TASKS must be at least 2, got "${process.env.WORKER_MAX_WORKFLOW_TASKS}"`);
+  return value;
+}
+
+/**
  * The defaults, from runs of orders arriving at a fixed rate on the 2-core machine (docs/operations.md#refusal-before-collapse):
  * within capacity the order task queue has no backlog at all (every task is taken at once) and the API's
  * event loop is late by 0-8 ms; past it the backlog's age grows without end (4 s, 10 s, 30 s, 100 s) and
  * the loop is late by 200-1,500 ms. An order's whole life at half the sustainable rate takes 1 s at p99,
- * its first save a fraction of that: 2 s of intake lag is past anything within capacity. The backlog bound
- * leaves room for a worker's restart (killing one of two workers in the e2e test never passed it); the
- * loop's is the 100 ms a refusal must be answered within: a loop later than that on average cannot keep
- * that promise.
+ * its first save a fraction of that: 2 s of intake lag is past anything within capacity, and so is 2 s of
+ * backlog (with the worker's workflow tasks bounded, WORKER_MAX_WORKFLOW_TASKS, the backlog is where an
+ * overloaded engine's work waits; at 10 s, a quarter of the orders accepted at twice the rate took longer
+ * than 30 s). The loop's is the 100 ms a refusal must be answered within: a loop later than that on
+ * average cannot keep that promise.
  */
 const DEFAULT_MAX_INTAKE_LAG_MS = 2_000;
-const DEFAULT_MAX_BACKLOG_AGE_MS = 10_000;
+const DEFAULT_MAX_BACKLOG_AGE_MS = 2_000;
 const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 100;
 
 /** `ADMISSION_MAX_*`: each bound in ms, or `off`; all off turns admission control off. */

@@ -52,6 +52,8 @@ export async function createOrderWorker(options: {
   shutdownGraceMs?: number;
   /** The Worker Deployment and build this worker serves (config `workerVersioning`); unset: unversioned. */
   deploymentVersion?: WorkerDeploymentVersion;
+  /** How many workflow tasks run at once (config `workerMaxWorkflowTasks`); unset: the SDK's 40. */
+  maxWorkflowTasks?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -60,6 +62,7 @@ export async function createOrderWorker(options: {
     workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: warningsOnly(Runtime.instance().logger) })),
     activities: createActivities(options.dependencies),
     ...(options.shutdownGraceMs !== undefined && { shutdownGraceTime: options.shutdownGraceMs }),
+    ...(options.maxWorkflowTasks !== undefined && { maxConcurrentWorkflowTaskExecutions: options.maxWorkflowTasks }),
     ...(options.deploymentVersion && {
       workerDeploymentOptions: {
         useWorkerVersioning: true,

@@ -48,6 +48,7 @@ const worker = await createOrderWorker({
   namespace,
   taskQueue,
   shutdownGraceMs: config.shutdownGraceMs,
+  maxWorkflowTasks: config.workerMaxWorkflowTasks,
   deploymentVersion,
   dependencies: sandboxDependencies({ temporal: client, taskQueue, inventory: config.inventory, smtpUrl: config.mail.smtpUrl, mailFrom: config.mail.from }),
 });

@@ -112,12 +112,12 @@ describe('admission: Retry-After', () => {
 
 describe('admission: settings', () => {
   it('has bounds by default', () => {
-    expect(admissionSettings({})).toEqual({ maxIntakeLagMs: 2_000, maxBacklogAgeMs: 10_000, maxEventLoopDelayMs: 100 });
-    expect(admissionSettings({ ADMISSION_MAX_INTAKE_LAG_MS: '500', ADMISSION_MAX_BACKLOG_AGE_MS: '2000', ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '' })).toEqual({ maxIntakeLagMs: 500, maxBacklogAgeMs: 2_000, maxEventLoopDelayMs: 100 });
+    expect(admissionSettings({})).toEqual({ maxIntakeLagMs: 2_000, maxBacklogAgeMs: 2_000, maxEventLoopDelayMs: 100 });
+    expect(admissionSettings({ ADMISSION_MAX_INTAKE_LAG_MS: '500', ADMISSION_MAX_BACKLOG_AGE_MS: '5000', ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '' })).toEqual({ maxIntakeLagMs: 500, maxBacklogAgeMs: 5_000, maxEventLoopDelayMs: 100 });
   });
 
   it('turns each bound off with `off`, and admission control with all three', () => {
-    expect(admissionSettings({ ADMISSION_MAX_EVENT_LOOP_DELAY_MS: 'off' })).toEqual({ maxIntakeLagMs: 2_000, maxBacklogAgeMs: 10_000, maxEventLoopDelayMs: undefined });
+    expect(admissionSettings({ ADMISSION_MAX_EVENT_LOOP_DELAY_MS: 'off' })).toEqual({ maxIntakeLagMs: 2_000, maxBacklogAgeMs: 2_000, maxEventLoopDelayMs: undefined });
     expect(admissionSettings({ ADMISSION_MAX_BACKLOG_AGE_MS: 'off', ADMISSION_MAX_EVENT_LOOP_DELAY_MS: 'off' })).toEqual({ maxIntakeLagMs: 2_000, maxBacklogAgeMs: undefined, maxEventLoopDelayMs: undefined });
     expect(admissionSettings({ ADMISSION_MAX_INTAKE_LAG_MS: 'off', ADMISSION_MAX_BACKLOG_AGE_MS: 'off', ADMISSION_MAX_EVENT_LOOP_DELAY_MS: 'off' })).toBeUndefined();
   });

@@ -44,7 +44,7 @@ async function orderOf(paymentToken: string, taskQueue: string): Promise<Workflo
 }
 
 describe('the worker process', () => {
-  it('serves business metrics: orders ended by status, reservations, emails, webhooks', async () => {
+  it('serves business metrics (orders ended by status, reservations, emails, webhooks) and its workflow task slots as WORKER_MAX_WORKFLOW_TASKS sets them', async () => {
     // The web channel's webhook, on loopback (allowed for this worker): it refuses its first request.
     let webhookRequests = 0;
     const receiver: Server = createServer((req, res) => {
@@ -58,7 +58,7 @@ describe('the worker process', () => {
 
     const taskQueue = uniqueTaskQueue();
     const metricsAddress = `127.0.0.1:${await findFreePort()}`;
-    await startWorker(taskQueue, 'worker/main.ts', { WORKER_METRICS_ADDRESS: metricsAddress, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '127.0.0.1/32' });
+    await startWorker(taskQueue, 'worker/main.ts', { WORKER_METRICS_ADDRESS: metricsAddress, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '127.0.0.1/32', WORKER_MAX_WORKFLOW_TASKS: '3' });
     const declined = await orderOf('tok_decline', taskQueue);
     const accepted = await orderOf('tok_ok', taskQueue);
     expect(await declined.result()).toMatchObject({ status: 'payment_declined' });
@@ -76,6 +76,8 @@ describe('the worker process', () => {
         expect(counter('oms_emails', 'outcome="sent"')).toBe('2');
         expect(counter('oms_webhook_deliveries', 'outcome="failed"')).toBe('1');
         expect(Number(counter('oms_webhook_deliveries', 'outcome="delivered"'))).toBeGreaterThan(0);
+        // All free while the accepted order waits for its shipment events.
+        expect(counter('temporal_worker_task_slots_available', 'worker_type="WorkflowWorker"')).toBe('3');
       },
       { timeout: 30_000, interval: 500 },
     );
