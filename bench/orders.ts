@@ -308,13 +308,27 @@ async function closedLoop(stack: Stack, client: Client, loadBefore: number): Pro
 // ---------------------------------------------------------------------------------------------------
 // Open loop.
 
+/**
+ * Each run at a rate starts with the API admitting: the warm-up's burst on a cold worker, or the step
+ * before past capacity, can leave a backlog that admission control refuses on for some seconds more
+ * (Temporal refreshes the figure every 5 s). Says so when it waited.
+ */
+async function untilAdmitting(stack: Stack, timeoutMs = 60_000): Promise<void> {
+  const started = performance.now();
+  const refusing = async () => /^oms_admission_refusing 1$/m.test(await (await fetch(`${stack.apiUrl}/metrics`)).text());
+  while ((await refusing()) && performance.now() - started < timeoutMs) await sleep(500);
+  const waited = performance.now() - started;
+  if (waited >= 1_000) console.error(`[bench] waited ${fmt(waited / 1000, 1)} s for admission control to admit again`);
+}
+
 /** --rate or --find-capacity on a stack that is up, stocked and warm: its report, but for the database calls. */
 async function openLoop(stack: Stack, client: Client, loadBefore: number): Promise<RatesReport> {
   const cpuPids = [...stack.pids, process.pid];
   const orderIds: string[] = [];
   const settings = (seconds: number): RateSettings => ({ seconds, deadlineMs: DEADLINE_MS, drainMs: DRAIN_MS });
   let runs = 0;
-  const orders = (follow: FollowMode, rate: number, seconds: number) => {
+  const orders = async (follow: FollowMode, rate: number, seconds: number) => {
+    await untilAdmitting(stack);
     console.error(`[bench] orders, followed by ${follow === 'poll' ? 'polling' : 'stream'}: ${rate} per second for ${seconds} s`);
     return ordersAtRate(stack, follow, rate, settings(seconds), cpuPids, orderIds, `${follow}${++runs}`);
   };
