@@ -209,7 +209,7 @@ export function loadConfig(): Config {
  * The SDK's default is 40. A worker whose CPU is saturated still takes every task it has a slot for, so
  * with 40 the task queue's backlog stayed empty while orders waited tens of seconds inside the worker;
  * with 4 the tasks it cannot get to wait in Temporal, and at twice the sustainable rate the orders it
- * accepted were delivered in 8.9 s at the median instead of 22-26 s (docs/performance.md).
+ * accepted were delivered in 7.6 s at the median instead of 22-26 s (docs/performance.md).
  */
 const DEFAULT_WORKER_MAX_WORKFLOW_TASKS = 4;
 
@@ -227,8 +227,8 @@ function workerMaxWorkflowTasks(): number {
  * the loop is late by 200-1,500 ms. An order's whole life at half the sustainable rate takes 1 s at p99,
  * its first save a fraction of that: 2 s of intake lag is past anything within capacity, and so is 2 s of
  * backlog (with the worker's workflow tasks bounded, WORKER_MAX_WORKFLOW_TASKS, the backlog is where an
- * overloaded engine's work waits; at 10 s, a quarter of the orders accepted at twice the rate took longer
- * than 30 s). The loop's is the 100 ms a refusal must be answered within: a loop later than that on
+ * overloaded engine's work waits; at 10 s, 14 of the 233 orders accepted at twice the rate took longer
+ * than 30 s, at 2 s none). The loop's is the 100 ms a refusal must be answered within: a loop later than that on
  * average cannot keep that promise.
  */
 const DEFAULT_MAX_INTAKE_LAG_MS = 2_000;

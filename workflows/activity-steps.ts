@@ -130,14 +130,15 @@ const localAttempt = withSummaries(proxyLocalActivities<OrderActivities>, {
 });
 
 /**
- * A step that calls a service outside the engine (the mail server, the carrier, the payment provider), tried once as a local
- * activity: the worker runs it inside the workflow task, so it costs the order one marker in its history
- * instead of an activity's round trip through the Temporal server (three events and a workflow task). The
- * workflow task, and with it the acceptance of an Update that arrives meanwhile, waits for that attempt, so
- * it is short (5 s at most). If it fails for any reason but a final one (the service is down or slow), the
- * step runs as the activity it always was, retried with backoff: an outage holds up that step, not the
- * order's workflow tasks. The step must be idempotent by its key, as they all are: a local attempt that
- * timed out may still finish while the activity runs.
+ * A step that calls a service outside the engine (the mail server, the carrier, the payment provider),
+ * tried once as a local activity: the worker runs it inside the workflow task, so it costs the order one
+ * marker in its history instead of an activity's round trip through the Temporal server (three events and
+ * a workflow task). The workflow task, and with it the acceptance of an Update that arrives meanwhile,
+ * waits for that attempt, so it is short (5 s at most). If it fails for any reason but a final one (the
+ * service is down or slow), the step runs as the activity it always was, retried with backoff: an outage
+ * holds up that step, not the order's workflow tasks. The step must be idempotent by its key, as they all
+ * are: a local attempt that timed out may still finish while the activity runs. `since` says whether the
+ * order runs on code from after the patch that made the step local-first.
  */
 function locallyFirst<Name extends keyof OrderActivities>(name: Name, activities: OrderActivities, since: () => boolean = leanerOrderHistory): OrderActivities[Name] {
   const run = (steps: OrderActivities, args: unknown[]) => (steps[name] as (...input: unknown[]) => Promise<unknown>)(...args);
@@ -160,13 +161,15 @@ export const bookShipment = locallyFirst('createShipment', external);
 /** Orders started before their first authorization and captures were tried locally run them as activities only. */
 const LOCAL_FIRST_PAYMENTS_PATCH = 'local-first-payments';
 
+const localFirstPayments = () => patched(LOCAL_FIRST_PAYMENTS_PATCH);
+
 /**
  * The order's authorization and its captures: once locally, then as `payments` activities (`locallyFirst`).
  * Each saves the order an activity's round trip (three events and a workflow task). A decline stays final:
  * it is not tried again as an activity.
  */
-export const authorizeOrderPayment = locallyFirst('authorizePayment', payments, () => patched(LOCAL_FIRST_PAYMENTS_PATCH));
-export const captureShipmentValue = locallyFirst('capturePayment', payments, () => patched(LOCAL_FIRST_PAYMENTS_PATCH));
+export const authorizeOrderPayment = locallyFirst('authorizePayment', payments, localFirstPayments);
+export const captureShipmentValue = locallyFirst('capturePayment', payments, localFirstPayments);
 
 /**
  * Channel webhooks: retried without limit until the channel's endpoint accepts, backing off to one attempt
