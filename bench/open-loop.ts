@@ -132,7 +132,14 @@ const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Ju
 
 /** Whether a Retry-After header says when to come back: seconds, or an HTTP date (RFC 9110, 10.2.3). */
 export function isRetryAfter(value: string | null): boolean {
-  if (value === null) return false;
+  return retryAfterMs(value, 0) !== undefined;
+}
+
+/** How long a Retry-After header says to wait from `now` (never less than 0), or undefined when it says nothing valid. */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
   const trimmed = value.trim();
-  return /^\d+$/.test(trimmed) || (HTTP_DATE.test(trimmed) && !Number.isNaN(Date.parse(trimmed)));
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = HTTP_DATE.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -38,7 +38,9 @@ export interface Phase {
   alone: RequestTimes;
   cpu: CpuRow[];
   orderIds: string[];
-  /** Of the orders intake refused (result.refused), those whose answer said when to come back. */
+  /** How often intake answered 503; each order refused with a Retry-After was sent again after it. */
+  refusals: number;
+  /** Of those answers, the ones that said when to come back. */
   refusedWithRetryAfter: number;
 }
 
@@ -111,8 +113,11 @@ export function printOrdersReport(report: OrdersReport | undefined, wallSeconds:
   console.log('');
   printCpu(report);
   for (const r of [bare.result, ...phases.map((p) => p.result)]) for (const [message, count] of r.failures) console.log(`- ${r.name}: ${count} failed: ${message}`);
-  for (const p of phases.filter((p) => p.result.refused > 0)) {
-    console.log(`- ${p.result.name}: ${p.result.refused} refused (503), ${p.refusedWithRetryAfter} of them with Retry-After`);
+  for (const p of phases.filter((p) => p.refusals > 0)) {
+    console.log(
+      `- ${p.result.name}: ${p.refusals} refusals (503), ${p.refusedWithRetryAfter} of them with Retry-After, each order then sent again after it;` +
+        ` ${p.result.refused} orders refused without it, not sent again`,
+    );
   }
   if (report.listFailures.length > 0) console.log(`- the list reader: ${report.listFailures.length} requests failed, e.g. ${report.listFailures[0]}`);
 

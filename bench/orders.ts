@@ -42,7 +42,9 @@
  *
  * Each order: POST /v1/orders; GET /v1/orders/{id} every 100 ms until allocated (or its event); a `shipped`
  * and then a `delivered` event for each shipment; GET every 100 ms until delivered (or its event). A 503
- * from intake is a refusal (admission control), not a failure: timed, not retried, checked for Retry-After.
+ * from intake is a refusal (admission control), not a failure: timed and checked for Retry-After; the open
+ * loop does not send it again (its arrivals come at the rate), the closed loop sends it again after its
+ * Retry-After, as a channel would.
  * Meanwhile a reader lists orders (50 a page, with and without filters) every 250 ms.
  *
  * The closed loop then reads every order's history (events and activity executions). Both check that no
@@ -65,7 +67,7 @@ import { OrderModel } from '../persistence/orders.js';
 import { PaymentModel } from '../persistence/payments.js';
 import { SandboxPaymentModel } from '../persistence/sandbox-payments.js';
 import { fmt, percentile, runBenchmark, runWorkload } from './harness.js';
-import { isRetryAfter, type CapacitySearch } from './open-loop.js';
+import { retryAfterMs, type CapacitySearch } from './open-loop.js';
 import { call, LIST_FILTERS, listWhile, POLL_MS, RefusedError, runOrder, seedStock, skusOf, WAREHOUSE, type Driver, type OrderView } from './order-driver.js';
 import { bareAtRate, findCapacity, ordersAtRate, SETTLE_MS, type FollowMode, type RateRun, type RateSettings } from './order-rates.js';
 import { printOrdersReport, type Check, type OrdersReport, type Phase, type RequestTimes } from './order-report.js';
@@ -215,16 +217,25 @@ async function measureOrders(stack: Stack, cpuPids: number[], name: string, list
   const driver: Driver = { stack, times: new Map(), listFailures };
   const cpuBefore = await treeCpu(cpuPids);
   const orderIds: string[] = [];
+  let refusals = 0;
   let refusedWithRetryAfter = 0;
   let done = false;
   const lists = listWhile(driver, () => done);
+  // A refused order is sent again after its Retry-After, as a channel would, the wait in its end-to-end
+  // time; one refused without saying when to come back ends there.
   const result = await runWorkload(`orders through the API, ${stored.toLocaleString('en')} stored`, ORDERS, IN_FLIGHT, async (i) => {
-    try {
-      await runOrder(driver, { by: 'poll' }, name, i, orderIds, Date.now() + ORDER_TIMEOUT_MS);
-    } catch (error) {
-      if (!(error instanceof RefusedError)) throw error;
-      if (isRetryAfter(error.retryAfter)) refusedWithRetryAfter++;
-      return 'refused';
+    const giveUpAt = Date.now() + ORDER_TIMEOUT_MS;
+    for (;;) {
+      try {
+        return await runOrder(driver, { by: 'poll' }, name, i, orderIds, giveUpAt);
+      } catch (error) {
+        if (!(error instanceof RefusedError)) throw error;
+        refusals++;
+        const wait = retryAfterMs(error.retryAfter, Date.now());
+        if (wait === undefined) return 'refused';
+        refusedWithRetryAfter++;
+        await sleep(wait);
+      }
     }
   }).finally(() => {
     done = true;
@@ -232,7 +243,7 @@ async function measureOrders(stack: Stack, cpuPids: number[], name: string, list
   await lists;
   const cpu = cpuBetween(cpuBefore, await treeCpu(cpuPids));
   console.error(`[bench] orders: ${result.ok}/${result.ops} delivered in ${fmt(result.seconds, 1)} s`);
-  return { stored, result, requests: driver.times, alone: await requestsAlone(stack, orderIds), cpu, orderIds, refusedWithRetryAfter };
+  return { stored, result, requests: driver.times, alone: await requestsAlone(stack, orderIds), cpu, orderIds, refusals, refusedWithRetryAfter };
 }
 
 /**

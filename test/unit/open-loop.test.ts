@@ -5,6 +5,7 @@ import {
   isSustained,
   LOWEST_RATE,
   nextRate,
+  retryAfterMs,
   summariseArrivals,
   sustainableRate,
   type ArrivalOutcome,
@@ -105,5 +106,14 @@ describe('Retry-After on a refusal', () => {
     expect(isRetryAfter('1.5')).toBe(false);
     expect(isRetryAfter('soon')).toBe(false);
     expect(isRetryAfter('2026-10-21T07:28:00Z')).toBe(false);
+  });
+
+  it('says how long to wait before sending the order again', () => {
+    const now = Date.parse('2026-10-21T07:28:00Z');
+    expect(retryAfterMs('5', now)).toBe(5_000);
+    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:03 GMT', now)).toBe(3_000);
+    expect(retryAfterMs('Wed, 21 Oct 2026 07:27:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
   });
 });
