@@ -38,9 +38,7 @@ export interface Phase {
   alone: RequestTimes;
   cpu: CpuRow[];
   orderIds: string[];
-  /** How often intake answered 503; each order refused with a Retry-After was sent again after it. */
-  refusals: number;
-  /** Of those answers, the ones that said when to come back. */
+  /** Of intake's 503 answers (requests' `POST /v1/orders refused`), those that said when to come back; each such order was sent again after it. */
   refusedWithRetryAfter: number;
 }
 
@@ -113,9 +111,11 @@ export function printOrdersReport(report: OrdersReport | undefined, wallSeconds:
   console.log('');
   printCpu(report);
   for (const r of [bare.result, ...phases.map((p) => p.result)]) for (const [message, count] of r.failures) console.log(`- ${r.name}: ${count} failed: ${message}`);
-  for (const p of phases.filter((p) => p.refusals > 0)) {
+  for (const p of phases) {
+    const refusals = p.requests.get('POST /v1/orders refused')?.length ?? 0;
+    if (refusals === 0) continue;
     console.log(
-      `- ${p.result.name}: ${p.refusals} refusals (503), ${p.refusedWithRetryAfter} of them with Retry-After, each order then sent again after it;` +
+      `- ${p.result.name}: ${refusals} refusals (503), ${p.refusedWithRetryAfter} of them with Retry-After, each order then sent again after it;` +
         ` ${p.result.refused} orders refused without it, not sent again`,
     );
   }

@@ -217,7 +217,6 @@ async function measureOrders(stack: Stack, cpuPids: number[], name: string, list
   const driver: Driver = { stack, times: new Map(), listFailures };
   const cpuBefore = await treeCpu(cpuPids);
   const orderIds: string[] = [];
-  let refusals = 0;
   let refusedWithRetryAfter = 0;
   let done = false;
   const lists = listWhile(driver, () => done);
@@ -230,7 +229,6 @@ async function measureOrders(stack: Stack, cpuPids: number[], name: string, list
         return await runOrder(driver, { by: 'poll' }, name, i, orderIds, giveUpAt);
       } catch (error) {
         if (!(error instanceof RefusedError)) throw error;
-        refusals++;
         const wait = retryAfterMs(error.retryAfter, Date.now());
         if (wait === undefined) return 'refused';
         refusedWithRetryAfter++;
@@ -243,7 +241,7 @@ async function measureOrders(stack: Stack, cpuPids: number[], name: string, list
   await lists;
   const cpu = cpuBetween(cpuBefore, await treeCpu(cpuPids));
   console.error(`[bench] orders: ${result.ok}/${result.ops} delivered in ${fmt(result.seconds, 1)} s`);
-  return { stored, result, requests: driver.times, alone: await requestsAlone(stack, orderIds), cpu, orderIds, refusals, refusedWithRetryAfter };
+  return { stored, result, requests: driver.times, alone: await requestsAlone(stack, orderIds), cpu, orderIds, refusedWithRetryAfter };
 }
 
 /**
